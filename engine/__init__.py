@@ -1,0 +1,1 @@
+"""Scout's engine: algorithms, the daily training pipeline and the Recommender facade."""

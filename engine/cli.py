@@ -1,0 +1,68 @@
+"""`python -m engine ...`: argument parsing, output (table or --json) and error handling
+shared by every subcommand, so each command module only says what it does."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from engine.errors import ScoutError
+from engine.recommendation import Answer
+
+COMMANDS = ["import", "demo", "train", "models"]
+
+
+def _module(name: str):
+    return importlib.import_module(f"engine.commands.{name.replace('-', '_')}_cmd")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description="Scout's engine")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        mod = _module(name)
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        p.add_argument("--db", default=None, help="database URL (overrides DATABASE_URL)")
+        p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+        mod.configure(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def render_table(answer: Answer, out=sys.stdout) -> None:
+    rows = answer.results
+    if not rows:
+        print("(no results)", file=out)
+    else:
+        label_w = min(max(len(r.label) for r in rows), 40)
+        print(f"{'#':>3}  {'label':<{label_w}}  {'score':>8}  why", file=out)
+        for i, r in enumerate(rows, 1):
+            print(f"{i:>3}  {r.label[:label_w]:<{label_w}}  {r.score:>8.3f}  {r.why}", file=out)
+    for note in answer.notes:
+        print(f"note: {note}", file=out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    args = build_parser().parse_args(argv)
+    try:
+        result = args._run(args)
+    except ScoutError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if isinstance(result, Answer):
+        if args.json:
+            json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
+            sys.stdout.write("\n")
+        else:
+            render_table(result)
+        return 0
+    return int(result or 0)

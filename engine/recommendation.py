@@ -1,0 +1,49 @@
+"""The one answer shape every recommender returns, so that the CLI, the bot and the
+benchmarks can render and score any of them the same way."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended item.
+
+    `id` is the stable key (a handle, a hashtag, a song id); `label` is what a person
+    reads; `why` is a short human reason, because an unexplained score is not trusted.
+    `extra` carries display facts (followers, ER, median likes ...) that renderers may
+    show but that are not part of the stable JSON contract.
+    """
+
+    id: str
+    label: str
+    score: float
+    why: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = round(float(self.score), 6)
+        if not data["extra"]:
+            data.pop("extra")
+        return data
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A list of recommendations plus notes worth telling the user (unknown tags
+    skipped, a cold-start fallback, the model version that answered)."""
+
+    results: list[Recommendation]
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"results": [r.to_json() for r in self.results]}
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.meta:
+            out["meta"] = dict(self.meta)
+        return out

@@ -1,0 +1,158 @@
+"""The Recommender facade: the only thing bot/ and the CLI call.
+
+It loads the latest published artifact of each kind from the store (lazily, then
+re-checks the registry every `reload_seconds`), swaps models atomically (a query keeps
+the model object it started with), and turns store rows into the inputs the pure
+algorithm modules need (fold-in of influencers imported after the last training).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.errors import ModelNotTrained, ScoutError, UnknownHandle, close_matches
+from engine.recommendation import Answer
+from engine.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LookalikeFilters:
+    followers_min: int | None = None
+    followers_max: int | None = None
+    min_er: float | None = None  # percent, e.g. 2.0 means ER >= 2%
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    kind: str
+    version: int
+    created_at: datetime
+    metrics: dict[str, Any]
+    params: dict[str, Any]
+    summary: str
+
+
+@dataclass
+class _Loaded:
+    version: int
+    model: Any
+    info: ModelInfo
+
+
+class Recommender:
+    def __init__(self, database_url: str | None = None, settings: Settings | None = None) -> None:
+        from models.store import Store  # the facade is one of two places that meet the store
+
+        self.settings = settings or Settings.from_env(database_url)
+        self.store = Store(self.settings.database_url)
+        self._loaded: dict[str, _Loaded] = {}
+        self._checked_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ models
+    def model(self, kind: str) -> Any:
+        """The newest published model of `kind`; raises ModelNotTrained if none."""
+        loaded = self._current(kind)
+        if loaded is None:
+            raise ModelNotTrained(kind)
+        return loaded.model
+
+    def model_version(self, kind: str) -> int | None:
+        loaded = self._current(kind)
+        return loaded.version if loaded else None
+
+    def _current(self, kind: str) -> _Loaded | None:
+        now = time.monotonic()
+        loaded = self._loaded.get(kind)
+        if loaded is not None and now - self._checked_at.get(kind, 0.0) < self.settings.reload_seconds:
+            return loaded
+        with self._lock:
+            loaded = self._loaded.get(kind)
+            if loaded is not None and now - self._checked_at.get(kind, 0.0) < self.settings.reload_seconds:
+                return loaded
+            self._checked_at[kind] = now
+            latest = self.store.registry.latest_version(kind)
+            if latest is None:
+                return loaded
+            if loaded is not None and loaded.version == latest:
+                return loaded
+            try:
+                fresh = self._load(kind, latest)
+            except Exception:  # a failed load keeps the old model and says why
+                log.exception("loading %s v%s failed; keeping v%s", kind, latest,
+                              loaded.version if loaded else None)
+                return loaded
+            self._loaded[kind] = fresh  # atomic swap: readers hold their own reference
+            return fresh
+
+    def _load(self, kind: str, version: int) -> _Loaded:
+        from engine.kinds import kind_by_name
+
+        artifact = self.store.registry.get(kind, version)
+        started = time.perf_counter()
+        model = kind_by_name(kind).load(artifact.payload)
+        log.info("loaded %s v%d in %.2fs", kind, version, time.perf_counter() - started)
+        info = ModelInfo(kind, version, artifact.created_at, artifact.metrics or {},
+                         artifact.params or {}, artifact.summary or "")
+        return _Loaded(version, model, info)
+
+    def model_status(self) -> list[ModelInfo]:
+        """Freshness of every published kind (for the App Home and `models list`)."""
+        return [
+            ModelInfo(a.kind, a.version, a.created_at, a.metrics or {}, a.params or {}, a.summary or "")
+            for a in self.store.registry.latest_all()
+        ]
+
+    # ------------------------------------------------------------ influencers
+    def resolve_handle(self, handle: str) -> str:
+        """A handle as typed (`@Foo`, `foo`) to the stored one, or UnknownHandle with
+        the closest known handles."""
+        clean = handle.strip().lstrip("@").strip()
+        if not clean:
+            raise ScoutError("Give a handle, e.g. `@some_creator`.")
+        found = self.store.find_handle(clean)
+        if found is not None:
+            return found
+        candidates = self.store.handles_like(clean)
+        raise UnknownHandle(clean, close_matches(clean.lower(), candidates))
+
+    def influencer_profile(self, handle: str) -> dict[str, Any]:
+        """Display facts (followers, average ER %, language, post count)."""
+        return self.store.influencer_profile(self.resolve_handle(handle))
+
+    # --------------------------------------------------------- domain queries
+    # Each engine issue fills in its own method; the signatures are the contract the
+    # bot and the CLI are written against.
+    def lookalike(self, handle: str, k: int = 10, *, filters: LookalikeFilters | None = None,
+                  method: str = "auto", exclude: tuple[str, ...] = ()) -> Answer:
+        """Creators most like `handle` (issue: lookalike)."""
+        raise ModelNotTrained("lookalike")
+
+    def related_tags(self, query: str, k: int = 20) -> Answer:
+        """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""
+        raise ModelNotTrained("tags")
+
+    def topic(self, query: str, k: int = 10, *, filters: LookalikeFilters | None = None) -> Answer:
+        """Creators whose content fits a weighted tag query (issue: tags)."""
+        raise ModelNotTrained("tags")
+
+    def photo_hashtags(self, image: bytes, *, n: int = 30, mode: str = "similar",
+                       k_similar: int | None = None) -> Answer:
+        """Hashtags that similar, well-liked posts used (issue: photos)."""
+        raise ModelNotTrained("photos")
+
+    def songs_for(self, handle: str, k: int = 10, method: str = "auto") -> Answer:
+        """Songs for a creator's next reel (issue: songs)."""
+        raise ModelNotTrained("songs")
+
+    def trending(self, days: int = 7, k: int = 10, topic: str | None = None) -> Answer:
+        """Songs whose use and engagement rose most lately (issue: songs)."""
+        raise ModelNotTrained("songs")
