@@ -1,0 +1,194 @@
+"""The artifact registry: versioned model payloads in the database, so every process
+(web, socket, console, clock) reads the same model. Publishing several kinds is one
+transaction, and readers only ever see rows of status 'published'."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from models.schema import Artifact
+
+PUBLISHED = "published"
+REJECTED = "rejected"
+
+
+@dataclass
+class NewArtifact:
+    kind: str
+    payload: bytes
+    params: dict[str, Any]
+    metrics: dict[str, Any]
+    fingerprint: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """A registry row without its payload (listing must not read megabytes)."""
+
+    kind: str
+    version: int
+    status: str
+    created_at: datetime
+    params: dict[str, Any] | None
+    metrics: dict[str, Any] | None
+    fingerprint: str | None
+    summary: str | None
+    reason: str | None
+    size_bytes: int
+
+
+@dataclass(frozen=True)
+class StoredArtifact(ArtifactInfo):
+    payload: bytes = b""
+
+
+def _info(row: Artifact) -> ArtifactInfo:
+    return ArtifactInfo(
+        row.kind,
+        row.version,
+        row.status,
+        row.created_at,
+        row.params,
+        row.metrics,
+        row.fingerprint,
+        row.summary,
+        row.reason,
+        row.size_bytes,
+    )
+
+
+class Registry:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    # ------------------------------------------------------------- reading
+    def latest_version(self, kind: str) -> int | None:
+        with self._sessions() as s:
+            return s.scalar(
+                select(func.max(Artifact.version)).where(
+                    Artifact.kind == kind, Artifact.status == PUBLISHED
+                )
+            )
+
+    def latest_info(self, kind: str) -> ArtifactInfo | None:
+        with self._sessions() as s:
+            row = s.scalars(
+                select(Artifact)
+                .where(Artifact.kind == kind, Artifact.status == PUBLISHED)
+                .order_by(Artifact.version.desc())
+                .limit(1)
+            ).first()
+            return _info(row) if row else None
+
+    def latest_all(self) -> list[ArtifactInfo]:
+        with self._sessions() as s:
+            newest = (
+                select(Artifact.kind, func.max(Artifact.version).label("v"))
+                .where(Artifact.status == PUBLISHED)
+                .group_by(Artifact.kind)
+                .subquery()
+            )
+            rows = s.scalars(
+                select(Artifact)
+                .join(newest, (Artifact.kind == newest.c.kind) & (Artifact.version == newest.c.v))
+                .order_by(Artifact.kind)
+            ).all()
+            return [_info(r) for r in rows]
+
+    def list(self, kind: str | None = None) -> list[ArtifactInfo]:
+        with self._sessions() as s:
+            q = select(Artifact).order_by(Artifact.kind, Artifact.version.desc())
+            if kind:
+                q = q.where(Artifact.kind == kind)
+            return [_info(r) for r in s.scalars(q).all()]
+
+    def get(self, kind: str, version: int) -> StoredArtifact:
+        with self._sessions() as s:
+            row = s.scalars(
+                select(Artifact).where(Artifact.kind == kind, Artifact.version == version)
+            ).first()
+            if row is None:
+                raise LookupError(f"no artifact {kind} v{version}")
+            info = _info(row)
+            return StoredArtifact(**info.__dict__, payload=row.payload)
+
+    # ------------------------------------------------------------- writing
+    def publish(
+        self,
+        items: list[NewArtifact],
+        *,
+        run_id: str | None = None,
+        status: str = PUBLISHED,
+        reasons: dict[str, str] | None = None,
+    ) -> dict[str, int]:
+        """Write all items in ONE transaction; returns kind -> new version. A crash
+        before commit leaves every reader on the previous complete set."""
+        versions: dict[str, int] = {}
+        with self._sessions.begin() as s:
+            for item in items:
+                current = (
+                    s.scalar(select(func.max(Artifact.version)).where(Artifact.kind == item.kind))
+                    or 0
+                )
+                version = current + 1
+                s.add(
+                    Artifact(
+                        kind=item.kind,
+                        version=version,
+                        status=status,
+                        params=item.params,
+                        metrics=item.metrics,
+                        fingerprint=item.fingerprint,
+                        summary=item.summary,
+                        reason=(reasons or {}).get(item.kind),
+                        run_id=run_id,
+                        size_bytes=len(item.payload),
+                        payload=item.payload,
+                    )
+                )
+                versions[item.kind] = version
+                s.flush()
+        return versions
+
+    def rollback(self, kind: str, version: int) -> int:
+        """Make an older version current again by republishing its payload as a new
+        version: versions only grow, so every serving process notices the change the
+        same way it notices a retrain, and history stays auditable."""
+        old = self.get(kind, version)
+        params = dict(old.params or {})
+        params["rollback_of"] = version
+        return self.publish(
+            [
+                NewArtifact(
+                    kind,
+                    old.payload,
+                    params,
+                    dict(old.metrics or {}),
+                    old.fingerprint or "",
+                    f"rollback to v{version}",
+                )
+            ]
+        )[kind]
+
+    def prune(self, keep: int) -> int:
+        """Keep the newest `keep` versions of each kind (published and rejected alike)."""
+        removed = 0
+        with self._sessions.begin() as s:
+            for kind in s.scalars(select(Artifact.kind).distinct()).all():
+                versions = s.scalars(
+                    select(Artifact.version)
+                    .where(Artifact.kind == kind)
+                    .order_by(Artifact.version.desc())
+                ).all()
+                stale = versions[keep:]
+                if stale:
+                    removed += s.execute(
+                        delete(Artifact).where(Artifact.kind == kind, Artifact.version.in_(stale))
+                    ).rowcount
+        return removed

@@ -1,0 +1,223 @@
+"""The tables. Alembic migrations (migrations/) are the only way this schema reaches a
+database; tests check that these models and the migrations agree."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Influencer(Base):
+    __tablename__ = "influencers"
+    __table_args__ = (
+        UniqueConstraint("platform", "handle", name="uq_influencers_platform_handle"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), default="instagram")
+    handle: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    posts_count: Mapped[int | None] = mapped_column(Integer)
+    bio: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    country: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), default=func.now(), onupdate=func.now()
+    )
+
+    posts: Mapped[list[Post]] = relationship(back_populates="influencer")
+
+
+class Song(Base):
+    __tablename__ = "songs"
+
+    song_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    artist: Mapped[str | None] = mapped_column(String(300))
+    release: Mapped[str | None] = mapped_column(String(300))
+    year: Mapped[int | None] = mapped_column(Integer)
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "post_id", name="uq_posts_platform_post_id"),
+        Index("ix_posts_influencer_posted", "influencer_id", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32), default="instagram")
+    post_id: Mapped[str] = mapped_column(String(100))
+    influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"))
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    caption: Mapped[str | None] = mapped_column(Text)
+    likes: Mapped[int] = mapped_column(BigInteger, default=0)
+    comments: Mapped[int] = mapped_column(BigInteger, default=0)
+    image: Mapped[str | None] = mapped_column(Text)
+    song_id: Mapped[str | None] = mapped_column(
+        ForeignKey("songs.song_id", ondelete="SET NULL"), index=True
+    )
+
+    influencer: Mapped[Influencer] = relationship(back_populates="posts")
+    hashtags: Mapped[list[PostHashtag]] = relationship(
+        cascade="all, delete-orphan", order_by="PostHashtag.position"
+    )
+
+
+class PostHashtag(Base):
+    __tablename__ = "post_hashtags"
+
+    post_pk: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, default=0)
+
+
+class Artifact(Base):
+    """One published (or rejected) version of one model kind. `payload` is compact
+    pickle-free bytes (engine.artifact_io); `status` is 'published' or 'rejected'."""
+
+    __tablename__ = "artifacts"
+    __table_args__ = (UniqueConstraint("kind", "version", name="uq_artifacts_kind_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), default=func.now()
+    )
+    params: Mapped[dict | None] = mapped_column(JSON)
+    metrics: Mapped[dict | None] = mapped_column(JSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    payload: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+
+class FeatureCacheEntry(Base):
+    """Image features keyed by the sha256 of the image bytes and the extractor that made
+    them, so a daily retrain only featurises new images."""
+
+    __tablename__ = "feature_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    extractor: Mapped[str] = mapped_column(String(120), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), default=func.now()
+    )
+
+
+class DigestSubscription(Base):
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id", name="uq_digest_subscriptions_team_channel"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    local_time: Mapped[str] = mapped_column(String(5), default="09:00")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    window_days: Mapped[int] = mapped_column(Integer, default=7)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), default=func.now()
+    )
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestDelivery(Base):
+    """One row per (subscription, local date): the unique constraint is what makes a
+    digest go out exactly once across restarts and overlapping clocks."""
+
+    __tablename__ = "digest_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "local_date", name="uq_digest_deliveries_sub_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
+    local_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="claimed")
+    message_ts: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), default=func.now()
+    )
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+    __table_args__ = (Index("ix_feedback_kind_item", "kind", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str | None] = mapped_column(Text)
+    item_id: Mapped[str] = mapped_column(String(200))
+    vote: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), default=func.now()
+    )
+
+
+def _add_slack_oauth_tables() -> None:
+    """slack_sdk's OAuth installation and state stores keep their rows in our database;
+    declaring their tables on our metadata lets Alembic own them like every other table
+    (the stores' own create_tables() is never called in production)."""
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    SQLAlchemyInstallationStore.build_installations_table(
+        Base.metadata, SQLAlchemyInstallationStore.default_installations_table_name
+    )
+    SQLAlchemyInstallationStore.build_bots_table(
+        Base.metadata, SQLAlchemyInstallationStore.default_bots_table_name
+    )
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(
+        Base.metadata, SQLAlchemyOAuthStateStore.default_table_name
+    )
+
+
+_add_slack_oauth_tables()

@@ -1,0 +1,226 @@
+"""The store: one engine per database URL, sessions, the registry, and the reads the
+engine needs (the training Dataset, handle lookups, fold-in posts). SQLite by default,
+Postgres in production; the same code runs on both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.dataset import INFLUENCER_COLUMNS, POST_COLUMNS, SONG_COLUMNS, Dataset
+from engine.settings import normalize_database_url
+from models.registry import Registry
+from models.schema import FeatureCacheEntry, Influencer, Post, PostHashtag, Song
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")  # readers keep answering during a retrain
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = normalize_database_url(url)
+        self.engine = make_engine(self.url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.registry = Registry(self.sessions)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error."""
+        with self.sessions.begin() as s:
+            yield s
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -------------------------------------------------------------- counts
+    def counts(self) -> dict[str, int]:
+        with self.sessions() as s:
+            return {
+                "influencers": s.scalar(select(func.count()).select_from(Influencer)) or 0,
+                "posts": s.scalar(select(func.count()).select_from(Post)) or 0,
+                "songs": s.scalar(select(func.count()).select_from(Song)) or 0,
+            }
+
+    def is_empty(self) -> bool:
+        return self.counts()["posts"] == 0
+
+    # ------------------------------------------------------------- handles
+    def find_handle(self, handle: str) -> str | None:
+        with self.sessions() as s:
+            return s.scalar(
+                select(Influencer.handle)
+                .where(func.lower(Influencer.handle) == handle.lower())
+                .limit(1)
+            )
+
+    def handles_like(self, handle: str, limit: int = 5000) -> list[str]:
+        """Candidate handles for 'did you mean': the ones sharing a prefix first, then
+        a bounded sample, so a typo check never reads a million rows."""
+        with self.sessions() as s:
+            prefix = handle[:2].lower()
+            near = s.scalars(
+                select(Influencer.handle)
+                .where(func.lower(Influencer.handle).like(f"{prefix}%"))
+                .limit(limit)
+            ).all()
+            more = s.scalars(select(Influencer.handle).limit(limit)).all()
+        return list(dict.fromkeys([*near, *more]))
+
+    def influencer_profile(self, handle: str) -> dict[str, Any]:
+        with self.sessions() as s:
+            inf = s.scalars(select(Influencer).where(Influencer.handle == handle)).first()
+            if inf is None:
+                return {}
+            n, likes, comments = s.execute(
+                select(func.count(Post.id), func.avg(Post.likes), func.avg(Post.comments)).where(
+                    Post.influencer_id == inf.id
+                )
+            ).one()
+        er = None
+        if inf.followers and n:
+            er = 100.0 * (float(likes or 0) + float(comments or 0)) / inf.followers
+        return {
+            "handle": inf.handle,
+            "name": inf.name,
+            "platform": inf.platform,
+            "followers": inf.followers,
+            "language": inf.language,
+            "country": inf.country,
+            "posts": int(n or 0),
+            "er": er,
+        }
+
+    # ------------------------------------------------------------- frames
+    def influencers_frame(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            df = pd.read_sql(select(*[getattr(Influencer, c) for c in INFLUENCER_COLUMNS]), conn)
+        for col in ("followers", "following", "posts_count"):
+            df[col] = df[col].astype("Int64")
+        return df
+
+    def posts_frame(self, handles: list[str] | None = None) -> pd.DataFrame:
+        """Posts in the Dataset shape, hashtags as lists; `handles` limits it (fold-in)."""
+        q = (
+            select(
+                Post.id.label("pk"),
+                Post.post_id,
+                Post.platform,
+                Influencer.handle,
+                Post.posted_at,
+                Post.caption,
+                Post.likes,
+                Post.comments,
+                Post.image,
+                Post.song_id,
+            )
+            .join(Influencer, Influencer.id == Post.influencer_id)
+            .order_by(Post.id)
+        )
+        tq = select(PostHashtag.post_pk, PostHashtag.tag).order_by(
+            PostHashtag.post_pk, PostHashtag.position
+        )
+        if handles is not None:
+            q = q.where(Influencer.handle.in_(handles))
+            tq = tq.where(
+                PostHashtag.post_pk.in_(
+                    select(Post.id).join(Influencer).where(Influencer.handle.in_(handles))
+                )
+            )
+        with self.engine.connect() as conn:
+            posts = pd.read_sql(q, conn)
+            tags = pd.read_sql(tq, conn)
+        posts["posted_at"] = pd.to_datetime(posts["posted_at"])
+        posts["likes"] = posts["likes"].fillna(0).astype("int64")
+        posts["comments"] = posts["comments"].fillna(0).astype("int64")
+        posts["hashtags"] = _group_tags(posts["pk"].to_numpy(), tags)
+        return posts[POST_COLUMNS].reset_index(drop=True)
+
+    def songs_frame(self) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            df = pd.read_sql(select(*[getattr(Song, c) for c in SONG_COLUMNS]), conn)
+        df["year"] = df["year"].astype("Int64")
+        return df
+
+    def load_dataset(self) -> Dataset:
+        return Dataset(
+            self.influencers_frame(),
+            self.posts_frame(),
+            self.songs_frame(),
+            meta={"database": self.engine.url.render_as_string(hide_password=True)},
+        )
+
+    # -------------------------------------------------------- feature cache
+    def feature_cache(self) -> DbFeatureCache:
+        return DbFeatureCache(self)
+
+
+def _group_tags(post_pks: np.ndarray, tags: pd.DataFrame) -> list[list[str]]:
+    """Attach each post's ordered tag list without a Python loop per tag row."""
+    out: list[list[str]] = [[] for _ in range(len(post_pks))]
+    if tags.empty or len(post_pks) == 0:
+        return out
+    pos = {int(pk): i for i, pk in enumerate(post_pks)}
+    pks = tags["post_pk"].to_numpy()
+    values = tags["tag"].to_numpy()
+    bounds = np.flatnonzero(np.diff(pks)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [len(pks)]))
+    for a, b in zip(starts, ends, strict=True):
+        i = pos.get(int(pks[a]))
+        if i is not None:
+            out[i] = values[a:b].tolist()
+    return out
+
+
+class DbFeatureCache:
+    """engine.trainer.FeatureCache backed by the feature_cache table."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def get_many(self, keys: list[str], extractor: str) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._store.sessions() as s:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                rows = s.execute(
+                    select(FeatureCacheEntry.key, FeatureCacheEntry.vector).where(
+                        FeatureCacheEntry.extractor == extractor, FeatureCacheEntry.key.in_(chunk)
+                    )
+                ).all()
+                for key, blob in rows:
+                    found[key] = np.frombuffer(blob, dtype=np.float32).copy()
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray], extractor: str) -> None:
+        if not items:
+            return
+        with self._store.session() as s:
+            existing = set(self.get_many(list(items), extractor))
+            s.add_all(
+                FeatureCacheEntry(
+                    key=k, extractor=extractor, vector=np.asarray(v, dtype=np.float32).tobytes()
+                )
+                for k, v in items.items()
+                if k not in existing
+            )
