@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from engine.errors import ScoutError
 from engine.recommendation import Answer
 
-COMMANDS = ["import", "demo", "train", "models"]
+COMMANDS = ["import", "train", "models", "songs", "trending"]
 
 
 def _module(name: str):
@@ -47,8 +47,9 @@ def render_table(answer: Answer, out=sys.stdout) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     args = build_parser().parse_args(argv)
     try:
         result = args._run(args)

@@ -19,12 +19,27 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 INFLUENCER_COLUMNS = [
-    "handle", "platform", "name", "followers", "following", "posts_count", "bio",
-    "language", "country",
+    "handle",
+    "platform",
+    "name",
+    "followers",
+    "following",
+    "posts_count",
+    "bio",
+    "language",
+    "country",
 ]
 POST_COLUMNS = [
-    "post_id", "platform", "handle", "posted_at", "caption", "likes", "comments", "image",
-    "song_id", "hashtags",
+    "post_id",
+    "platform",
+    "handle",
+    "posted_at",
+    "caption",
+    "likes",
+    "comments",
+    "image",
+    "song_id",
+    "hashtags",
 ]
 SONG_COLUMNS = ["song_id", "title", "artist", "release", "year"]
 
@@ -50,9 +65,7 @@ class Dataset:
         h = hashlib.sha256()
         for frame in (self.influencers, self.posts, self.songs):
             if len(frame):
-                hashed = pd.util.hash_pandas_object(
-                    frame.astype(str), index=False
-                ).to_numpy()
+                hashed = pd.util.hash_pandas_object(frame.astype(str), index=False).to_numpy()
                 h.update(hashed.tobytes())
             h.update(str(len(frame)).encode())
         return h.hexdigest()[:32]

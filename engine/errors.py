@@ -15,7 +15,11 @@ class UnknownHandle(ScoutError):
     def __init__(self, handle: str, suggestions: list[str] | None = None) -> None:
         self.handle = handle
         self.suggestions = suggestions or []
-        hint = f" Did you mean {', '.join('@' + s for s in self.suggestions)}?" if self.suggestions else ""
+        hint = (
+            f" Did you mean {', '.join('@' + s for s in self.suggestions)}?"
+            if self.suggestions
+            else ""
+        )
         super().__init__(f"I don't know @{handle}.{hint}")
 
 

@@ -113,7 +113,12 @@ class Store:
     # ------------------------------------------------------------- frames
     def influencers_frame(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            df = pd.read_sql(select(*[getattr(Influencer, c) for c in INFLUENCER_COLUMNS]), conn)
+            df = pd.read_sql(
+                select(*[getattr(Influencer, c) for c in INFLUENCER_COLUMNS]).order_by(
+                    Influencer.id
+                ),
+                conn,
+            )
         for col in ("followers", "following", "posts_count"):
             df[col] = df[col].astype("Int64")
         return df
@@ -157,7 +162,9 @@ class Store:
 
     def songs_frame(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            df = pd.read_sql(select(*[getattr(Song, c) for c in SONG_COLUMNS]), conn)
+            df = pd.read_sql(
+                select(*[getattr(Song, c) for c in SONG_COLUMNS]).order_by(Song.song_id), conn
+            )
         df["year"] = df["year"].astype("Int64")
         return df
 

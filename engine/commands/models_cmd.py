@@ -1,0 +1,70 @@
+"""`python -m engine models list|show|rollback`: what is published, and going back."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from engine.commands.import_cmd import ensure_schema
+from engine.errors import ScoutError
+from engine.settings import Settings
+
+HELP = "list, show or roll back published model versions"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["list", "show", "rollback"])
+    parser.add_argument("kind", nargs="?")
+    parser.add_argument("version", nargs="?", type=int)
+
+
+def run(args: argparse.Namespace) -> int:
+    from models.store import Store
+
+    settings = Settings.from_env(args.db)
+    ensure_schema(settings.database_url)
+    registry = Store(settings.database_url).registry
+    if args.action == "list":
+        rows = registry.list(args.kind)
+        if args.json:
+            print(
+                json.dumps(
+                    [{**r.__dict__, "created_at": r.created_at.isoformat()} for r in rows],
+                    default=str,
+                )
+            )
+            return 0
+        if not rows:
+            print("no models yet: run `python -m engine train`")
+        latest = {i.kind: i.version for i in registry.latest_all()}
+        print(
+            f"{'kind':<12} {'version':>7}  {'status':<10} {'created (UTC)':<19} {'size':>9}  summary"
+        )
+        for r in rows:
+            mark = "*" if latest.get(r.kind) == r.version else " "
+            print(
+                f"{r.kind:<12} {r.version:>6}{mark}  {r.status:<10} {r.created_at:%Y-%m-%d %H:%M:%S} "
+                f"{r.size_bytes / 1e6:>7.1f}MB  {r.summary or r.reason or ''}"
+            )
+        return 0
+    if not args.kind or args.version is None:
+        raise ScoutError(
+            f"`models {args.action}` needs KIND and VERSION, e.g. `models {args.action} lookalike 3`"
+        )
+    if args.action == "show":
+        try:
+            a = registry.get(args.kind, args.version)
+        except LookupError as err:
+            raise ScoutError(str(err)) from None
+        info = {k: v for k, v in a.__dict__.items() if k != "payload"}
+        info["created_at"] = a.created_at.isoformat()
+        print(json.dumps(info, indent=None if args.json else 2, default=str))
+        return 0
+    try:
+        new = registry.rollback(args.kind, args.version)
+    except LookupError as err:
+        raise ScoutError(str(err)) from None
+    print(
+        f"{args.kind}: v{args.version} republished as v{new}; serving processes switch within their reload interval"
+    )
+    return 0

@@ -1,0 +1,66 @@
+"""`python -m engine train`: fit, evaluate, gate and publish every model kind."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from engine.commands.import_cmd import ensure_schema
+from engine.pipeline import run_training
+from engine.settings import Settings
+
+HELP = "train every model on the store's data and publish new versions (one transaction)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kinds", default=None, help="comma-separated kinds to train (default all)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="retrain unchanged data; skip the quality gate"
+    )
+    parser.add_argument(
+        "--gate-margin",
+        type=float,
+        default=0.05,
+        help="reject a version whose quality falls more than this share below the current (0.05)",
+    )
+    parser.add_argument("--keep", type=int, default=5, help="versions kept per kind (5)")
+    parser.add_argument("--seed", type=int, default=42)
+
+
+def run(args: argparse.Namespace) -> int:
+    from models.store import Store
+
+    settings = Settings.from_env(args.db)
+    ensure_schema(settings.database_url)
+    store = Store(settings.database_url)
+    kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else None
+    report = run_training(
+        store,
+        kinds=kinds,
+        force=args.force,
+        gate_margin=args.gate_margin,
+        keep=args.keep,
+        progress=sys.stderr.isatty() and not args.json,
+        seed=args.seed,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run_id": report.run_id,
+                    "ok": report.ok,
+                    "seconds": round(report.seconds, 2),
+                    "kinds": [o.__dict__ for o in report.outcomes],
+                },
+                default=str,
+            )
+        )
+    else:
+        print(report.table())
+        print(
+            f"run {report.run_id}: {'ok' if report.ok else 'FAILED, nothing published'} in {report.seconds:.1f}s"
+        )
+    return 0 if report.ok else 1

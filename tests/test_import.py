@@ -1,0 +1,146 @@
+"""Import is a contract other tools rely on: every bad row is named, nothing of a bad
+file is written, and re-importing is idempotent (on SQLite and on Postgres)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ImportRejected, ScoutError
+from engine.importer import import_file
+from models.migrate import upgrade
+from models.store import Store
+
+SONGS = "song_id,title,artist,release,year\ns1,Sunny,The Band,Sunny EP,2024\ns2,Rain,Other,,\n"
+INFLUENCERS = (
+    "handle,name,followers,following,posts_count,bio,language,country\n"
+    "@Chef.Ana,Ana,12000,300,40,Cooking,es,ES\n"
+    "runner_bo,Bo,540000,10,900,,en,US\n"
+)
+POSTS = (
+    "handle,post_id,posted_at,caption,hashtags,likes,comments,image,song_id\n"
+    "chef.ana,p1,2026-10-01,Paella night #Comida #Cocína,food|Recipes,500,20,img/a.jpg,s1\n"
+    "chef.ana,p2,2026-10-02T18:30:00+02:00,No tags here,#foodie,300,5,https://cdn.example.com/b.jpg,\n"
+    "new_person,p3,2026-10-03,Morning run,run,10,0,,\n"
+)
+
+
+def write(tmp: Path, name: str, text: str, bom: bool = False) -> Path:
+    path = tmp / name
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def load_all(url: str, tmp: Path) -> Store:
+    upgrade(url)
+    import_file(write(tmp, "songs.csv", SONGS), "songs", url)
+    import_file(write(tmp, "influencers.csv", INFLUENCERS, bom=True), "influencers", url)
+    import_file(write(tmp, "posts.csv", POSTS), "posts", url)
+    return Store(url)
+
+
+def test_import_normalises_and_is_idempotent(any_db_url, tmp_path):
+    store = load_all(any_db_url, tmp_path)
+    assert store.counts() == {"influencers": 3, "posts": 3, "songs": 2}
+    posts = store.posts_frame().set_index("post_id")
+    assert posts.loc["p1", "hashtags"] == ["food", "recipes", "comida", "cocina"]
+    assert posts.loc["p1", "image"] == str((tmp_path / "img/a.jpg").resolve())
+    assert posts.loc["p2", "image"] == "https://cdn.example.com/b.jpg"
+    assert str(posts.loc["p2", "posted_at"]) == "2026-10-02 16:30:00"  # converted to UTC
+    assert posts.loc["p1", "song_id"] == "s1"
+    assert store.find_handle("CHEF.ANA") == "chef.ana"
+    assert store.find_handle("new_person") == "new_person"  # minimal influencer created
+    before = store.load_dataset().fingerprint()
+    # Re-import everything: same rows, no duplicates, nothing changed.
+    report = import_file(tmp_path / "posts.csv", "posts", any_db_url)
+    assert (report.rows, report.new_rows) == (3, 0)
+    import_file(tmp_path / "influencers.csv", "influencers", any_db_url)
+    assert store.counts() == {"influencers": 3, "posts": 3, "songs": 2}
+    assert store.load_dataset().fingerprint() == before
+    store.dispose()
+
+
+def test_update_in_place_keeps_columns_the_file_lacks(migrated_sqlite, tmp_path):
+    store = load_all(migrated_sqlite, tmp_path)
+    import_file(
+        write(tmp_path, "f.csv", "handle,followers\nchef.ana,13000\n"),
+        "influencers",
+        migrated_sqlite,
+    )
+    profile = store.influencer_profile("chef.ana")
+    assert profile["followers"] == 13000
+    assert profile["language"] == "es"  # not erased by a file without that column
+
+
+BAD_POSTS = (
+    "handle,post_id,posted_at,caption,hashtags,likes,comments,image,song_id\n"
+    ",p10,2026-10-01,missing handle,,1,1,,\n"  # line 2
+    "chef.ana,p11,2026-10-01,negative,,-3,1,,\n"  # line 3
+    "chef.ana,p12,2026-10-01,text,,many,1,,\n"  # line 4
+    "chef.ana,p13,2026-13-45,bad date,,1,1,,\n"  # line 5
+    "chef.ana,p14,2026-10-01,first,,1,1,,\n"  # line 6
+    "chef.ana,p14,2026-10-01,duplicate,,1,1,,\n"  # line 7
+    "chef.ana,p15,2026-10-01,song,,1,1,,nope\n"  # line 8
+    "chef.ana,p16,2026-10-01,fine,,1,1,,\n"  # line 9
+)
+
+
+def test_bad_rows_reject_the_whole_file_and_name_each_problem(any_db_url, tmp_path):
+    store = load_all(any_db_url, tmp_path)
+    before = (store.counts(), store.load_dataset().fingerprint())
+    path = write(tmp_path, "bad.csv", BAD_POSTS)
+    with pytest.raises(ImportRejected) as exc:
+        import_file(path, "posts", any_db_url)
+    problems = exc.value.problems
+    assert problems == [
+        f"{path}:2: handle: required, but empty",
+        f"{path}:3: likes: must be >= 0, got -3",
+        f"{path}:4: likes: expected a whole number >= 0, got 'many'",
+        f"{path}:5: posted_at: not an ISO 8601 date or datetime: '2026-13-45'",
+        f"{path}:7: post_id: duplicate of line 6 ('p14')",
+        f"{path}:8: song_id: unknown song 'nope' (import songs first)",
+    ]
+    assert (store.counts(), store.load_dataset().fingerprint()) == before
+    store.dispose()
+
+
+def test_cli_reports_problems_on_stderr_with_nonzero_exit(migrated_sqlite, tmp_path):
+    path = write(tmp_path, "bad.csv", BAD_POSTS)
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine", "import", "posts", str(path), "--db", migrated_sqlite],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert f"{path}:3: likes: must be >= 0, got -3" in proc.stderr
+    assert "nothing was written" in proc.stderr
+
+
+def test_jsonl_and_header_problems(migrated_sqlite, tmp_path):
+    rows = [{"song_id": "j1", "title": "Jay", "year": 2020}, {"song_id": "j2", "year": "soon"}]
+    path = write(tmp_path, "songs.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n{not json\n")
+    with pytest.raises(ImportRejected) as exc:
+        import_file(path, "songs", migrated_sqlite)
+    assert exc.value.problems == [
+        f"{path}:2: year: expected a whole number >= 0, got 'soon'",
+        f"{path}:3: invalid JSON: Expecting property name enclosed in double quotes",
+    ]
+    good = write(tmp_path, "ok.jsonl", "\n".join(json.dumps(r) for r in rows[:1]) + "\n")
+    assert import_file(good, "songs", migrated_sqlite).rows == 1
+    no_handle = write(tmp_path, "x.csv", "name,followers\nA,1\n")
+    with pytest.raises(ImportRejected, match="missing required column"):
+        import_file(no_handle, "influencers", migrated_sqlite)
+    with pytest.raises(ScoutError, match="no such file"):
+        import_file(tmp_path / "absent.csv", "posts", migrated_sqlite)
+
+
+def test_problem_list_is_capped(migrated_sqlite, tmp_path):
+    body = "handle,followers\n" + "".join(f"h{i},-1\n" for i in range(80))
+    with pytest.raises(ImportRejected) as exc:
+        import_file(write(tmp_path, "many.csv", body), "influencers", migrated_sqlite)
+    assert len(exc.value.problems) == 50 and exc.value.truncated == 30
+    assert "and 30 more problems" in str(exc.value)

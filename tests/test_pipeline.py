@@ -1,0 +1,105 @@
+"""The training pipeline and registry: one transaction per run, nothing published on
+failure, unchanged data skipped, worse models rejected by the gate, rollback works."""
+
+import types
+
+import numpy as np
+import pytest
+
+from engine import kinds as kinds_module
+from engine.artifact_io import pack, unpack
+from engine.pipeline import run_training
+from engine.trainer import TrainResult
+from tests.test_import import load_all
+
+
+class CountKind:
+    """A tiny real model: per-handle post counts; its quality is configurable."""
+
+    depends_on = ()
+
+    def __init__(self, kind: str, quality: float = 0.5, fail: bool = False) -> None:
+        self.kind, self.quality, self.fail = kind, quality, fail
+
+    def train(self, data, ctx):
+        if self.fail:
+            raise RuntimeError("boom")
+        counts = data.posts.groupby("handle").size()
+        payload = pack({"handles": counts.index.to_numpy(dtype=str), "n": counts.to_numpy()})
+        return TrainResult(payload, {"quality": self.quality}, {"p": 1}, "quality", model=counts)
+
+    def load(self, payload):
+        arrays, _ = unpack(payload)
+        return dict(zip(arrays["handles"].tolist(), arrays["n"].tolist(), strict=True))
+
+
+@pytest.fixture
+def fake_kinds(monkeypatch):
+    registry = {}
+    module = types.ModuleType("fake_kinds")
+    monkeypatch.setitem(__import__("sys").modules, "fake_kinds", module)
+
+    def use(*objs):
+        registry.clear()
+        for obj in objs:
+            setattr(module, obj.kind, obj)
+            registry[obj.kind] = f"fake_kinds:{obj.kind}"
+        monkeypatch.setattr(kinds_module, "KIND_OBJECTS", dict(registry))
+
+    return use
+
+
+def test_publish_skip_gate_rollback(any_db_url, tmp_path, fake_kinds):
+    store = load_all(any_db_url, tmp_path)
+    fake_kinds(CountKind("alpha", 0.5), CountKind("beta", 0.8))
+    report = run_training(store, log=lambda m: None)
+    assert report.ok and [o.status for o in report.outcomes] == ["published", "published"]
+    assert store.registry.latest_version("alpha") == 1
+    assert report.outcomes[0].peak_rss_mb is None or report.outcomes[0].peak_rss_mb > 0
+    # Unchanged data: nothing retrained.
+    again = run_training(store, log=lambda m: None)
+    assert [o.status for o in again.outcomes] == ["skipped", "skipped"]
+    # A worse model is rejected by the gate (kept, with the reason), a better one published.
+    fake_kinds(CountKind("alpha", 0.2), CountKind("beta", 0.9))
+    gated = run_training(
+        store, force=False, log=lambda m: None, config={"alpha": {"v": 2}, "beta": {"v": 2}}
+    )
+    status = {o.kind: o.status for o in gated.outcomes}
+    assert status == {"alpha": "rejected", "beta": "published"}
+    assert store.registry.latest_version("alpha") == 1
+    rejected = [a for a in store.registry.list("alpha") if a.status == "rejected"]
+    assert rejected and "fell from 0.5 to 0.2" in rejected[0].reason
+    # Rollback republishes an old payload as the newest version.
+    new = store.registry.rollback("beta", 1)
+    assert new == 3 and store.registry.latest_version("beta") == 3
+    model = kinds_module.kind_by_name("beta").load(store.registry.get("beta", 3).payload)
+    assert model == {"chef.ana": 2, "new_person": 1}
+    store.dispose()
+
+
+def test_a_failing_kind_publishes_nothing(migrated_sqlite, tmp_path, fake_kinds):
+    store = load_all(migrated_sqlite, tmp_path)
+    fake_kinds(CountKind("alpha"), CountKind("broken", fail=True))
+    report = run_training(store, log=lambda m: None)
+    assert not report.ok
+    assert {o.kind: o.status for o in report.outcomes} == {
+        "alpha": "not published",
+        "broken": "failed",
+    }
+    assert store.registry.latest_all() == []
+
+
+def test_retention_keeps_last_n(migrated_sqlite, tmp_path, fake_kinds):
+    store = load_all(migrated_sqlite, tmp_path)
+    fake_kinds(CountKind("alpha"))
+    for _ in range(4):
+        run_training(store, force=True, keep=2, log=lambda m: None)
+    assert [a.version for a in store.registry.list("alpha")] == [4, 3]
+
+
+def test_artifact_io_refuses_objects_and_round_trips():
+    payload = pack({"v": np.arange(3, dtype=np.float32), "s": np.array(["a", "bé"])}, {"k": 1})
+    arrays, meta = unpack(payload)
+    assert meta == {"k": 1} and arrays["s"].tolist() == ["a", "bé"]
+    with pytest.raises(TypeError):
+        pack({"o": np.array([{"x": 1}], dtype=object)})
