@@ -10,6 +10,7 @@ import importlib
 from engine.trainer import ModelKind
 
 KIND_OBJECTS: dict[str, str] = {
+    "songs": "engine.songs_kind:SONGS",
 }
 
 

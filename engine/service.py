@@ -151,8 +151,19 @@ class Recommender:
 
     def songs_for(self, handle: str, k: int = 10, method: str = "auto") -> Answer:
         """Songs for a creator's next reel (issue: songs)."""
-        raise ModelNotTrained("songs")
+        model = self.model("songs")
+        answer = model.songs_for(self.resolve_handle(handle), k=k, method=method)
+        answer.meta["model_version"] = self.model_version("songs")
+        return answer
 
     def trending(self, days: int = 7, k: int = 10, topic: str | None = None) -> Answer:
         """Songs whose use and engagement rose most lately (issue: songs)."""
-        raise ModelNotTrained("songs")
+        model = self.model("songs")
+        if model.trending is None or not model.trending.as_of:
+            return Answer([], ["No reels with a song in the data yet, so nothing is trending."])
+        results = model.trending.top(window_days=days, k=k, topic=topic)
+        notes = [] if results else [
+            f"No song had {model.trending.min_support}+ reels in the last {days} days"
+            + (f" among #{topic} creators" if topic else "") + "."]
+        return Answer(results, notes, {"as_of": model.trending.as_of, "days": days,
+                                       "model_version": self.model_version("songs")})

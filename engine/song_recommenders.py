@@ -1,0 +1,488 @@
+"""Song recommenders for reels, all behind one interface and all fitted on a sparse
+creator x song usage matrix (never dense: 100k creators x 20k songs must fit in memory).
+
+From the internship report: popularity (distinct users), celebrity usage (creators with
+more than 80k followers), "performing" songs (uses with Delta > 4), item- and user-based
+collaborative filtering (cosine, and mean-centred Pearson) and truncated SVD. Each
+recommender ranks songs (`scores`) and, where the method can, predicts a creator's Delta
+for a song (`predict`), which is what the report scored with RMSE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.extmath import randomized_svd
+
+# Dense work buffers are cut into blocks of about this many float32 cells (80 MB).
+_BLOCK_CELLS = 20_000_000
+# Shrinkage (in pseudo-ratings) of per-user baselines and neighbourhood averages.
+SHRINK = 5.0
+
+
+@dataclass
+class UsageMatrix:
+    """Who used which song: `uses` is a CSR users x items matrix of use counts whose
+    sparsity pattern is "has used"; `rating` is aligned with `uses.data` (the Delta of
+    that creator's reels with that song). `user_weight` is the creator's followers."""
+
+    users: np.ndarray
+    items: np.ndarray
+    uses: sp.csr_matrix
+    rating: np.ndarray
+    user_weight: np.ndarray
+
+    @classmethod
+    def from_triples(
+        cls,
+        users: np.ndarray,
+        items: np.ndarray,
+        user_rows: np.ndarray,
+        item_cols: np.ndarray,
+        uses: np.ndarray,
+        rating: np.ndarray | None = None,
+        user_weight: np.ndarray | None = None,
+    ) -> UsageMatrix:
+        """Build from one entry per (user, item); entries are sorted into CSR order by
+        hand so that `rating` stays aligned with the matrix data (and a Delta of exactly
+        0 is kept as an entry)."""
+        user_rows = np.asarray(user_rows, dtype=np.int64)
+        item_cols = np.asarray(item_cols, dtype=np.int64)
+        order = np.lexsort((item_cols, user_rows))
+        r, c = user_rows[order], item_cols[order]
+        if r.size > 1 and np.any((r[1:] == r[:-1]) & (c[1:] == c[:-1])):
+            raise ValueError("duplicate (user, item) entries; aggregate them first")
+        n_users, n_items = len(users), len(items)
+        indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n_users))].astype(np.int64)
+        values = np.asarray(uses, dtype=np.float32)[order]
+        mat = sp.csr_matrix((values, c.astype(np.int32), indptr), shape=(n_users, n_items))
+        rat = (
+            np.zeros(r.size, np.float32)
+            if rating is None
+            else np.asarray(rating, dtype=np.float32)[order]
+        )
+        weight = (
+            np.zeros(n_users, np.float64)
+            if user_weight is None
+            else np.asarray(user_weight, dtype=np.float64)
+        )
+        return cls(np.asarray(users).astype(str), np.asarray(items).astype(str), mat, rat, weight)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.uses.shape
+
+    def binary(self) -> sp.csr_matrix:
+        out = self.uses.copy()
+        out.data = np.ones_like(out.data)
+        return out
+
+    def ratings(self) -> sp.csr_matrix:
+        """The Delta matrix, with its own copies of the arrays (callers may edit it)."""
+        return sp.csr_matrix(
+            (self.rating.copy(), self.uses.indices.copy(), self.uses.indptr.copy()),
+            shape=self.shape,
+        )
+
+    def user_means(self, shrink: float = SHRINK) -> np.ndarray:
+        """Each user's mean rating, shrunk towards the global mean as if `shrink` extra
+        ratings at the global mean had been seen: a creator with three reels should not
+        get their own noisy average as their baseline."""
+        counts = np.diff(self.uses.indptr)
+        glob = float(self.rating.mean()) if self.rating.size else 0.0
+        sums = np.zeros(counts.size)
+        if self.rating.size:
+            sums[counts > 0] = np.add.reduceat(self.rating - glob, self.uses.indptr[:-1])[
+                counts > 0
+            ]
+        return (glob + sums / (counts + shrink)).astype(np.float32)
+
+    def entry_users(self) -> np.ndarray:
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.uses.indptr))
+
+    def select(self, keep: np.ndarray) -> UsageMatrix:
+        """The same users and items with only the entries where `keep` (aligned with the
+        CSR data) is true, e.g. the training part of a hold-out split."""
+        rows = self.entry_users()[keep]
+        return UsageMatrix.from_triples(
+            self.users,
+            self.items,
+            rows,
+            self.uses.indices[keep],
+            self.uses.data[keep],
+            self.rating[keep],
+            self.user_weight,
+        )
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "users": self.users,
+            "items": self.items,
+            "indptr": self.uses.indptr,
+            "indices": self.uses.indices,
+            "uses": self.uses.data,
+            "rating": self.rating,
+            "user_weight": self.user_weight,
+        }
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray]) -> UsageMatrix:
+        users, items = a["users"].astype(str), a["items"].astype(str)
+        mat = sp.csr_matrix((a["uses"], a["indices"], a["indptr"]), shape=(len(users), len(items)))
+        return cls(users, items, mat, a["rating"], a["user_weight"])
+
+
+def _row_normalised(mat: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(mat.multiply(mat).sum(axis=1)).ravel())
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ mat)
+
+
+def _centred(mat: sp.csr_matrix, by: str) -> sp.csr_matrix:
+    """Subtract each row's (by="row") or column's (by="col") mean over its stored entries
+    only: the usual sparse stand-in for Pearson correlation."""
+    m = mat.tocsr(copy=True) if by == "row" else mat.T.tocsr(copy=True)
+    counts = np.diff(m.indptr)
+    sums = np.asarray(m.sum(axis=1)).ravel()
+    means = np.divide(sums, counts, out=np.zeros_like(sums, dtype=np.float64), where=counts > 0)
+    m.data = (m.data - np.repeat(means, counts)).astype(np.float32)
+    return m if by == "row" else m.T.tocsr()
+
+
+def _keep_top_k(dense: np.ndarray, k: int) -> sp.csr_matrix:
+    """Each row's k largest positive values as a sparse matrix (a neighbourhood)."""
+    n_rows, n_cols = dense.shape
+    k = min(k, n_cols)
+    if k <= 0:
+        return sp.csr_matrix((n_rows, n_cols), dtype=np.float32)
+    cols = np.argpartition(-dense, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(dense, cols, axis=1)
+    rows = np.repeat(np.arange(n_rows), k)
+    keep = vals.ravel() > 0
+    return sp.csr_matrix(
+        (vals.ravel()[keep], (rows[keep], cols.ravel()[keep])),
+        shape=(n_rows, n_cols),
+        dtype=np.float32,
+    )
+
+
+def top_k_similarity(vectors: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Row i's k most similar other rows (dot product of already-normalised sparse rows),
+    computed in blocks so that memory stays bounded at any size."""
+    n = vectors.shape[0]
+    vt = vectors.T.tocsc()
+    block = max(1, _BLOCK_CELLS // max(n, 1))
+    parts = []
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        dense = (vectors[start:stop] @ vt).toarray().astype(np.float32, copy=False)
+        dense[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        parts.append(_keep_top_k(dense, k))
+    return sp.vstack(parts).tocsr() if parts else sp.csr_matrix((0, 0), dtype=np.float32)
+
+
+class SongRecommender:
+    """The interface: `fit` on a usage matrix, `scores` (higher is better) for a batch
+    of user rows, `predict` a Delta for (user, item) pairs where the method can; payload
+    arrays and JSON params for the pickle-free artifact."""
+
+    name: str = ""
+    personalised: ClassVar[bool] = True
+    predicts_rating: ClassVar[bool] = False
+
+    def fit(self, usage: UsageMatrix) -> SongRecommender:
+        raise NotImplementedError
+
+    def scores(self, user_rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
+        raise NotImplementedError(f"{self.name} does not predict Delta")
+
+    def params(self) -> dict[str, Any]:
+        return {}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
+        """Rebuild from `to_arrays` output plus the (shared, stored once) usage matrix."""
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- popularity family
+@dataclass
+class CountPopularity(SongRecommender):
+    """Songs ranked by how many distinct creators used them, optionally only counting
+    celebrities (followers > `min_followers`) or well-performing uses (Delta >
+    `min_delta`). Ties go to overall popularity, so a filter that leaves little signal
+    still gives a sensible list."""
+
+    name: str = "popularity"
+    min_followers: float | None = None
+    min_delta: float | None = None
+    personalised: ClassVar[bool] = False
+    _scores: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32), repr=False)
+
+    def fit(self, usage: UsageMatrix) -> CountPopularity:
+        n_items = usage.shape[1]
+        users = usage.entry_users()
+        keep = np.ones(usage.rating.size, dtype=bool)
+        if self.min_followers is not None:
+            keep &= usage.user_weight[users] > self.min_followers
+        if self.min_delta is not None:
+            keep &= usage.rating > self.min_delta
+        counted = np.bincount(usage.uses.indices[keep], minlength=n_items).astype(np.float64)
+        overall = np.bincount(usage.uses.indices, minlength=n_items).astype(np.float64)
+        top = overall.max() if overall.size else 0.0
+        self._scores = (counted + overall / (top + 1.0)).astype(np.float32)
+        return self
+
+    def scores(self, user_rows: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self._scores, (len(user_rows), self._scores.size)).copy()
+
+    def params(self) -> dict[str, Any]:
+        return {"min_followers": self.min_followers, "min_delta": self.min_delta}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"scores": self._scores}
+
+    def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
+        self._scores = arrays["scores"]
+
+
+# ------------------------------------------------------------- neighbourhood CF
+@dataclass
+class ItemCF(SongRecommender):
+    """Item-based CF: each song's `neighbours` most similar songs (cosine on who used it,
+    or Pearson on mean-centred Delta); a creator's score for a song sums its similarity
+    to the songs they used."""
+
+    name: str = "item_cosine"
+    similarity: str = "cosine"
+    neighbours: int = 100
+    predicts_rating: ClassVar[bool] = True
+    _sim: sp.csr_matrix | None = field(default=None, repr=False)
+    _usage: UsageMatrix | None = field(default=None, repr=False)
+
+    def fit(self, usage: UsageMatrix) -> ItemCF:
+        self._usage = usage
+        base = usage.binary() if self.similarity == "cosine" else _centred(usage.ratings(), "col")
+        item_vectors = _row_normalised(base.T.tocsr())
+        self._sim = top_k_similarity(item_vectors, self.neighbours)
+        return self
+
+    def scores(self, user_rows: np.ndarray) -> np.ndarray:
+        x = self._usage.binary()[user_rows]
+        return np.asarray((x @ self._sim).todense(), dtype=np.float32)
+
+    def predict(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
+        return _neighbour_predict(self._usage, user_rows, item_cols, item_sim=self._sim)
+
+    def params(self) -> dict[str, Any]:
+        return {"similarity": self.similarity, "neighbours": self.neighbours}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        s = self._sim
+        return {"sim_indptr": s.indptr, "sim_indices": s.indices, "sim_data": s.data}
+
+    def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
+        self._usage = usage
+        n = usage.shape[1]
+        self._sim = sp.csr_matrix(
+            (arrays["sim_data"], arrays["sim_indices"], arrays["sim_indptr"]), shape=(n, n)
+        )
+
+
+@dataclass
+class UserCF(SongRecommender):
+    """User-based CF: a creator's `neighbours` most similar creators (cosine on the songs
+    they used, or Pearson on their mean-centred Delta), found at query time from the
+    stored usage matrix, so fitting is cheap and the payload is the usage itself."""
+
+    name: str = "user_cosine"
+    similarity: str = "cosine"
+    neighbours: int = 50
+    predicts_rating: ClassVar[bool] = True
+    _vectors: sp.csr_matrix | None = field(default=None, repr=False)
+    _usage: UsageMatrix | None = field(default=None, repr=False)
+
+    def fit(self, usage: UsageMatrix) -> UserCF:
+        self._usage = usage
+        base = usage.binary() if self.similarity == "cosine" else _centred(usage.ratings(), "row")
+        self._vectors = _row_normalised(base)
+        return self
+
+    def neighbour_weights(self, user_rows: np.ndarray) -> sp.csr_matrix:
+        """(batch x users) sparse matrix of each row's top neighbours and similarities."""
+        user_rows = np.asarray(user_rows)
+        vt = self._vectors.T.tocsc()
+        block = max(1, _BLOCK_CELLS // max(self._vectors.shape[0], 1))
+        parts = []
+        for start in range(0, len(user_rows), block):
+            rows = user_rows[start : start + block]
+            dense = (self._vectors[rows] @ vt).toarray().astype(np.float32, copy=False)
+            dense[np.arange(len(rows)), rows] = 0.0
+            parts.append(_keep_top_k(dense, self.neighbours))
+        return sp.vstack(parts).tocsr()
+
+    def scores(self, user_rows: np.ndarray) -> np.ndarray:
+        w = self.neighbour_weights(user_rows)
+        return np.asarray((w @ self._usage.binary()).todense(), dtype=np.float32)
+
+    def predict(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
+        return _neighbour_predict(self._usage, user_rows, item_cols, user_cf=self)
+
+    def params(self) -> dict[str, Any]:
+        return {"similarity": self.similarity, "neighbours": self.neighbours}
+
+    def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
+        self.fit(usage)
+
+
+def _neighbour_predict(
+    usage: UsageMatrix,
+    user_rows: np.ndarray,
+    item_cols: np.ndarray,
+    *,
+    item_sim: sp.csr_matrix | None = None,
+    user_cf: UserCF | None = None,
+    shrink: float = 1.0,
+) -> np.ndarray:
+    """Mean-centred neighbourhood prediction: the creator's mean Delta plus the
+    similarity-weighted mean deviation of the neighbours' ratings; the creator's mean
+    where no neighbour rated the song."""
+    user_rows = np.asarray(user_rows)
+    item_cols = np.asarray(item_cols)
+    means = usage.user_means()
+    out = means[user_rows].astype(np.float64)
+    uniq, inv = np.unique(user_rows, return_inverse=True)
+    deviations = usage.ratings()
+    deviations.data = deviations.data - np.repeat(means, np.diff(deviations.indptr))
+    if item_sim is not None:
+        dev = deviations[uniq]
+        num = dev @ item_sim
+        den = usage.binary()[uniq] @ abs(item_sim)
+    else:
+        w = user_cf.neighbour_weights(uniq)
+        num = w @ deviations
+        den = abs(w) @ usage.binary()
+    num = np.asarray(num[inv, item_cols]).ravel()
+    den = np.asarray(den[inv, item_cols]).ravel()
+    has = den > 0
+    out[has] += num[has] / (den[has] + shrink)
+    return out.astype(np.float32)
+
+
+# ------------------------------------------------------------------------ SVD
+@dataclass
+class TruncatedSVD(SongRecommender):
+    """Matrix factorisation by truncated (randomized) SVD, k factors. Ranking uses the
+    factorised "has used" matrix (PureSVD: score = x_u V^T V); Delta predictions use a
+    second factorisation of the creator-mean-centred Delta matrix."""
+
+    name: str = "svd"
+    k: int = 64
+    seed: int = 42
+    predicts_rating: ClassVar[bool] = True
+    _item_factors: np.ndarray | None = field(default=None, repr=False)
+    _rating_users: np.ndarray | None = field(default=None, repr=False)
+    _rating_items: np.ndarray | None = field(default=None, repr=False)
+    _means: np.ndarray | None = field(default=None, repr=False)
+    _usage: UsageMatrix | None = field(default=None, repr=False)
+
+    def fit(self, usage: UsageMatrix) -> TruncatedSVD:
+        self._usage = usage
+        k = max(1, min(self.k, min(usage.shape) - 1))
+        _, _, vt = randomized_svd(usage.binary(), k, random_state=self.seed)
+        self._item_factors = vt.astype(np.float32)
+        self._means = usage.user_means()
+        centred = usage.ratings()
+        centred.data = centred.data - np.repeat(self._means, np.diff(centred.indptr))
+        u, s, vt2 = randomized_svd(centred, k, random_state=self.seed)
+        self._rating_users = (u * s).astype(np.float32)
+        self._rating_items = vt2.astype(np.float32)
+        return self
+
+    def scores(self, user_rows: np.ndarray) -> np.ndarray:
+        x = self._usage.binary()[user_rows]
+        return np.asarray((x @ self._item_factors.T) @ self._item_factors, dtype=np.float32)
+
+    def predict(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
+        dots = np.einsum(
+            "ij,ji->i", self._rating_users[user_rows], self._rating_items[:, item_cols]
+        )
+        return (self._means[user_rows] + dots).astype(np.float32)
+
+    def params(self) -> dict[str, Any]:
+        return {"k": self.k}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "item_factors": self._item_factors,
+            "rating_users": self._rating_users,
+            "rating_items": self._rating_items,
+            "means": self._means,
+        }
+
+    def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
+        self._usage = usage
+        self._item_factors = arrays["item_factors"]
+        self._rating_users = arrays["rating_users"]
+        self._rating_items = arrays["rating_items"]
+        self._means = arrays["means"]
+
+
+# --------------------------------------------------------------- registry
+DEFAULT_METHODS = (
+    "popularity",
+    "celebrity",
+    "performing",
+    "item_cosine",
+    "item_pearson",
+    "user_cosine",
+    "user_pearson",
+    "svd",
+)
+
+
+def make_recommender(name: str, config: dict[str, Any] | None = None) -> SongRecommender:
+    """A fresh recommender by method name; `config` holds the tunables (celebrity
+    followers, performing Delta, neighbours, SVD k)."""
+    c = config or {}
+    if name == "popularity":
+        return CountPopularity(name=name)
+    if name == "celebrity":
+        return CountPopularity(name=name, min_followers=float(c.get("celebrity_followers", 80_000)))
+    if name == "performing":
+        return CountPopularity(name=name, min_delta=float(c.get("performing_delta", 4.0)))
+    if name in ("item_cosine", "item_pearson"):
+        return ItemCF(
+            name=name, similarity=name.split("_")[1], neighbours=int(c.get("item_neighbours", 100))
+        )
+    if name in ("user_cosine", "user_pearson"):
+        return UserCF(
+            name=name, similarity=name.split("_")[1], neighbours=int(c.get("user_neighbours", 50))
+        )
+    if name == "svd":
+        return TruncatedSVD(name=name, k=int(c.get("svd_k", 64)), seed=int(c.get("seed", 42)))
+    raise ValueError(f"unknown song method {name!r}; known: {', '.join(DEFAULT_METHODS)}")
+
+
+def top_items(scores: np.ndarray, exclude: sp.csr_matrix | None, k: int) -> np.ndarray:
+    """Indices of each row's k best items (best first), never one in `exclude` (the
+    songs the creator already used). Rows of `exclude` align with rows of `scores`."""
+    scores = np.array(scores, dtype=np.float32, copy=True)
+    if exclude is not None and exclude.nnz:
+        r, c = exclude.nonzero()
+        scores[r, c] = -np.inf
+    k = min(k, scores.shape[1])
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    best = np.take_along_axis(part, order, axis=1)
+    # Excluded items may fill the tail when a row has fewer than k candidates.
+    return np.where(np.isfinite(np.take_along_axis(scores, best, axis=1)), best, -1)

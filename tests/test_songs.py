@@ -1,0 +1,201 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from engine.dataset import Dataset
+from engine.errors import BadQuery
+from engine.song_recommenders import DEFAULT_METHODS, UsageMatrix, make_recommender, top_items
+from engine.songs import (
+    CleaningRules,
+    SongModel,
+    evaluate_methods,
+    fit_song_model,
+    reel_table,
+    usage_matrix,
+    usage_table,
+)
+from engine.songs_kind import SONGS
+from engine.trainer import TrainContext
+from tests.song_data import song_dataset
+
+
+def _tiny_dataset() -> Dataset:
+    """Two creators; every cleaning rule has something to drop."""
+    infl = pd.DataFrame(
+        [
+            {"handle": "a", "followers": 1000, "posts_count": 2},
+            {"handle": "big", "followers": 1000, "posts_count": 20_000},
+            {"handle": "b", "followers": 1000, "posts_count": 100},
+        ]
+    )
+    t = pd.Timestamp("2026-01-01")
+    rows = [
+        # a: ER 2%, 4% -> mean 3; plus a viral reel at 50% (dropped by ER<=12)
+        ("a", "p1", None, 20),
+        ("a", "p2", "s1", 40),
+        ("a", "p3", "s1", 40),
+        ("a", "p4", "s2", 500),
+        ("big", "p5", "s1", 10),
+        ("b", "p6", "s1", 10),
+        ("b", "p7", "s2", 30),
+        ("b", "p8", "s3", 20),
+    ]
+    posts = pd.DataFrame(
+        [
+            {
+                "post_id": pid,
+                "handle": h,
+                "posted_at": t,
+                "likes": likes,
+                "comments": 0,
+                "song_id": song,
+                "hashtags": [],
+            }
+            for h, pid, song, likes in rows
+        ]
+    )
+    return Dataset(infl, posts, pd.DataFrame(columns=["song_id", "title", "artist"]))
+
+
+def test_er_and_delta_are_percent_points_against_the_creators_average():
+    reels = reel_table(_tiny_dataset())
+    b = reels[reels["handle"] == "b"].set_index("song_id")
+    assert b.loc["s2", "er"] == pytest.approx(3.0)
+    assert b.loc["s2", "delta"] == pytest.approx(3.0 - 2.0)  # b's posts: 1%, 3%, 2%
+
+
+def test_cleaning_reports_what_each_rule_dropped():
+    reels, usage, report = usage_table(_tiny_dataset())
+    assert report.reels_in == 7
+    assert report.dropped["posts>15000"] == 1  # big's reel
+    assert report.dropped["er>12%"] == 1  # a's 50% reel
+    assert report.dropped["merged_duplicates"] == 1  # a used s1 twice
+    assert report.dropped["use_count>posts"] == 0
+    assert report.rows_out == len(usage) == 4
+    a_s1 = usage[(usage["handle"] == "a") & (usage["song_id"] == "s1")].iloc[0]
+    assert a_s1["use_count"] == 2
+    # a declares 1 post: using s1 twice is impossible and the row goes
+    data = _tiny_dataset()
+    data.influencers.loc[data.influencers["handle"] == "a", "posts_count"] = 1
+    _, usage2, report2 = usage_table(data)
+    assert report2.dropped["use_count>posts"] == 1
+    assert len(usage2) == 3
+    # rules can be switched off
+    _, _, loose = usage_table(_tiny_dataset(), CleaningRules(max_er=None, max_posts=None))
+    assert "er>12%" not in loose.dropped and loose.rows_out == 6
+
+
+def test_usage_matrix_keeps_zero_delta_entries_and_rejects_duplicates():
+    m = UsageMatrix.from_triples(
+        np.array(["u0", "u1"]),
+        np.array(["i0", "i1"]),
+        [1, 0, 0],
+        [0, 1, 0],
+        [1, 2, 3],
+        [0.0, 5.0, -1.0],
+    )
+    assert m.uses.nnz == 3
+    assert m.ratings().toarray().tolist() == [[-1.0, 5.0], [0.0, 0.0]]
+    assert m.user_means(shrink=0) == pytest.approx([2.0, 0.0])
+    # shrunk towards the global mean 4/3 as if 5 more ratings at it had been seen
+    assert m.user_means(shrink=5)[1] == pytest.approx(4 / 3 - (4 / 3) / 6)
+    with pytest.raises(ValueError):
+        UsageMatrix.from_triples(np.array(["u"]), np.array(["i"]), [0, 0], [0, 0], [1, 1])
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    _, usage, _ = usage_table(song_dataset())
+    return usage_matrix(usage)
+
+
+@pytest.mark.parametrize("method", DEFAULT_METHODS)
+def test_every_method_never_recommends_a_used_song(synthetic, method):
+    rec = make_recommender(method).fit(synthetic)
+    rows = np.arange(synthetic.shape[0])
+    top = top_items(rec.scores(rows), synthetic.binary()[rows], 5)
+    used = synthetic.binary().toarray().astype(bool)
+    assert top.shape == (len(rows), 5)
+    for r in rows:
+        picks = top[r][top[r] >= 0]
+        assert len(picks) > 0
+        assert not used[r, picks].any()
+
+
+def test_collaborative_methods_beat_popularity_on_structured_data(synthetic):
+    evals = {e.method: e for e in evaluate_methods(synthetic, config={"svd_k": 4}, seed=1)}
+    pop = evals["popularity"].ranking["map@10"]
+    for m in ("item_cosine", "user_cosine", "svd"):
+        assert evals[m].ranking["map@10"] > 1.5 * pop, (m, evals[m].ranking, pop)
+    # Songs of the creator's own topic perform +2 pp, others -1: creators who use the
+    # same songs share that, so user-CF predicts Delta better than the mean.
+    assert evals["user_cosine"].rmse < 0.95 * evals["mean"].rmse
+    assert evals["popularity"].rmse is None
+
+
+def test_top_items_pads_with_minus_one_when_everything_was_used():
+    scores = np.array([[3.0, 2.0, 1.0]])
+    seen = UsageMatrix.from_triples(
+        np.array(["u"]), np.array(["a", "b", "c"]), [0, 0], [0, 2], [1, 1]
+    ).binary()
+    assert top_items(scores, seen, 3).tolist() == [[1, -1, -1]]
+
+
+@pytest.fixture(scope="module")
+def model():
+    m, evals, report = fit_song_model(song_dataset(), {"svd_k": 8})
+    return m
+
+
+def test_model_picks_auto_by_map_and_explains_answers(model):
+    maps = {m: model.metrics[f"{m}.map@10"] for m in model.methods}
+    assert model.auto == max(maps, key=maps.get)
+    assert model.metrics["auto.map@10"] == maps[model.auto]
+    assert model.best_popular in ("popularity", "celebrity", "performing")
+    ans = model.songs_for("creator0", k=5)
+    assert len(ans.results) == 5
+    assert ans.meta["method"] == model.auto
+    assert all(r.label.startswith("Song ") and " — Artist " in r.label for r in ans.results)
+    assert any("creators like you, median Delta" in r.why for r in ans.results)
+    used = set(model.usage.items[model.usage.binary()[0].indices])
+    assert not used & {r.id for r in ans.results}
+    # creator0 is in topic 0: most suggestions come from topic-0 songs
+    assert sum(r.id.startswith("s0_") for r in ans.results) >= 3
+
+
+def test_cold_start_and_bad_queries(model):
+    ans = model.songs_for("newcomer", k=3, method="item_cosine")
+    assert len(ans.results) == 3 and "no reels with a song" in ans.notes[0]
+    assert ans.meta["method"] == model.best_popular
+    with pytest.raises(BadQuery):
+        model.songs_for("creator0", method="magic")
+    with pytest.raises(BadQuery):
+        model.songs_for("creator0", k=0)
+
+
+def test_payload_round_trip_answers_the_same(model):
+    again = SongModel.from_bytes(model.to_bytes())
+    for method in model.methods:
+        a = model.songs_for("creator3", k=5, method=method)
+        b = again.songs_for("creator3", k=5, method=method)
+        assert [r.id for r in a.results] == [r.id for r in b.results], method
+        assert [r.why for r in a.results] == [r.why for r in b.results]
+    assert again.trending.top(7, 3) == model.trending.top(7, 3)
+
+
+def test_songs_kind_trains_and_loads():
+    result = SONGS.train(song_dataset(n_creators=30), TrainContext(config={"svd_k": 4}))
+    assert result.quality_metric == "auto.map@10"
+    assert result.metrics["auto.map@10"] > 0
+    assert result.params["auto"] in DEFAULT_METHODS
+    assert "cleaning.reels_in" in result.metrics
+    loaded = SONGS.load(result.payload)
+    assert loaded.songs_for("creator1", k=3).results
+
+
+def test_songs_kind_without_reels_still_trains():
+    data = song_dataset(n_creators=6)
+    data.posts["song_id"] = None
+    result = SONGS.train(data, TrainContext())
+    model = SONGS.load(result.payload)
+    assert model.songs_for("creator1", k=3).results == []
