@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -115,6 +116,8 @@ def parse_platform(v: Any) -> str:
 
 
 def _image(base: Path) -> Callable[[Any], str | None]:
+    root = os.path.abspath(base)
+
     def parse(v: Any) -> str | None:
         if v is None or not str(v).strip():
             return None
@@ -123,7 +126,7 @@ def _image(base: Path) -> Callable[[Any], str | None]:
             return s
         if "://" in s:
             raise FieldError("image must be a path relative to the file or an http(s) URL")
-        return str((base / s).resolve())
+        return os.path.normpath(os.path.join(root, s))
 
     return parse
 

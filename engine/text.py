@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # A hashtag in a caption: '#' then letters, digits, underscores (any script).
 _CAPTION_TAG = re.compile(r"#([^\W]+)", re.UNICODE)
@@ -18,6 +19,7 @@ def strip_diacritics(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
+@lru_cache(maxsize=200_000)
 def normalize_tag(tag: str) -> str:
     """Lowercase, diacritics stripped, no leading '#'. Returns '' for nothing usable."""
     tag = tag.strip().lstrip("#").strip()

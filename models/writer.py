@@ -131,7 +131,7 @@ def upsert_posts(
         for pos, tag in enumerate(r["tags"])
     ]
     if tag_rows:
-        session.execute(insert(PostHashtag), tag_rows)
+        session.connection().execute(insert(PostHashtag.__table__), tag_rows)
 
 
 def known_song_ids(session: Session) -> set[str]:

@@ -1,0 +1,128 @@
+"""Import throughput (rows/s) for posts on SQLite and Postgres, against a baseline in
+the same run: pandas `to_sql` of the same rows into a bare table (no validation, no
+upsert, no hashtag rows) — the floor any importer pays for the database itself."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import time
+import uuid
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import pandas as pd
+from sqlalchemy import create_engine, text
+
+from benchmarks.report import print_table, write_results
+from engine.importer import import_file
+from models.migrate import upgrade
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+WORDS = [
+    "sunset",
+    "beach",
+    "coffee",
+    "morning",
+    "run",
+    "pasta",
+    "travel",
+    "city",
+    "street",
+    "dog",
+    "cat",
+    "code",
+    "game",
+    "song",
+]
+
+
+def make_posts(path: Path, n: int, seed: int = 7) -> None:
+    rnd = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(
+            ["handle", "post_id", "posted_at", "caption", "hashtags", "likes", "comments", "image"]
+        )
+        for i in range(n):
+            words = rnd.sample(WORDS, 5)
+            w.writerow(
+                [
+                    f"user{rnd.randrange(n // 30 + 1)}",
+                    f"p{i}",
+                    f"2026-{rnd.randint(1, 10):02d}-{rnd.randint(1, 28):02d}",
+                    " ".join(words) + f" #{words[0]}",
+                    " ".join(rnd.sample(WORDS, 3)),
+                    rnd.randrange(10000),
+                    rnd.randrange(300),
+                    f"img/{i % 500}.jpg",
+                ]
+            )
+
+
+def pg_database() -> tuple[str, callable]:
+    name = f"scout_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rows", type=int, default=None)
+    args = ap.parse_args()
+    n = args.rows or (20_000 if args.quick else 100_000)
+    rows = []
+    with TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "posts.csv"
+        make_posts(csv_path, n)
+        frame = pd.read_csv(csv_path)
+        for store in ("sqlite", "postgres"):
+            if store == "sqlite":
+                url, cleanup = f"sqlite:///{tmp}/bench.db", (lambda: None)
+            else:
+                url, cleanup = pg_database()
+            try:
+                upgrade(url)
+                first = import_file(csv_path, "posts", url)
+                again = import_file(csv_path, "posts", url)  # idempotent re-import = all updates
+                engine = create_engine(url)
+                t0 = time.perf_counter()
+                frame.to_sql(
+                    "baseline_posts",
+                    engine,
+                    index=False,
+                    chunksize=5000,
+                    method="multi" if store == "postgres" else None,
+                )
+                base = time.perf_counter() - t0
+                engine.dispose()
+            finally:
+                cleanup()
+            rows.append(
+                {
+                    "store": store,
+                    "rows": n,
+                    "import rows/s": first.rows_per_second,
+                    "re-import rows/s": again.rows_per_second,
+                    "baseline to_sql rows/s": n / base,
+                    "import / baseline": first.rows_per_second / (n / base),
+                }
+            )
+    print_table(
+        f"Import throughput, {n:,} posts (validate + upsert + hashtags, one transaction)", rows
+    )
+    write_results("import", {"rows": n, "results": rows})
+
+
+if __name__ == "__main__":
+    main()
