@@ -34,6 +34,7 @@ class UsageMatrix:
     uses: sp.csr_matrix
     rating: np.ndarray
     user_weight: np.ndarray
+    _binary: sp.csr_matrix | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_triples(
@@ -76,9 +77,12 @@ class UsageMatrix:
         return self.uses.shape
 
     def binary(self) -> sp.csr_matrix:
-        out = self.uses.copy()
-        out.data = np.ones_like(out.data)
-        return out
+        """The 0/1 "has used" matrix, built once and shared: callers must not edit it."""
+        if self._binary is None:
+            out = self.uses.copy()
+            out.data = np.ones_like(out.data)
+            self._binary = out
+        return self._binary
 
     def ratings(self) -> sp.csr_matrix:
         """The Delta matrix, with its own copies of the arrays (callers may edit it)."""

@@ -278,6 +278,7 @@ class SongModel:
     metrics: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
     _explainer: SongRecommender | None = field(default=None, repr=False)
+    _by_song: tuple | None = field(default=None, repr=False)
 
     # ------------------------------------------------------------- queries
     @property
@@ -328,8 +329,9 @@ class SongModel:
         """ "used by N creators like you, median Delta +x" from the creator's 30 nearest
         creators (cosine on songs used); the overall count for a newcomer or when none
         of the neighbours used the song."""
-        ratings = self.usage.ratings().tocsc()
-        used = self.usage.binary().tocsc()
+        if self._by_song is None:  # column access for explanations, built once
+            self._by_song = (self.usage.ratings().tocsc(), self.usage.binary().tocsc())
+        ratings, used = self._by_song
         neighbours = np.zeros(0, dtype=np.int64)
         if row is not None:
             if self._explainer is None:

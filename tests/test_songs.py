@@ -199,3 +199,41 @@ def test_songs_kind_without_reels_still_trains():
     result = SONGS.train(data, TrainContext())
     model = SONGS.load(result.payload)
     assert model.songs_for("creator1", k=3).results == []
+
+
+def test_cli_end_to_end_on_a_real_sqlite_store(tmp_path, capsys):
+    """import -> train --kinds songs -> songs/trending --json, through engine.cli."""
+    import json
+
+    from engine.cli import main
+
+    data = song_dataset(n_creators=45)
+    data.influencers.drop(columns=["platform"]).to_csv(tmp_path / "inf.csv", index=False)
+    posts = data.posts.drop(columns=["platform", "image"]).assign(
+        hashtags=data.posts["hashtags"].map(" ".join),
+        posted_at=data.posts["posted_at"].dt.strftime("%Y-%m-%d"),
+    )
+    posts.to_csv(tmp_path / "posts.csv", index=False)
+    data.songs.to_csv(tmp_path / "songs.csv", index=False)
+    db = f"sqlite:///{tmp_path / 'scout.db'}"
+    for kind, name in (("influencers", "inf"), ("songs", "songs"), ("posts", "posts")):
+        assert main(["import", kind, str(tmp_path / f"{name}.csv"), "--db", db, "--quiet"]) == 0
+    assert main(["train", "--kinds", "songs", "--db", db]) == 0
+    capsys.readouterr()
+
+    assert main(["songs", "@creator4", "-k", "4", "--json", "--db", db]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert len(out["results"]) == 4
+    assert all({"id", "label", "score", "why"} <= set(r) for r in out["results"])
+    assert all(" — Artist " in r["label"] for r in out["results"])
+
+    assert main(["songs", "@creator4", "--method", "svd", "--json", "--db", db]) == 0
+    assert len(json.loads(capsys.readouterr().out)["results"]) == 10
+
+    assert main(["trending", "--days", "14", "-k", "3", "--json", "--db", db]) == 0
+    trending = json.loads(capsys.readouterr().out)
+    assert 0 < len(trending["results"]) <= 3
+    assert "reels in the last 14 days" in trending["results"][0]["why"]
+
+    assert main(["songs", "@nobody_here", "--db", db]) == 2
+    assert "nobody_here" in capsys.readouterr().err
