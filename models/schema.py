@@ -220,4 +220,20 @@ def _add_slack_oauth_tables() -> None:
     )
 
 
+class JobRun(Base):
+    """One row per (job, day): the clock claims a day's run by inserting it, so two
+    clocks (or a restarted one) never run the daily training twice."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "run_date", name="uq_job_runs_job_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(50))
+    run_date: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
 _add_slack_oauth_tables()

@@ -6,6 +6,8 @@ message saying what is missing: nothing is skipped to get green."""
 from __future__ import annotations
 
 import os
+import sys
+import types
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,3 +88,22 @@ def shared_dir() -> Path:
             pytrace=False,
         )
     return path
+
+
+@pytest.fixture
+def fake_kinds(monkeypatch):
+    """Replace the registered model kinds with the given fake ones for one test."""
+    from engine import kinds as kinds_module
+
+    registry = {}
+    module = types.ModuleType("fake_kinds")
+    monkeypatch.setitem(sys.modules, "fake_kinds", module)
+
+    def use(*objs):
+        registry.clear()
+        for obj in objs:
+            setattr(module, obj.kind, obj)
+            registry[obj.kind] = f"fake_kinds:{obj.kind}"
+        monkeypatch.setattr(kinds_module, "KIND_OBJECTS", dict(registry))
+
+    return use

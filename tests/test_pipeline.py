@@ -1,52 +1,14 @@
 """The training pipeline and registry: one transaction per run, nothing published on
 failure, unchanged data skipped, worse models rejected by the gate, rollback works."""
 
-import types
-
 import numpy as np
 import pytest
 
 from engine import kinds as kinds_module
 from engine.artifact_io import pack, unpack
 from engine.pipeline import run_training
-from engine.trainer import TrainResult
+from tests.fakes import CountKind
 from tests.test_import import load_all
-
-
-class CountKind:
-    """A tiny real model: per-handle post counts; its quality is configurable."""
-
-    depends_on = ()
-
-    def __init__(self, kind: str, quality: float = 0.5, fail: bool = False) -> None:
-        self.kind, self.quality, self.fail = kind, quality, fail
-
-    def train(self, data, ctx):
-        if self.fail:
-            raise RuntimeError("boom")
-        counts = data.posts.groupby("handle").size()
-        payload = pack({"handles": counts.index.to_numpy(dtype=str), "n": counts.to_numpy()})
-        return TrainResult(payload, {"quality": self.quality}, {"p": 1}, "quality", model=counts)
-
-    def load(self, payload):
-        arrays, _ = unpack(payload)
-        return dict(zip(arrays["handles"].tolist(), arrays["n"].tolist(), strict=True))
-
-
-@pytest.fixture
-def fake_kinds(monkeypatch):
-    registry = {}
-    module = types.ModuleType("fake_kinds")
-    monkeypatch.setitem(__import__("sys").modules, "fake_kinds", module)
-
-    def use(*objs):
-        registry.clear()
-        for obj in objs:
-            setattr(module, obj.kind, obj)
-            registry[obj.kind] = f"fake_kinds:{obj.kind}"
-        monkeypatch.setattr(kinds_module, "KIND_OBJECTS", dict(registry))
-
-    return use
 
 
 def test_publish_skip_gate_rollback(any_db_url, tmp_path, fake_kinds):

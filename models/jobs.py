@@ -1,0 +1,54 @@
+"""Claims for once-a-day jobs. The unique (job, run_date) row is the lock: the insert
+that wins runs the job; a run that died (its row still 'running' after `stale_after`)
+or failed may be claimed again the same day."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.schema import JobRun
+from models.store import Store
+
+
+def claim(store: Store, job: str, run_date: date, now: datetime, stale_after: timedelta) -> bool:
+    try:
+        with store.session() as s:
+            s.add(JobRun(job=job, run_date=run_date, status="running", started_at=now))
+        return True
+    except IntegrityError:
+        pass
+    with store.session() as s:
+        taken = s.execute(
+            update(JobRun)
+            .where(
+                JobRun.job == job,
+                JobRun.run_date == run_date,
+                or_(
+                    JobRun.status == "failed",
+                    (JobRun.status == "running") & (JobRun.started_at < now - stale_after),
+                ),
+            )
+            .values(status="running", started_at=now, finished_at=None, message=None)
+        ).rowcount
+    return taken == 1
+
+
+def finish(
+    store: Store, job: str, run_date: date, status: str, message: str, now: datetime
+) -> None:
+    with store.session() as s:
+        s.execute(
+            update(JobRun)
+            .where(JobRun.job == job, JobRun.run_date == run_date)
+            .values(status=status, message=message[:2000], finished_at=now)
+        )
+
+
+def last_run(store: Store, job: str) -> JobRun | None:
+    with store.sessions() as s:
+        return s.scalars(
+            select(JobRun).where(JobRun.job == job).order_by(JobRun.run_date.desc()).limit(1)
+        ).first()

@@ -1,0 +1,42 @@
+"""Serving processes pick up newly published versions without a restart; a query in
+flight keeps the model object it started with; a version that fails to load leaves the
+previous one serving."""
+
+import logging
+
+from engine.pipeline import run_training
+from engine.service import Recommender
+from engine.settings import Settings
+from tests.fakes import CountKind
+from tests.test_import import load_all
+
+
+class BrokenLoadKind(CountKind):
+    def load(self, payload):
+        raise ValueError("corrupt payload")
+
+
+def test_recommender_swaps_to_new_versions_and_survives_a_bad_one(
+    migrated_sqlite,
+    tmp_path,
+    fake_kinds,
+    caplog,
+):
+    store = load_all(migrated_sqlite, tmp_path)
+    fake_kinds(CountKind("alpha"))
+    run_training(store, log=lambda m: None)
+    settings = Settings.from_env(migrated_sqlite)
+    rec = Recommender(settings=type(settings)(**{**settings.__dict__, "reload_seconds": 0.0}))
+    held = rec.model("alpha")
+    assert rec.model_version("alpha") == 1 and held == {"chef.ana": 2, "new_person": 1}
+
+    run_training(store, force=True, log=lambda m: None)
+    assert rec.model_version("alpha") == 2
+    assert held == {"chef.ana": 2, "new_person": 1}  # the old object is untouched
+
+    fake_kinds(BrokenLoadKind("alpha"))
+    run_training(store, force=True, log=lambda m: None)  # publishes v3, which cannot load
+    with caplog.at_level(logging.ERROR):
+        assert rec.model_version("alpha") == 2
+    assert "loading alpha v3 failed; keeping v2" in caplog.text
+    assert [m.version for m in rec.model_status()] == [3]
