@@ -286,6 +286,15 @@ class ItemCF(SongRecommender):
     def predict(self, user_rows: np.ndarray, item_cols: np.ndarray) -> np.ndarray:
         return _neighbour_predict(self._usage, user_rows, item_cols, item_sim=self._sim)
 
+    def closest_used(self, used: np.ndarray, items: list[int]) -> list[int]:
+        """For each item, the used item that contributed most to its score (-1: none),
+        so the answer can say which of the creator's songs it resembles."""
+        if not len(used) or not items:
+            return [-1] * len(items)
+        sub = self._sim[np.asarray(used)][:, items].toarray()
+        best = sub.argmax(axis=0)
+        return [int(used[b]) if sub[b, n] > 0 else -1 for n, b in enumerate(best)]
+
     def params(self) -> dict[str, Any]:
         return {"similarity": self.similarity, "neighbours": self.neighbours}
 
@@ -389,7 +398,7 @@ class TruncatedSVD(SongRecommender):
     second factorisation of the creator-mean-centred Delta matrix."""
 
     name: str = "svd"
-    k: int = 64
+    k: int = 32
     seed: int = 42
     predicts_rating: ClassVar[bool] = True
     _item_factors: np.ndarray | None = field(default=None, repr=False)
@@ -472,7 +481,7 @@ def make_recommender(name: str, config: dict[str, Any] | None = None) -> SongRec
             name=name, similarity=name.split("_")[1], neighbours=int(c.get("user_neighbours", 50))
         )
     if name == "svd":
-        return TruncatedSVD(name=name, k=int(c.get("svd_k", 64)), seed=int(c.get("seed", 42)))
+        return TruncatedSVD(name=name, k=int(c.get("svd_k", 32)), seed=int(c.get("seed", 42)))
     raise ValueError(f"unknown song method {name!r}; known: {', '.join(DEFAULT_METHODS)}")
 
 

@@ -24,6 +24,7 @@ from engine.evaluation import holdout_mask, ranking_metrics, rmse
 from engine.recommendation import Answer, Recommendation
 from engine.song_recommenders import (
     DEFAULT_METHODS,
+    ItemCF,
     SongRecommender,
     UsageMatrix,
     make_recommender,
@@ -313,6 +314,11 @@ class SongModel:
         seen = self.usage.binary()[[row]] if row is not None else None
         items = [int(i) for i in top_items(scores, seen, k)[0] if i >= 0]
         why = self._reasons(row, items)
+        if row is not None and isinstance(rec, ItemCF):
+            used = self.usage.binary()[row].indices
+            for n, j in enumerate(rec.closest_used(used, items)):
+                if j >= 0:
+                    why[n] += f"; close to “{self.label(j)}” you used"
         results = [
             Recommendation(
                 id=str(self.usage.items[i]),

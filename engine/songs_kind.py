@@ -29,7 +29,7 @@ class SongsKind:
         )
         return TrainResult(
             payload=model.to_bytes(),
-            metrics=model.metrics,
+            metrics={**model.metrics, "auto": model.auto},
             params={
                 "auto": model.auto,
                 "best_non_personalised": model.best_popular,

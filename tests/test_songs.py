@@ -237,3 +237,15 @@ def test_cli_end_to_end_on_a_real_sqlite_store(tmp_path, capsys):
 
     assert main(["songs", "@nobody_here", "--db", db]) == 2
     assert "nobody_here" in capsys.readouterr().err
+
+
+def test_item_cf_answers_name_a_song_the_creator_used(model):
+    ans = model.songs_for("creator2", k=3, method="item_cosine")
+    used_labels = {
+        model.label(j)
+        for j in model.usage.binary()[model.usage.users.tolist().index("creator2")].indices
+    }
+    for r in ans.results:
+        assert "close to “" in r.why
+        named = r.why.split("close to “")[1].split("”")[0]
+        assert named in used_labels
