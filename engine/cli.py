@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from engine.errors import ScoutError
 from engine.recommendation import Answer
 
-COMMANDS = ["import", "train", "models", "songs", "trending"]
+COMMANDS = ["import", "demo", "train", "models", "songs", "trending"]
 
 
 def _module(name: str):

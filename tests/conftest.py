@@ -107,3 +107,53 @@ def fake_kinds(monkeypatch):
         monkeypatch.setattr(kinds_module, "KIND_OBJECTS", dict(registry))
 
     return use
+
+
+@pytest.fixture(scope="session")
+def demo_small_dir(tmp_path_factory) -> Path:
+    """The small demo data set's files, generated once per test session."""
+    from engine.demo import generate
+
+    out = tmp_path_factory.mktemp("demo") / "small-42"
+    generate(out, size="small", seed=42)
+    return out
+
+
+def import_demo(url: str, demo_dir: Path) -> None:
+    from engine.importer import import_file
+    from models.migrate import upgrade
+
+    upgrade(url)
+    for kind in ("songs", "influencers", "posts"):
+        import_file(demo_dir / f"{kind}.csv", kind, url)
+
+
+@pytest.fixture(scope="session")
+def trained_demo_db(tmp_path_factory, demo_small_dir) -> Path:
+    """A SQLite file with the small demo imported and every model trained, built once.
+    Tests that write must copy it (`copy_db`)."""
+    import sqlite3
+
+    from engine.pipeline import run_training
+    from models.store import Store
+
+    path = tmp_path_factory.mktemp("trained") / "scout.db"
+    url = f"sqlite:///{path}"
+    import_demo(url, demo_small_dir)
+    store = Store(url)
+    report = run_training(store, log=lambda m: None)
+    store.dispose()
+    assert report.ok, report.table()
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def copy_db(trained_demo_db, tmp_path) -> str:
+    """A private, writable copy of the trained demo store; returns its URL."""
+    import shutil
+
+    target = tmp_path / "copy.db"
+    shutil.copy(trained_demo_db, target)
+    return f"sqlite:///{target}"

@@ -1,0 +1,197 @@
+"""Training time and peak memory per model kind: on the demo data (default size) and on
+a large synthetic set (1M posts; --quick: 100k). Each kind's peak RSS is measured by
+resetting the kernel's high-water mark before it fits (Linux). Baseline in the same
+run: reading the store into the Dataset, which every kind pays before fitting."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.report import print_table, write_results
+from engine.importer import import_file
+from engine.pipeline import run_training
+from engine.settings import Settings
+from models.migrate import upgrade
+from models.store import Store
+
+TOPICS = {
+    "food": [
+        "food",
+        "foodie",
+        "recipe",
+        "cooking",
+        "comida",
+        "pasta",
+        "dinner",
+        "vegan",
+        "baking",
+        "kitchen",
+    ],
+    "travel": [
+        "travel",
+        "wanderlust",
+        "beach",
+        "mountains",
+        "viaje",
+        "roadtrip",
+        "hotel",
+        "sunset",
+        "city",
+        "explore",
+    ],
+    "fitness": [
+        "fitness",
+        "gym",
+        "workout",
+        "run",
+        "yoga",
+        "training",
+        "health",
+        "fitfam",
+        "cardio",
+        "muscle",
+    ],
+    "tech": [
+        "tech",
+        "gadgets",
+        "iphone",
+        "android",
+        "coding",
+        "laptop",
+        "setup",
+        "apple",
+        "review",
+        "ai",
+    ],
+    "pets": [
+        "dog",
+        "cat",
+        "puppy",
+        "pets",
+        "kitten",
+        "dogsofinstagram",
+        "catlover",
+        "perro",
+        "gato",
+        "paws",
+    ],
+}
+SPAM = ["love", "instagood", "photooftheday", "follow", "like4like"]
+
+
+def synthetic_posts(dir_: Path, n_posts: int, seed: int = 3) -> Path:
+    """Posts of topic-coherent creators (no images): enough structure for every
+    content model to do real work at the size asked."""
+    rnd = random.Random(seed)
+    n_creators = max(50, n_posts // 30)
+    topics = list(TOPICS)
+    creator_topic = [topics[i % len(topics)] for i in range(n_creators)]
+    path = dir_ / "posts.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["handle", "post_id", "posted_at", "caption", "hashtags", "likes", "comments"])
+        for i in range(n_posts):
+            c = rnd.randrange(n_creators)
+            words = rnd.sample(TOPICS[creator_topic[c]], 4)
+            tags = rnd.sample(TOPICS[creator_topic[c]], 3) + rnd.sample(SPAM, 1)
+            w.writerow(
+                [
+                    f"c{c}",
+                    f"s{i}",
+                    f"2026-{rnd.randint(5, 10):02d}-{rnd.randint(1, 28):02d}",
+                    "today " + " ".join(words),
+                    " ".join(tags),
+                    rnd.randrange(5000),
+                    rnd.randrange(200),
+                ]
+            )
+    inf = dir_ / "influencers.csv"
+    with inf.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["handle", "followers", "language"])
+        for c in range(n_creators):
+            w.writerow([f"c{c}", int(rnd.lognormvariate(9.5, 1.3)) + 100, "en"])
+    return dir_
+
+
+def measure(label: str, url: str) -> list[dict]:
+    store = Store(url)
+    t0 = time.perf_counter()
+    data = store.load_dataset()
+    read_s = time.perf_counter() - t0
+    rows = [
+        {
+            "data": label,
+            "kind": "(read store)",
+            "status": "-",
+            "seconds": read_s,
+            "peak MB": None,
+            "posts": len(data.posts),
+            "influencers": len(data.influencers),
+        }
+    ]
+    del data
+    report = run_training(store, force=True, log=lambda m: None)
+    for o in report.outcomes:
+        rows.append(
+            {
+                "data": label,
+                "kind": o.kind,
+                "status": o.status,
+                "seconds": o.seconds,
+                "peak MB": o.peak_rss_mb,
+                "posts": "",
+                "influencers": "",
+            }
+        )
+    store.dispose()
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        from engine.demo import demo_dir, generate
+
+        size = "small" if args.quick else "default"
+        ddir = demo_dir(Settings.from_env().data_dir, size, 42)
+        if not (ddir / "truth.json").exists():
+            generate(ddir, size=size, seed=42)
+        url = f"sqlite:///{tmp}/demo.db"
+        upgrade(url)
+        for kind in ("songs", "influencers", "posts"):
+            import_file(ddir / f"{kind}.csv", kind, url)
+        rows += measure(f"demo {size}", url)
+        n = 100_000 if args.quick else 1_000_000
+        sdir = synthetic_posts(Path(tmp), n)
+        url2 = f"sqlite:///{tmp}/synthetic.db"
+        upgrade(url2)
+        import_file(sdir / "influencers.csv", "influencers", url2)
+        t0 = time.perf_counter()
+        import_file(sdir / "posts.csv", "posts", url2)
+        rows.append(
+            {
+                "data": f"synthetic {n:,}",
+                "kind": "(import)",
+                "status": "-",
+                "seconds": time.perf_counter() - t0,
+                "peak MB": None,
+                "posts": n,
+                "influencers": "",
+            }
+        )
+        rows += measure(f"synthetic {n:,}", url2)
+    print_table("Training time and peak memory per model kind", rows)
+    write_results("train" + ("_quick" if args.quick else ""), {"results": rows})
+
+
+if __name__ == "__main__":
+    main()

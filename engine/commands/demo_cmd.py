@@ -1,0 +1,50 @@
+"""`python -m engine demo [--size small|default|large] [--seed N] [--force] [--if-empty]`:
+generate the demo data set (once) and import it through the ordinary import path."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from engine.commands.import_cmd import ensure_schema
+from engine.demo import SIZES, demo_dir, generate, is_complete
+from engine.importer import import_file
+from engine.settings import Settings
+
+HELP = "generate and import the demo data set (deterministic, with its planted truth)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--size", choices=list(SIZES), default="default")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--force", action="store_true", help="regenerate the files even if present")
+    parser.add_argument(
+        "--if-empty", action="store_true", help="do nothing when the store already has posts"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from models.store import Store
+
+    settings = Settings.from_env(args.db)
+    ensure_schema(settings.database_url)
+    if args.if_empty:
+        store = Store(settings.database_url)
+        counts = store.counts()
+        store.dispose()
+        if counts["posts"]:
+            print(f"the store already has {counts['posts']:,} posts; demo data not loaded")
+            return 0
+    out = demo_dir(settings.data_dir, args.size, args.seed)
+    if args.force or not is_complete(out):
+        t0 = time.perf_counter()
+        print(f"generating the {args.size} demo data set in {out} ...", file=sys.stderr)
+        generate(out, size=args.size, seed=args.seed, shared_dir=settings.shared_dir)
+        print(f"generated in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    for kind in ("songs", "influencers", "posts"):
+        report = import_file(
+            out / f"{kind}.csv", kind, settings.database_url, progress=sys.stderr.isatty()
+        )
+        print(report)
+    return 0

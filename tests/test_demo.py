@@ -1,0 +1,109 @@
+"""The demo data set is deterministic, consistent with its planted truth, and has the
+structure the benchmarks score against."""
+
+import csv
+import hashlib
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.demo import AS_OF, generate, load_truth
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def rows(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_deterministic_by_seed(demo_small_dir, tmp_path):
+    again = generate(tmp_path / "a", size="small", seed=42)
+    other = generate(tmp_path / "b", size="small", seed=7)
+    for name in ("posts.csv", "influencers.csv", "songs.csv"):
+        assert digest(again.dir / name) == digest(demo_small_dir / name)
+    assert digest(other.posts) != digest(demo_small_dir / "posts.csv")
+
+
+def test_truth_matches_files_and_structure(demo_small_dir):
+    truth = load_truth(demo_small_dir)
+    influencers = rows(demo_small_dir / "influencers.csv")
+    posts = rows(demo_small_dir / "posts.csv")
+    songs = {r["song_id"] for r in rows(demo_small_dir / "songs.csv")}
+    handles = {r["handle"] for r in influencers}
+    assert handles == set(truth["influencer_topic"])
+    assert len(set(truth["influencer_topic"].values())) == 20
+    assert set(truth["trending_songs"]) <= songs and truth["trending_songs"]
+    for rel in {p["image"] for p in posts}:
+        with Image.open(demo_small_dir / rel) as im:
+            assert im.size == (224, 224) and im.format == "JPEG"
+    followers = np.array([int(r["followers"]) for r in influencers])
+    assert followers.min() < 5_000 and followers.max() > 80_000
+    tags_by_topic = defaultdict(Counter)
+    per_creator = defaultdict(Counter)
+    for p in posts:
+        tags = (p["hashtags"] + " " + p["caption"]).replace("#", " #").split()
+        tags = {t[1:].lower() for t in tags if t.startswith("#")}
+        tags_by_topic[truth["influencer_topic"][p["handle"]]].update(tags)
+        per_creator[p["handle"]].update(tags)
+    # Spam tags appear across most topics; the ambiguous tag in both of its senses.
+    assert sum(1 for c in tags_by_topic.values() if c["instagood"]) >= 15
+    assert tags_by_topic["tech"]["apple"] > 0 and tags_by_topic["food"]["apple"] > 0
+    assert tags_by_topic["food"]["iphone"] == 0
+    # Each creator repeats a favourite tag on most posts.
+    n_posts = Counter(p["handle"] for p in posts)
+    repeaters = sum(1 for h, c in per_creator.items() if c.most_common(1)[0][1] >= 0.6 * n_posts[h])
+    assert repeaters >= 0.9 * len(per_creator)
+
+
+def test_songs_fit_and_trending_are_planted(demo_small_dir):
+    truth = load_truth(demo_small_dir)
+    followers = {r["handle"]: int(r["followers"]) for r in rows(demo_small_dir / "influencers.csv")}
+    posts = rows(demo_small_dir / "posts.csv")
+    er = defaultdict(list)
+    for p in posts:
+        er[p["handle"]].append((int(p["likes"]) + int(p["comments"])) / followers[p["handle"]])
+    mean = {h: np.mean(v) for h, v in er.items()}
+    fit, misfit = [], []
+    last_week = defaultdict(int)
+    week_before = defaultdict(int)
+    for p in posts:
+        if not p["song_id"]:
+            continue
+        delta = (int(p["likes"]) + int(p["comments"])) / followers[p["handle"]] - mean[p["handle"]]
+        good = truth["song_topic"][p["song_id"]] == truth["influencer_topic"][p["handle"]]
+        (fit if good else misfit).append(delta / mean[p["handle"]])
+        age = (AS_OF - date.fromisoformat(p["posted_at"][:10])).days
+        if age < 7:
+            last_week[p["song_id"]] += 1
+        elif age < 14:
+            week_before[p["song_id"]] += 1
+    assert np.mean(fit) > np.mean(misfit) + 0.2
+    rising = [s for s in truth["trending_songs"] if last_week[s] > week_before[s]]
+    assert len(rising) >= 0.8 * len(truth["trending_songs"])
+
+
+def test_demo_command_imports_then_if_empty_is_a_no_op(tmp_path):
+    url = f"sqlite:///{tmp_path / 'd.db'}"
+    env = {**os.environ, "SCOUT_DATA_DIR": str(tmp_path / "data")}
+    cmd = [sys.executable, "-m", "engine", "demo", "--size", "small", "--db", url]
+    first = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "posts imported" in first.stdout
+    second = subprocess.run([*cmd, "--if-empty"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert second.returncode == 0 and "already has" in second.stdout
+    from models.store import Store
+
+    counts = Store(url).counts()
+    n_posts = len(rows(tmp_path / "data" / "demo" / "small-42" / "posts.csv"))
+    assert counts["posts"] == n_posts and counts["influencers"] == 150
