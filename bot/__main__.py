@@ -1,0 +1,84 @@
+"""`python -m bot console|socket|serve|clock|auto`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bot.config import BotConfig, setup_logging
+
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    parser.add_argument("mode", choices=["console", "socket", "serve", "clock", "auto"])
+    parser.add_argument("--db", default=None, help="DATABASE_URL override")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--host", default="0.0.0.0")  # noqa: S104
+    parser.add_argument("--once", action="store_true", help="clock: one tick, then exit")
+    parser.add_argument("--now", default=None, help="clock: pretend UTC time (YYYY-MM-DDTHH:MM)")
+    parser.add_argument("--no-train", action="store_true", help="clock: digests only")
+    args = parser.parse_args(argv)
+    if args.db:
+        os.environ["DATABASE_URL"] = args.db
+    config = BotConfig.from_env()
+    mode = args.mode
+    if mode == "auto":
+        if config.app_token and config.bot_token:
+            mode = "socket"
+        elif config.signing_secret and (config.bot_token or config.oauth):
+            mode = "serve"
+        else:
+            mode = "console"
+    setup_logging("WARNING" if mode == "console" else None)
+
+    if mode == "serve":
+        from bot.web import serve
+
+        serve(args.port, args.host)
+        return 0
+    if mode == "console":
+        from bot.app import load_recommender
+        from bot.console import run
+        from bot.scout import Scout
+        from engine.settings import Settings
+        from engine.workspace import Workspace
+        from models.store import Store
+
+        store = Store(Settings.from_env().database_url)
+        run(Scout(load_recommender(config, store.url), Workspace(store)))
+        return 0
+    if mode == "socket":
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        from bot.app import create_bot
+
+        if not config.app_token:
+            print(
+                "Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN.", file=sys.stderr
+            )
+            return 2
+        SocketModeHandler(create_bot(config).app, config.app_token).start()
+        return 0
+    # clock
+    from bot.app import load_recommender
+    from bot.clock import run_clock
+    from bot.scout import Scout
+    from engine.settings import Settings
+    from engine.workspace import Workspace
+    from models.store import Store
+
+    store = Store(Settings.from_env().database_url)
+    scout = Scout(load_recommender(config, store.url), Workspace(store))
+    now = datetime.fromisoformat(args.now) if args.now else None
+    result = run_clock(scout, store, config, once=args.once, now=now, train=not args.no_train)
+    if args.once and result is not None:
+        print(
+            f"sent={result.sent} skipped={result.skipped} disabled={result.disabled} failed={result.failed}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

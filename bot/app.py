@@ -1,0 +1,340 @@
+"""The slack_bolt App shared by every mode (HTTP, Socket Mode; the console drives the
+same Scout core).
+
+Slack wants an answer within 3 seconds. Every listener acks at once and hands the
+work to its own thread pool, so a slow engine or a model still loading never delays
+an ack, even when bolt's listener threads are all busy. Retried deliveries
+(`X-Slack-Retry-Num`, a repeated `event_id`) are acked and dropped by a middleware.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import urllib.request
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from bot.blocks import Reply
+from bot.config import SCOPES, BotConfig, redact, web_client
+from bot.scout import Caller, Scout, polite_error
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ["/lookalike", "/topic", "/hashtags", "/songs", "/trending", "/digest", "/scout"]
+
+
+def load_recommender(config: BotConfig, database_url: str | None = None) -> Any:
+    """The engine facade, or the object that SCOUT_RECOMMENDER ('module:callable') makes
+    (tests inject a slow or failing engine into a real served bot this way)."""
+    if config.recommender_factory:
+        import importlib
+
+        module, _, name = config.recommender_factory.partition(":")
+        return getattr(importlib.import_module(module), name)()
+    from engine.service import Recommender
+
+    return Recommender(database_url)
+
+
+class _Seen:
+    """A bounded set of recently seen keys (event ids), thread-safe."""
+
+    def __init__(self, size: int = 5000) -> None:
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def add(self, key: str) -> bool:
+        """True if the key is new."""
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._keys[key] = None
+            if len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+            return True
+
+
+class _Images:
+    """Uploaded photos kept for a while so the mode button does not download again."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            return self._items.get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        with self._lock:
+            self._items[key] = data
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _payload(reply: Reply, *, in_channel: bool = True) -> dict[str, Any]:
+    out = {"text": reply.text, "blocks": reply.blocks}
+    out["response_type"] = "ephemeral" if reply.ephemeral or not in_channel else "in_channel"
+    return out
+
+
+class SlackBot:
+    """Builds the bolt App and holds the pieces its listeners share."""
+
+    def __init__(
+        self,
+        config: BotConfig,
+        recommender: Any,
+        workspace: Any = None,
+        store: Any = None,
+    ) -> None:
+        self.config = config
+        self.scout = Scout(recommender, workspace)
+        self.store = store
+        self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="scout-work")
+        self.seen = _Seen()
+        self.images = _Images()
+        self.app = self._build_app()
+        self._register()
+
+    # ------------------------------------------------------------------ app
+    def _build_app(self):
+        from slack_bolt import App
+
+        client = web_client(self.config, self.config.bot_token)
+        common = dict(
+            client=client,
+            process_before_response=False,
+            signing_secret=self.config.signing_secret or "",
+            listener_executor=ThreadPoolExecutor(max_workers=16, thread_name_prefix="scout-bolt"),
+        )
+        if self.config.oauth:
+            return App(oauth_settings=self.oauth_settings(), **common)
+        return App(token=self.config.bot_token, **common)
+
+    def oauth_settings(self):
+        from slack_bolt.oauth.oauth_settings import OAuthSettings
+        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+        if self.store is None:
+            raise RuntimeError("OAuth needs the store (DATABASE_URL) for installations")
+        return OAuthSettings(
+            client_id=self.config.client_id,
+            client_secret=self.config.client_secret,
+            scopes=SCOPES,
+            installation_store=installation_store(self.config, self.store),
+            state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=self.store.engine),
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+        )
+
+    def submit(self, fn, *args) -> None:
+        """Run slow work after the ack; failures are logged, never raised into bolt."""
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception as err:  # noqa: BLE001
+                log.error("background work failed: %s", redact(f"{type(err).__name__}: {err}"))
+
+        self.pool.submit(run)
+
+    # ------------------------------------------------------------ listeners
+    def _register(self) -> None:
+        app = self.app
+
+        @app.middleware
+        def drop_retries(req, resp, next):  # noqa: A002 - bolt's signature
+            from slack_bolt.response import BoltResponse
+
+            if req.headers.get("x-slack-retry-num"):
+                return BoltResponse(status=200, body="")
+            event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
+            if event_id and not self.seen.add(event_id):
+                return BoltResponse(status=200, body="")
+            return next()
+
+        for name in COMMANDS:
+            app.command(name)(self.on_command)
+        app.action("more_like")(self.on_more_like)
+        app.action("vote_up")(self.on_vote)
+        app.action("vote_down")(self.on_vote)
+        app.action("photo_mode")(self.on_photo_mode)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.event("app_home_opened")(self.on_home)
+
+        @app.error
+        def on_error(error, body, logger):  # pragma: no cover - last resort
+            logger.error("listener error: %s", redact(f"{type(error).__name__}: {error}"))
+
+    def on_command(self, ack, command, respond) -> None:
+        ack(
+            response_type="ephemeral",
+            text=f"Working on `{command['command']} {command.get('text', '')}`…",
+        )
+        caller = Caller(command.get("team_id"), command.get("channel_id"), command.get("user_id"))
+        name = command["command"].lstrip("/")
+
+        def work() -> None:
+            reply = self.scout.command(name, command.get("text", ""), caller)
+            respond(**_payload(reply, in_channel=name not in ("scout", "digest")))
+
+        self.submit(work)
+
+    def on_more_like(self, ack, body, action, respond) -> None:
+        ack()
+        self.submit(lambda: respond(**_payload(self.scout.more_like(action["value"]))))
+
+    def on_vote(self, ack, body, action, respond) -> None:
+        ack()
+        vote = 1 if action["action_id"] == "vote_up" else -1
+
+        def work() -> None:
+            try:
+                data = json.loads(action["value"])
+                self.scout.workspace.record_feedback(
+                    (body.get("team") or {}).get("id"),
+                    (body.get("user") or {}).get("id"),
+                    data["k"],
+                    data.get("q"),
+                    data["i"],
+                    vote,
+                )
+                text = f"Thanks — noted {'👍' if vote > 0 else '👎'} for {data['i']}."
+            except Exception as err:  # noqa: BLE001
+                text = polite_error(err).text
+            respond(text=text, response_type="ephemeral", replace_original=False)
+
+        self.submit(work)
+
+    # --------------------------------------------------------------- photos
+    def on_mention(self, event, client, say, context) -> None:
+        if event.get("files"):
+            self.submit(self.answer_photo, event, client, context)
+            return
+        text = " ".join(w for w in event.get("text", "").split() if not w.startswith("<@"))
+        caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
+        self.submit(lambda: self._say(client, event, self.scout.line(text, caller)))
+
+    def on_message(self, event, client, context) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") not in (None, "file_share"):
+            return
+        if event.get("files"):
+            self.submit(self.answer_photo, event, client, context)
+            return
+        caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
+        self.submit(
+            lambda: self._say(client, event, self.scout.line(event.get("text", ""), caller))
+        )
+
+    def _say(self, client, event, reply: Reply) -> None:
+        client.chat_postMessage(
+            channel=event["channel"],
+            thread_ts=event.get("thread_ts") or event["ts"],
+            text=reply.text,
+            blocks=reply.blocks,
+        )
+
+    def answer_photo(self, event, client, context) -> None:
+        file = event["files"][0]
+        try:
+            image = self.fetch_image(client, file)
+            self.images.put(file["id"], image)
+            reply = self.scout.photo(image, "similar", file["id"])
+        except Exception as err:  # noqa: BLE001
+            reply = polite_error(err)
+        self._say(client, event, reply)
+
+    def fetch_image(self, client, file: dict) -> bytes:
+        """The file's bytes, downloaded with the bot token; non-images and big files are
+        refused before downloading."""
+        from engine.errors import BadImage
+
+        if not file.get("url_private_download") or "size" not in file or "mimetype" not in file:
+            file = client.files_info(file=file["id"])["file"]
+        mimetype = file.get("mimetype") or ""
+        if not mimetype.startswith("image/"):
+            raise BadImage(
+                f"`{file.get('name', 'that file')}` is not a photo ({mimetype or 'unknown type'}); "
+                "send a JPEG or PNG."
+            )
+        limit = self.config.max_upload_bytes
+        if int(file.get("size") or 0) > limit:
+            raise BadImage(
+                f"That photo is {int(file['size']) / 1e6:.1f} MB; I take photos up to "
+                f"{limit / 1e6:.0f} MB. Send a smaller one."
+            )
+        req = urllib.request.Request(
+            file["url_private_download"], headers={"Authorization": f"Bearer {client.token}"}
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - Slack's file URL
+            data = resp.read(limit + 1)
+            ctype = resp.headers.get("Content-Type", "")
+        if len(data) > limit:
+            raise BadImage(f"That photo is over {limit / 1e6:.0f} MB; send a smaller one.")
+        if ctype.startswith("text/html"):
+            raise BadImage("I could not download that photo (Slack refused the file). Try again.")
+        return data
+
+    def on_photo_mode(self, ack, body, action, client) -> None:
+        ack()
+
+        def work() -> None:
+            data = json.loads(action["value"])
+            file_id, mode = data["f"], data["m"]
+            try:
+                image = self.images.get(file_id) or self.fetch_image(client, {"id": file_id})
+                self.images.put(file_id, image)
+                reply = self.scout.photo(image, mode, file_id)
+            except Exception as err:  # noqa: BLE001
+                reply = polite_error(err)
+            client.chat_update(
+                channel=body["channel"]["id"],
+                ts=body["message"]["ts"],
+                text=reply.text,
+                blocks=reply.blocks,
+            )
+
+        self.submit(work)
+
+    # ------------------------------------------------------------- App Home
+    def on_home(self, event, client, context) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        self.submit(
+            lambda: client.views_publish(
+                user_id=event["user"], view=self.scout.home_view(context.get("team_id"))
+            )
+        )
+
+
+def installation_store(config: BotConfig, store: Any):
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
+    return SQLAlchemyInstallationStore(client_id=config.client_id, engine=store.engine)
+
+
+def create_bot(
+    config: BotConfig | None = None,
+    recommender: Any = None,
+    database_url: str | None = None,
+) -> SlackBot:
+    """The app factory: every mode builds its bot here; tests pass a recommender."""
+    from engine.settings import Settings
+    from engine.workspace import Workspace
+    from models.store import Store
+
+    config = config or BotConfig.from_env()
+    store = Store(Settings.from_env(database_url).database_url)
+    if recommender is None:
+        recommender = load_recommender(config, store.url)
+    return SlackBot(config, recommender, Workspace(store), store)

@@ -1,0 +1,208 @@
+"""Block Kit for every answer, and a plain-text rendering of the same blocks for the
+console, so that what a terminal user sees is what Slack shows."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.recommendation import Answer, Recommendation
+
+MAX_TEXT = 2900  # Slack rejects section text over 3000 characters
+
+
+@dataclass
+class Reply:
+    """What a command answers: fallback `text` (notifications, screen readers) and blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False
+
+
+def _md(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text[:MAX_TEXT]}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:150], "emoji": True}}
+
+
+def section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _md(text)}
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_md(t) for t in texts if t][:10]}
+
+
+def divider() -> dict[str, Any]:
+    return {"type": "divider"}
+
+
+def button(text: str, action_id: str, value: Any, style: str | None = None) -> dict[str, Any]:
+    b = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value
+        if isinstance(value, str)
+        else json.dumps(value, separators=(",", ":"))[:2000],
+    }
+    if style:
+        b["style"] = style
+    return b
+
+
+def actions(*elements: dict[str, Any], block_id: str | None = None) -> dict[str, Any]:
+    block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def message(text: str, *extra_notes: str) -> Reply:
+    return Reply(text, [section(text), *([context(*extra_notes)] if extra_notes else [])])
+
+
+def error_reply(text: str) -> Reply:
+    return Reply(text, [section(f":warning: {text}")], ephemeral=True)
+
+
+# ------------------------------------------------------------------ formatting
+def fmt_count(n: Any) -> str:
+    if n is None:
+        return "?"
+    n = float(n)
+    for unit, size in (("m", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
+    return f"{n:.0f}"
+
+
+def fmt_er(er: Any) -> str:
+    return "ER ?" if er is None else f"ER {float(er):.1f}%"
+
+
+def _meta_line(answer: Answer) -> str:
+    bits = []
+    if "model_version" in answer.meta and answer.meta["model_version"] is not None:
+        bits.append(f"model v{answer.meta['model_version']}")
+    for key in ("method", "as_of"):
+        if answer.meta.get(key):
+            bits.append(f"{key.replace('_', ' ')} {answer.meta[key]}")
+    return " · ".join(bits)
+
+
+def notes_block(answer: Answer) -> list[dict[str, Any]]:
+    texts = [*(f":information_source: {n}" for n in answer.notes)]
+    meta = _meta_line(answer)
+    if meta:
+        texts.append(meta)
+    return [context(*texts)] if texts else []
+
+
+# --------------------------------------------------------------------- answers
+def influencer_line(rank: int, r: Recommendation) -> str:
+    facts = [fmt_count(r.extra.get("followers")) + " followers", fmt_er(r.extra.get("er"))]
+    if r.extra.get("language"):
+        facts.append(str(r.extra["language"]))
+    return f"*{rank}. @{r.id.lstrip('@')}*  {' · '.join(facts)} · score {r.score:.2f}\n_{r.why}_"
+
+
+def influencers(
+    title: str, answer: Answer, kind: str, query: str, *, more_like: bool = True
+) -> Reply:
+    """Ranked creators, each with 'More like #N' and 👍/👎 buttons."""
+    blocks: list[dict[str, Any]] = [header(title)]
+    if not answer.results:
+        blocks.append(section("No creators matched. Loosen the filters or try another query."))
+    for rank, r in enumerate(answer.results, 1):
+        blocks.append(section(influencer_line(rank, r)))
+        vote = {"k": kind, "q": query[:300], "i": r.id}
+        elements = [button(f"More like #{rank}", "more_like", r.id)] if more_like else []
+        elements += [
+            button("👍", "vote_up", vote),
+            button("👎", "vote_down", vote),
+        ]
+        blocks.append(actions(*elements, block_id=f"res_{rank}"))
+    blocks += notes_block(answer)
+    text = f"{title}: " + ", ".join("@" + r.id.lstrip("@") for r in answer.results[:10])
+    return Reply(text, blocks)
+
+
+def tags_line(answer: Answer) -> str:
+    return " ".join("#" + r.id.lstrip("#") for r in answer.results)
+
+
+def hashtags(title: str, answer: Answer, *, show: int = 15) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = [header(title)]
+    if not answer.results:
+        blocks.append(section("No related hashtags found."))
+        return blocks + notes_block(answer)
+    lines = [f"`#{r.id.lstrip('#')}` {r.score:.2f} — {r.why}" for r in answer.results[:show]]
+    blocks.append(section("\n".join(lines)))
+    blocks.append(section("Copy all:\n```" + tags_line(answer) + "```"))
+    return blocks + notes_block(answer)
+
+
+def songs(title: str, answer: Answer) -> Reply:
+    blocks: list[dict[str, Any]] = [header(title)]
+    if not answer.results:
+        blocks.append(section("No songs to suggest."))
+    lines = [
+        f"*{i}. {r.label}*  score {r.score:.2f}\n_{r.why}_" for i, r in enumerate(answer.results, 1)
+    ]
+    if lines:
+        blocks.append(section("\n".join(lines)))
+    blocks += notes_block(answer)
+    return Reply(f"{title}: " + "; ".join(r.label for r in answer.results[:10]), blocks)
+
+
+PHOTO_MODES = {"similar": "most similar", "likes": "optimised for likes"}
+
+
+def photo(answer: Answer, mode: str, file_id: str) -> Reply:
+    other = "likes" if mode == "similar" else "similar"
+    blocks = hashtags(f"Hashtags for your photo ({PHOTO_MODES[mode]})", answer)
+    blocks.append(
+        actions(
+            button(f"Switch to {PHOTO_MODES[other]}", "photo_mode", {"f": file_id, "m": other}),
+            block_id="photo_mode",
+        )
+    )
+    return Reply(f"Hashtags for your photo: {tags_line(answer)}", blocks)
+
+
+# ----------------------------------------------------------------- console
+def _strip_mrkdwn(text: str) -> str:
+    text = text.replace("```", "")
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?!\w)", r"\1", text)
+    text = re.sub(r"(?<![\w_])_([^_\n]+)_(?!\w)", r"\1", text)
+    return text
+
+
+def to_text(blocks: list[dict[str, Any]]) -> str:
+    """The blocks as a terminal shows them: headers underlined, buttons in brackets."""
+    out: list[str] = []
+    for b in blocks:
+        kind = b.get("type")
+        if kind == "header":
+            title = b["text"]["text"]
+            out += [title, "=" * len(title)]
+        elif kind == "section":
+            if b.get("text"):
+                out.append(_strip_mrkdwn(b["text"]["text"]))
+            for f in b.get("fields", []):
+                out.append("  " + _strip_mrkdwn(f["text"]))
+        elif kind == "context":
+            out.append(
+                "  (" + " | ".join(_strip_mrkdwn(e.get("text", "")) for e in b["elements"]) + ")"
+            )
+        elif kind == "actions":
+            out.append("    " + " ".join(f"[{e['text']['text']}]" for e in b["elements"]))
+        elif kind == "divider":
+            out.append("-" * 40)
+    return "\n".join(out)

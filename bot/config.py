@@ -1,0 +1,105 @@
+"""Bot settings from the environment, the WebClient every mode uses, and log redaction."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+
+DEFAULT_API_URL = "https://slack.com/api/"
+SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "files:read",
+    "files:write",
+    "im:history",
+    "channels:history",
+    "app_mentions:read",
+]
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    api_url: str
+    bot_token: str | None
+    signing_secret: str | None
+    app_token: str | None
+    client_id: str | None
+    client_secret: str | None
+    max_upload_bytes: int
+    workers: int
+    recommender_factory: str | None
+
+    @classmethod
+    def from_env(cls) -> BotConfig:
+        env = os.environ
+        api = env.get("SLACK_API_URL") or DEFAULT_API_URL
+        return cls(
+            api_url=api if api.endswith("/") else api + "/",
+            bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            app_token=env.get("SLACK_APP_TOKEN") or None,
+            client_id=env.get("SLACK_CLIENT_ID") or None,
+            client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+            max_upload_bytes=int(float(env.get("SCOUT_MAX_UPLOAD_MB", "10")) * 1024 * 1024),
+            workers=int(env.get("SCOUT_BOT_WORKERS", "8")),
+            recommender_factory=env.get("SCOUT_RECOMMENDER") or None,
+        )
+
+    @property
+    def oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+
+def web_client(config: BotConfig, token: str | None = None):
+    """A WebClient pointed at SLACK_API_URL that waits out 429s (Retry-After)."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+    )
+
+    return WebClient(
+        token=token,
+        base_url=config.api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+_TOKEN = re.compile(r"\b(xox[a-z]|xapp)-[A-Za-z0-9-]+")
+
+
+class RedactTokens(logging.Filter):
+    """Slack tokens never reach a log line, whoever logged them (slack_sdk debug logs
+    request headers)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _TOKEN.search(message):
+            record.msg = redact(message)
+            record.args = ()
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def redact(text: str) -> str:
+    return _TOKEN.sub(lambda m: m.group(1) + "-[redacted]", text)
+
+
+def setup_logging(level: str | None = None) -> None:
+    logging.basicConfig(
+        level=(level or os.environ.get("LOG_LEVEL", "INFO")).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if not any(isinstance(f, RedactTokens) for f in handler.filters):
+            handler.addFilter(RedactTokens())

@@ -1,0 +1,219 @@
+"""Command text to typed requests. Slack hands us free text after the slash command; a
+typo must come back as a sentence saying what was expected, so every parser raises
+BadQuery with an example rather than guessing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from engine.errors import BadQuery
+from engine.service import LookalikeFilters
+
+MAX_K = 50
+_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
+# Slack turns "@name" into "<@U123|name>" when it matches a workspace member.
+_SLACK_MENTION = re.compile(r"^<@[A-Z0-9]+(?:\|([^>]+))?>$")
+
+
+@dataclass(frozen=True)
+class LookalikeRequest:
+    handle: str
+    k: int = 10
+    filters: LookalikeFilters = field(default_factory=LookalikeFilters)
+
+
+@dataclass(frozen=True)
+class TopicRequest:
+    query: str
+    k: int = 10
+    filters: LookalikeFilters = field(default_factory=LookalikeFilters)
+
+
+@dataclass(frozen=True)
+class SongsRequest:
+    handle: str
+    k: int = 10
+
+
+@dataclass(frozen=True)
+class TrendingRequest:
+    days: int = 7
+    k: int = 10
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    action: str  # on | off | status
+    local_time: str = "09:00"
+    timezone: str | None = None
+
+
+def parse_count(text: str) -> int:
+    """'10k' -> 10000, '1.5m' -> 1500000, '500' -> 500."""
+    m = _NUMBER.match(text.strip().replace(",", "").replace("_", ""))
+    if not m:
+        raise BadQuery(f"`{text}` is not a number (try 500, 10k or 1.5m).")
+    value = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
+    return int(value)
+
+
+def _range(text: str, parse, name: str, example: str) -> tuple:
+    text = text.strip()
+    try:
+        if text.startswith(">="):
+            return parse(text[2:]), None
+        if text.startswith(">"):
+            return parse(text[1:]), None
+        if text.startswith("<="):
+            return None, parse(text[2:])
+        if text.startswith("<"):
+            return None, parse(text[1:])
+        if "-" in text:
+            lo, hi = text.split("-", 1)
+            return parse(lo), parse(hi)
+        return parse(text), None
+    except (BadQuery, ValueError):
+        raise BadQuery(f"`{name}:{text}` is not a range; write it like `{example}`.") from None
+
+
+def _percent(text: str) -> float:
+    return float(text.strip().rstrip("%"))
+
+
+def clean_handle(token: str) -> str:
+    m = _SLACK_MENTION.match(token)
+    if m:
+        if not m.group(1):
+            raise BadQuery("That is a Slack member, not a creator handle; type the handle as text.")
+        token = m.group(1)
+    handle = token.strip().lstrip("@")
+    if not handle:
+        raise BadQuery("Give a creator handle, e.g. `@some_creator`.")
+    return handle
+
+
+def _split_options(text: str, known: set[str]) -> tuple[list[str], dict[str, str]]:
+    """Words and `key:value` options; only known keys count as options (so `#tag:-1`
+    in a topic stays a word)."""
+    words, options = [], {}
+    for token in text.split():
+        key, sep, value = token.partition(":")
+        if sep and key.lower() in known:
+            options[key.lower()] = value
+        else:
+            words.append(token)
+    return words, options
+
+
+def _filters(options: dict[str, str]) -> LookalikeFilters:
+    fmin = fmax = er = lang = None
+    if "followers" in options:
+        fmin, fmax = _range(options["followers"], parse_count, "followers", "followers:10k-100k")
+    if "er" in options:
+        er, _hi = _range(options["er"], _percent, "er", "er:>2")
+        if er is None:
+            raise BadQuery("`er:` takes a minimum engagement rate in percent, like `er:>2`.")
+    if "lang" in options:
+        lang = options["lang"].strip().lower() or None
+    return LookalikeFilters(followers_min=fmin, followers_max=fmax, min_er=er, language=lang)
+
+
+def _k(word: str, what: str) -> int:
+    try:
+        k = int(word)
+    except ValueError:
+        raise BadQuery(f"I did not understand `{word}` in {what}.") from None
+    if not 1 <= k <= MAX_K:
+        raise BadQuery(f"Ask for between 1 and {MAX_K} results.")
+    return k
+
+
+FILTER_KEYS = {"followers", "er", "lang"}
+
+
+def parse_lookalike(text: str) -> LookalikeRequest:
+    words, options = _split_options(text, FILTER_KEYS)
+    if not words:
+        raise BadQuery("Whom should I find lookalikes for? Try `/lookalike @some_creator 10`.")
+    if len(words) > 2:
+        raise BadQuery(
+            f"I did not understand `{' '.join(words[2:])}`. "
+            "Try `/lookalike @handle 10 followers:10k-100k er:>2 lang:en`."
+        )
+    k = _k(words[1], "/lookalike") if len(words) == 2 else 10
+    return LookalikeRequest(clean_handle(words[0]), k, _filters(options))
+
+
+def parse_topic(text: str) -> TopicRequest:
+    words, options = _split_options(text, FILTER_KEYS | {"k"})
+    if not words:
+        raise BadQuery("Give one or more hashtags, e.g. `/topic #apple #iphone:-1`.")
+    k = _k(options.pop("k"), "/topic") if "k" in options else 10
+    return TopicRequest(" ".join(words), k, _filters(options))
+
+
+def parse_tags(text: str) -> str:
+    if not text.strip():
+        raise BadQuery("Give one or more hashtags, e.g. `/hashtags #cats`.")
+    return text.strip()
+
+
+def parse_songs(text: str) -> SongsRequest:
+    words = text.split()
+    if not words:
+        raise BadQuery("Whose next reel? Try `/songs @some_creator`.")
+    if len(words) > 2:
+        raise BadQuery("Try `/songs @handle` or `/songs @handle 5`.")
+    k = _k(words[1], "/songs") if len(words) == 2 else 10
+    return SongsRequest(clean_handle(words[0]), k)
+
+
+def parse_trending(text: str) -> TrendingRequest:
+    days, k, topic = 7, 10, None
+    for word in text.split():
+        low = word.lower()
+        if re.fullmatch(r"\d+d", low):
+            days = int(low[:-1])
+        elif low.startswith("#"):
+            topic = low.lstrip("#")
+        elif low.isdigit():
+            k = _k(low, "/trending")
+        else:
+            raise BadQuery(
+                f"I did not understand `{word}`. Try `/trending 7d` or `/trending 30d 5`."
+            )
+    if not 1 <= days <= 365:
+        raise BadQuery("The window is between 1d and 365d.")
+    return TrendingRequest(days, k, topic)
+
+
+def parse_digest(text: str) -> DigestRequest:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    words = text.split()
+    action = words[0].lower() if words else "status"
+    if action in ("off", "status"):
+        if len(words) > 1:
+            raise BadQuery(f"`/digest {action}` takes nothing after it.")
+        return DigestRequest(action)
+    if action != "on":
+        raise BadQuery("Try `/digest on 09:00 Europe/Paris`, `/digest off` or `/digest status`.")
+    local_time, tz = "09:00", None
+    for word in words[1:]:
+        if re.fullmatch(r"\d{1,2}:\d{2}", word):
+            hh, mm = (int(x) for x in word.split(":"))
+            if hh > 23 or mm > 59:
+                raise BadQuery(f"`{word}` is not a time of day; use 24-hour HH:MM like 09:00.")
+            local_time = f"{hh:02d}:{mm:02d}"
+        else:
+            try:
+                ZoneInfo(word)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise BadQuery(
+                    f"`{word}` is not a time zone I know; use an Area/City name like "
+                    "`Europe/Paris`, `America/New_York` or `UTC`."
+                ) from None
+            tz = word
+    return DigestRequest("on", local_time, tz)

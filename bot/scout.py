@@ -1,0 +1,261 @@
+"""What each command does, independent of how it arrived (Slack HTTP, Socket Mode, a DM,
+the console): parse the text, call the Recommender facade, render blocks. Slack
+listeners and the console both call `Scout.command`, so they give the same answers.
+
+Every method returns a Reply and never raises: a ScoutError becomes its own message,
+anything else a short "try again" with an error id that matches the log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot import blocks as bk
+from bot import parsing
+from bot.blocks import Reply
+from engine.errors import ModelNotTrained, ScoutError
+from engine.recommendation import Answer
+
+log = logging.getLogger(__name__)
+
+FRIENDLY_KIND = {
+    "lookalike": "lookalike",
+    "tags": "hashtag",
+    "photos": "photo",
+    "songs": "songs",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    team_id: str | None = None
+    channel_id: str | None = None
+    user_id: str | None = None
+
+
+HELP = """*Scout* finds creators, hashtags and songs. Examples:
+• `/lookalike @handle [k] [followers:10k-100k] [er:>2] [lang:en]` — similar creators
+• `/topic #apple #iphone:-1` — hashtags and creators for a theme (`:-1` pushes a sense away)
+• `/hashtags #cats` — related hashtags
+• Send me a photo (DM, or mention me with a file) — hashtags to post it with
+• `/songs @handle` — songs for the creator's next reel
+• `/trending [7d]` — songs whose use and engagement are rising
+• `/digest on 09:00 Europe/Paris` · `/digest off` · `/digest status` — a daily trending digest here
+• `/scout help` — this message"""
+
+
+def help_reply(prefix: str | None = None) -> Reply:
+    text = (prefix + "\n\n" if prefix else "") + HELP
+    return Reply(text, [bk.section(text)], ephemeral=True)
+
+
+def polite_error(err: Exception) -> Reply:
+    if isinstance(err, ModelNotTrained):
+        name = FRIENDLY_KIND.get(err.kind, err.kind)
+        return bk.error_reply(
+            f"The {name} model is not trained yet, so I can't answer that one today. "
+            "It is trained daily; an admin can run `python -m engine train` now."
+        )
+    if isinstance(err, ScoutError):
+        return bk.error_reply(str(err))
+    ref = uuid.uuid4().hex[:8]
+    log.error("unexpected error (ref %s): %s: %s", ref, type(err).__name__, err, exc_info=err)
+    return bk.error_reply(
+        f"Something went wrong on my side (ref `{ref}`). Try again in a minute; "
+        "if it keeps happening, tell whoever runs Scout."
+    )
+
+
+class Scout:
+    def __init__(self, recommender: Any, workspace: Any = None) -> None:
+        self.rec = recommender
+        self.workspace = workspace
+        # New commands (e.g. /map, /topics) register here and in bot/manifest.yml.
+        self.commands: dict[str, Callable[[str, Caller], Reply]] = {
+            "lookalike": self.lookalike,
+            "topic": self.topic,
+            "hashtags": self.hashtags,
+            "songs": self.songs,
+            "trending": self.trending,
+            "digest": self.digest,
+            "scout": self.scout,
+            "help": self.scout,
+        }
+
+    # ---------------------------------------------------------------- entry
+    def command(self, name: str, text: str, caller: Caller = Caller()) -> Reply:
+        handler = self.commands.get(name.lstrip("/").lower())
+        if handler is None:
+            return help_reply(f"I don't know `/{name.lstrip('/')}`.")
+        try:
+            return handler(text or "", caller)
+        except Exception as err:  # noqa: BLE001 - every failure becomes a message
+            return polite_error(err)
+
+    def line(self, line: str, caller: Caller = Caller()) -> Reply:
+        """'/lookalike @x' or 'lookalike @x' typed in a DM or the console."""
+        name, _, rest = line.strip().partition(" ")
+        if not name:
+            return help_reply()
+        return self.command(name.lstrip("/"), rest, caller)
+
+    # ------------------------------------------------------------- commands
+    def lookalike(self, text: str, caller: Caller) -> Reply:
+        req = parsing.parse_lookalike(text)
+        answer = self.rec.lookalike(req.handle, req.k, filters=req.filters)
+        handle = answer.meta.get("handle", req.handle)
+        return bk.influencers(f"Creators like @{handle}", answer, "lookalike", text)
+
+    def more_like(self, handle: str) -> Reply:
+        try:
+            return self.lookalike(handle, Caller())
+        except Exception as err:  # noqa: BLE001
+            return polite_error(err)
+
+    def topic(self, text: str, caller: Caller) -> Reply:
+        req = parsing.parse_topic(text)
+        blocks: list[dict] = []
+        parts: list[str] = []
+        failures: list[Exception] = []
+        try:
+            tags = self.rec.related_tags(req.query, k=15)
+            blocks += bk.hashtags(f"Hashtags for {req.query}", tags)
+            parts.append(bk.tags_line(tags))
+        except ScoutError as err:
+            failures.append(err)
+            blocks += polite_error(err).blocks
+        try:
+            creators = self.rec.topic(req.query, req.k, filters=req.filters)
+            reply = bk.influencers(f"Creators for {req.query}", creators, "topic", text)
+            blocks += [bk.divider(), *reply.blocks]
+            parts.append(reply.text)
+        except ScoutError as err:
+            if not (failures and str(failures[0]) == str(err)):
+                blocks += [bk.divider(), *polite_error(err).blocks]
+            failures.append(err)
+        if len(failures) == 2:
+            return polite_error(failures[0])
+        return Reply(" | ".join(parts) or f"Topic {req.query}", blocks)
+
+    def hashtags(self, text: str, caller: Caller) -> Reply:
+        query = parsing.parse_tags(text)
+        answer = self.rec.related_tags(query, k=20)
+        return Reply(
+            f"Hashtags related to {query}: {bk.tags_line(answer)}",
+            bk.hashtags(f"Hashtags related to {query}", answer),
+        )
+
+    def photo(self, image: bytes, mode: str, file_id: str) -> Reply:
+        try:
+            answer = self.rec.photo_hashtags(image, mode=mode)
+            return bk.photo(answer, mode, file_id)
+        except Exception as err:  # noqa: BLE001
+            return polite_error(err)
+
+    def songs(self, text: str, caller: Caller) -> Reply:
+        req = parsing.parse_songs(text)
+        answer = self.rec.songs_for(req.handle, req.k)
+        return bk.songs(f"Songs for @{req.handle}'s next reel", answer)
+
+    def trending(self, text: str, caller: Caller) -> Reply:
+        req = parsing.parse_trending(text)
+        answer = self.rec.trending(req.days, req.k, topic=req.topic)
+        topic = f" among #{req.topic} creators" if req.topic else ""
+        return bk.songs(f"Trending songs, last {req.days} days{topic}", answer)
+
+    def digest_reply(self, days: int = 7) -> Reply:
+        """The daily digest message (what the clock posts)."""
+        try:
+            answer = self.rec.trending(days, 10)
+        except ModelNotTrained:
+            answer = Answer(
+                [], ["The songs model is not trained yet; the digest will fill in once it is."]
+            )
+        return bk.songs(f"🎵 Daily digest: trending songs, last {days} days", answer)
+
+    def digest(self, text: str, caller: Caller) -> Reply:
+        req = parsing.parse_digest(text)
+        if self.workspace is None or not caller.channel_id:
+            raise ScoutError("Digests need a Slack channel; use `/digest` in Slack.")
+        team, channel = caller.team_id or "", caller.channel_id
+        if req.action == "on":
+            tz = req.timezone or "UTC"
+            sub = self.workspace.subscribe(team, channel, req.local_time, tz, caller.user_id)
+            note = (
+                "" if req.timezone else " (add an Area/City like `Europe/Paris` for your time zone)"
+            )
+            return bk.message(
+                f":white_check_mark: This channel gets trending songs every day at "
+                f"*{sub.local_time} {sub.timezone}*{note}. `/digest off` stops it."
+            )
+        if req.action == "off":
+            done = self.workspace.unsubscribe(team, channel)
+            return bk.message(
+                "Daily digest turned off for this channel."
+                if done
+                else "This channel had no daily digest."
+            )
+        sub = self.workspace.subscription(team, channel)
+        if sub is None:
+            return bk.message("No daily digest here. `/digest on 09:00 Europe/Paris` starts one.")
+        if not sub.enabled:
+            why = f" ({sub.disabled_reason})" if sub.disabled_reason else ""
+            return bk.message(f"The daily digest here is off{why}. `/digest on` restarts it.")
+        return bk.message(
+            f"Daily digest here at *{sub.local_time} {sub.timezone}*, "
+            f"songs of the last {sub.window_days} days."
+        )
+
+    def scout(self, text: str, caller: Caller) -> Reply:
+        word = text.strip().split(" ", 1)[0].lower()
+        if word in ("", "help"):
+            return help_reply()
+        if word.lstrip("/") in self.commands and word.lstrip("/") not in ("scout", "help"):
+            return self.line(text, caller)
+        return help_reply(f"I don't know `{text.strip()}`.")
+
+    # -------------------------------------------------------------- App Home
+    def home_view(self, team_id: str | None) -> dict[str, Any]:
+        blocks: list[dict] = [
+            bk.header("Scout"),
+            bk.section(HELP),
+            bk.divider(),
+            bk.header("Daily digests in this workspace"),
+        ]
+        subs = self.workspace.subscriptions(team_id) if self.workspace else []
+        if subs:
+            lines = [
+                f"<#{s.channel_id}> at {s.local_time} {s.timezone}"
+                + ("" if s.enabled else f" — off ({s.disabled_reason or 'turned off'})")
+                for s in subs
+            ]
+            blocks.append(bk.section("\n".join(lines)))
+        else:
+            blocks.append(bk.section("None yet. `/digest on 09:00 Europe/Paris` in a channel."))
+        blocks += [bk.divider(), bk.header("Model freshness")]
+        try:
+            status = self.rec.model_status()
+        except Exception as err:  # noqa: BLE001
+            status = []
+            log.warning("model status unavailable: %s", err)
+        if status:
+            lines = []
+            for m in status:
+                size = ", ".join(
+                    f"{m.metrics[k]} {k.removeprefix('n_')}"
+                    for k in ("n_influencers", "n_posts", "influencers", "posts")
+                    if isinstance(m.metrics.get(k), int | float)
+                )
+                lines.append(
+                    f"*{m.kind}* v{m.version}, trained {m.created_at:%Y-%m-%d %H:%M} UTC"
+                    + (f" on {size}" if size else "")
+                    + (f" — {m.summary}" if m.summary else "")
+                )
+            blocks.append(bk.section("\n".join(lines)))
+        else:
+            blocks.append(bk.section("No model trained yet: run `python -m engine train`."))
+        return {"type": "home", "blocks": blocks}

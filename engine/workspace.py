@@ -1,0 +1,222 @@
+"""Bot state that is not a model: digest subscriptions, digest deliveries and feedback
+votes. bot/ reads and writes these through this facade only, so that it never writes SQL.
+
+A digest goes out at most once per (subscription, local date): the unique row in
+`digest_deliveries` is the lock. The insert that wins sends; a claim left behind by a
+clock that died before it could send (still 'claimed' after `stale_after`) or a send
+that failed may be claimed again the same day, so a crash does not skip a day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.schema import DigestDelivery, DigestSubscription, Feedback
+from models.store import Store
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    team_id: str
+    channel_id: str
+    local_time: str
+    timezone: str
+    window_days: int
+    enabled: bool
+    created_by: str | None
+    disabled_reason: str | None
+
+
+def _snapshot(row: DigestSubscription) -> Subscription:
+    return Subscription(
+        row.id,
+        row.team_id,
+        row.channel_id,
+        row.local_time,
+        row.timezone,
+        row.window_days,
+        row.enabled,
+        row.created_by,
+        row.disabled_reason,
+    )
+
+
+def _find(s, team_id: str, channel_id: str) -> DigestSubscription | None:
+    return s.scalars(
+        select(DigestSubscription).where(
+            DigestSubscription.team_id == team_id,
+            DigestSubscription.channel_id == channel_id,
+        )
+    ).first()
+
+
+class Workspace:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # ------------------------------------------------------------ digests
+    def subscribe(
+        self,
+        team_id: str,
+        channel_id: str,
+        local_time: str,
+        timezone: str,
+        user_id: str | None,
+        window_days: int = 7,
+    ) -> Subscription:
+        """Create the channel's subscription, or re-enable and move an existing one."""
+        for _attempt in range(2):  # a concurrent insert of the same channel: update it
+            try:
+                with self.store.session() as s:
+                    row = _find(s, team_id, channel_id)
+                    if row is None:
+                        row = DigestSubscription(team_id=team_id, channel_id=channel_id)
+                        s.add(row)
+                    row.local_time = local_time
+                    row.timezone = timezone
+                    row.window_days = window_days
+                    row.enabled = True
+                    row.disabled_reason = None
+                    row.created_by = user_id
+                    s.flush()
+                    return _snapshot(row)
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not save the subscription")  # pragma: no cover
+
+    def unsubscribe(self, team_id: str, channel_id: str, reason: str = "turned off") -> bool:
+        with self.store.session() as s:
+            n = s.execute(
+                update(DigestSubscription)
+                .where(
+                    DigestSubscription.team_id == team_id,
+                    DigestSubscription.channel_id == channel_id,
+                    DigestSubscription.enabled.is_(True),
+                )
+                .values(enabled=False, disabled_reason=reason)
+            ).rowcount
+        return n > 0
+
+    def disable(self, subscription_id: int, reason: str) -> None:
+        with self.store.session() as s:
+            s.execute(
+                update(DigestSubscription)
+                .where(DigestSubscription.id == subscription_id)
+                .values(enabled=False, disabled_reason=reason[:500])
+            )
+
+    def subscription(self, team_id: str, channel_id: str) -> Subscription | None:
+        with self.store.sessions() as s:
+            row = _find(s, team_id, channel_id)
+            return _snapshot(row) if row else None
+
+    def subscriptions(
+        self, team_id: str | None = None, enabled_only: bool = False
+    ) -> list[Subscription]:
+        q = select(DigestSubscription).order_by(DigestSubscription.id)
+        if team_id is not None:
+            q = q.where(DigestSubscription.team_id == team_id)
+        if enabled_only:
+            q = q.where(DigestSubscription.enabled.is_(True))
+        with self.store.sessions() as s:
+            return [_snapshot(r) for r in s.scalars(q)]
+
+    def claim_delivery(
+        self,
+        subscription_id: int,
+        local_date: date,
+        now: datetime,
+        stale_after: timedelta = timedelta(minutes=10),
+    ) -> bool:
+        """True for exactly one caller per (subscription, local date) at a time."""
+        try:
+            with self.store.session() as s:
+                s.add(
+                    DigestDelivery(
+                        subscription_id=subscription_id,
+                        local_date=local_date,
+                        status="claimed",
+                        created_at=now,
+                    )
+                )
+            return True
+        except IntegrityError:
+            pass
+        with self.store.session() as s:
+            taken = s.execute(
+                update(DigestDelivery)
+                .where(
+                    DigestDelivery.subscription_id == subscription_id,
+                    DigestDelivery.local_date == local_date,
+                    or_(
+                        DigestDelivery.status == "failed",
+                        (DigestDelivery.status == "claimed")
+                        & (DigestDelivery.created_at < now - stale_after),
+                    ),
+                )
+                .values(status="claimed", created_at=now, error=None)
+            ).rowcount
+        return taken == 1
+
+    def finish_delivery(
+        self,
+        subscription_id: int,
+        local_date: date,
+        status: str,
+        message_ts: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.store.session() as s:
+            s.execute(
+                update(DigestDelivery)
+                .where(
+                    DigestDelivery.subscription_id == subscription_id,
+                    DigestDelivery.local_date == local_date,
+                )
+                .values(
+                    status=status, message_ts=message_ts, error=(error or None) and error[:2000]
+                )
+            )
+
+    def deliveries(self, subscription_id: int) -> list[tuple[date, str, str | None]]:
+        with self.store.sessions() as s:
+            rows = s.execute(
+                select(DigestDelivery.local_date, DigestDelivery.status, DigestDelivery.message_ts)
+                .where(DigestDelivery.subscription_id == subscription_id)
+                .order_by(DigestDelivery.local_date)
+            ).all()
+        return [tuple(r) for r in rows]
+
+    # ----------------------------------------------------------- feedback
+    def record_feedback(
+        self,
+        team_id: str | None,
+        user_id: str | None,
+        kind: str,
+        query: str | None,
+        item_id: str,
+        vote: int,
+    ) -> None:
+        with self.store.session() as s:
+            s.add(
+                Feedback(
+                    team_id=team_id,
+                    user_id=user_id,
+                    kind=kind,
+                    query=query,
+                    item_id=item_id,
+                    vote=1 if vote > 0 else -1,
+                )
+            )
+
+    def feedback(self, kind: str | None = None) -> list[tuple[str, str, int]]:
+        q = select(Feedback.kind, Feedback.item_id, Feedback.vote).order_by(Feedback.id)
+        if kind:
+            q = q.where(Feedback.kind == kind)
+        with self.store.sessions() as s:
+            return [tuple(r) for r in s.execute(q).all()]

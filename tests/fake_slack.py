@@ -1,0 +1,259 @@
+"""A local fake of Slack's Web API: a real threaded HTTP server on 127.0.0.1 that checks
+bearer tokens, answers the methods Scout uses, serves file downloads only with the
+Authorization header, takes response_url posts, and records every call, so the bot is
+tested over real HTTP exactly as it talks to Slack."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+BOT_TOKEN = "xoxb-fake-bot-token-123"
+CLIENT_ID = "111.222"
+CLIENT_SECRET = "fake-client-secret"
+
+
+@dataclass
+class Call:
+    method: str  # "chat.postMessage", "response_url", "download", "upload"
+    params: dict[str, Any]
+    token: str | None
+    at: float = field(default_factory=time.monotonic)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.tokens = {BOT_TOKEN: "T0001"}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.file_bytes: dict[str, bytes] = {}
+        self.uploads: dict[str, bytes] = {}
+        self.gone_channels: set[str] = set()
+        self.rate_limits: dict[str, int] = {}
+        self._ts = itertools.count(1)
+        self._lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    # ------------------------------------------------------------ control
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def start(self) -> FakeSlack:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add_file(self, file_id: str, name: str, data: bytes, mimetype: str) -> dict[str, Any]:
+        info = {
+            "id": file_id,
+            "name": name,
+            "mimetype": mimetype,
+            "size": len(data),
+            "url_private_download": f"{self.url}/files-pri/{file_id}/{name}",
+        }
+        self.files[file_id] = info
+        self.file_bytes[file_id] = data
+        return info
+
+    def rate_limit(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get HTTP 429 with Retry-After: 1."""
+        self.rate_limits[method] = times
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(
+        self, method: str, pred=lambda c: True, timeout: float = 10.0, count: int = 1
+    ) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [c for c in self.of(method) if pred(c)]
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(
+            f"no {count}x {method} matching within {timeout}s; calls: "
+            + ", ".join(c.method for c in self.calls)
+        )
+
+    def response_url(self, key: str) -> str:
+        return f"{self.url}/response/{key}"
+
+    # ------------------------------------------------------------ the API
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+
+    def _api(self, method: str, params: dict[str, Any], token: str | None) -> tuple[int, dict]:
+        if method == "oauth.v2.access":
+            ok = (
+                params.get("client_id") == CLIENT_ID
+                and params.get("client_secret") == CLIENT_SECRET
+            )
+            if not ok or not params.get("code"):
+                return 200, {"ok": False, "error": "invalid_client"}
+            new = f"xoxb-installed-{params['code']}"
+            self.tokens[new] = "T0002"
+            return 200, {
+                "ok": True,
+                "app_id": "A0001",
+                "authed_user": {"id": "U0002"},
+                "scope": "commands,chat:write",
+                "token_type": "bot",
+                "access_token": new,
+                "bot_user_id": "B0002",
+                "team": {"id": "T0002", "name": "Installed Team"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
+        if token not in self.tokens:
+            return 200, {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        team = self.tokens[token]
+        if method == "auth.test":
+            return 200, {
+                "ok": True,
+                "url": "https://fake.slack.com/",
+                "team": "Fake",
+                "user": "scout",
+                "team_id": team,
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "is_enterprise_install": False,
+            }
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            channel = params.get("channel")
+            if channel in self.gone_channels:
+                return 200, {"ok": False, "error": "not_in_channel"}
+            ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
+            return 200, {"ok": True, "channel": channel, "ts": ts, "message_ts": ts}
+        if method == "files.info":
+            info = self.files.get(params.get("file", ""))
+            if info is None:
+                return 200, {"ok": False, "error": "file_not_found"}
+            return 200, {"ok": True, "file": info}
+        if method == "files.getUploadURLExternal":
+            file_id = f"FUP{next(self._ts)}"
+            return 200, {
+                "ok": True,
+                "upload_url": f"{self.url}/upload/{file_id}",
+                "file_id": file_id,
+            }
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            return 200, {
+                "ok": True,
+                "files": [{"id": f["id"], "title": f.get("title")} for f in files],
+            }
+        if method == "views.publish":
+            return 200, {"ok": True, "view": {"id": "V1"}}
+        return 200, {"ok": False, "error": "unknown_method"}
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _token(self, params: dict[str, Any]) -> str | None:
+                auth = self.headers.get("Authorization", "")
+                if auth.startswith("Bearer "):
+                    return auth[7:]
+                if auth.startswith("Basic "):
+                    import base64
+
+                    cid, _, secret = base64.b64decode(auth[6:]).decode().partition(":")
+                    params.setdefault("client_id", cid)
+                    params.setdefault("client_secret", secret)
+                return params.get("token")
+
+            def _send(
+                self, status: int, body: bytes, ctype: str, headers: dict | None = None
+            ) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _json(self, status: int, data: dict, headers: dict | None = None) -> None:
+                self._send(
+                    status, json.dumps(data).encode(), "application/json; charset=utf-8", headers
+                )
+
+            def _params(self) -> tuple[dict[str, Any], bytes]:
+                parsed = urllib.parse.urlparse(self.path)
+                params: dict[str, Any] = {
+                    k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query).items()
+                }
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                ctype = self.headers.get("Content-Type", "")
+                if raw and ctype.startswith("application/json"):
+                    params.update(json.loads(raw))
+                elif raw and ctype.startswith("application/x-www-form-urlencoded"):
+                    params.update(
+                        {k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+                    )
+                return params, raw
+
+            def _route(self) -> None:
+                path = urllib.parse.urlparse(self.path).path
+                params, raw = self._params()
+                token = self._token(params)
+                if path.startswith("/api/"):
+                    method = path[len("/api/") :]
+                    fake._record(Call(method, params, token))
+                    left = fake.rate_limits.get(method, 0)
+                    if left:
+                        fake.rate_limits[method] = left - 1
+                        self._json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+                        return
+                    status, body = fake._api(method, params, token)
+                    self._json(status, body)
+                elif path.startswith("/response/"):
+                    fake._record(Call("response_url", {"key": path.split("/")[2], **params}, token))
+                    self._send(200, b"ok", "text/plain")
+                elif path.startswith("/files-pri/"):
+                    file_id = path.split("/")[2]
+                    fake._record(Call("download", {"file": file_id}, token))
+                    if token not in fake.tokens:  # Slack answers a login page, not the file
+                        self._send(200, b"<html>sign in</html>", "text/html")
+                        return
+                    info = fake.files[file_id]
+                    self._send(200, fake.file_bytes[file_id], info["mimetype"])
+                elif path.startswith("/upload/"):
+                    fake.uploads[path.split("/")[2]] = raw
+                    fake._record(
+                        Call("upload", {"file_id": path.split("/")[2], "size": len(raw)}, token)
+                    )
+                    self._send(200, b"OK - " + str(len(raw)).encode(), "text/plain")
+                else:
+                    self._send(404, b"not found", "text/plain")
+
+            do_GET = _route
+            do_POST = _route
+
+        return Handler
