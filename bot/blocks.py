@@ -177,8 +177,13 @@ def photo(answer: Answer, mode: str, file_id: str) -> Reply:
 
 
 # ----------------------------------------------------------------- console
+_EMOJI = {":warning:": "⚠", ":white_check_mark:": "✔", ":information_source:": "ℹ"}
+
+
 def _strip_mrkdwn(text: str) -> str:
     text = text.replace("```", "")
+    for code, char in _EMOJI.items():
+        text = text.replace(code, char)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?!\w)", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?!\w)", r"\1", text)
     return text

@@ -3,6 +3,7 @@ from the same blocks Slack would get. `upload PATH` stands in for sharing a phot
 
 from __future__ import annotations
 
+import mimetypes
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,6 +21,9 @@ def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
     word, _, rest = line.partition(" ")
     if word == "upload":
         path = Path(rest.strip()).expanduser()
+        kind = mimetypes.guess_type(path.name)[0] or "unknown type"
+        if not kind.startswith("image/"):
+            return f"⚠ `{path.name}` is not a photo ({kind}); upload a JPEG or PNG."
         try:
             image = path.read_bytes()
         except OSError as err:
