@@ -166,6 +166,7 @@ class SlackBot:
         app.action("vote_up")(self.on_vote)
         app.action("vote_down")(self.on_vote)
         app.action("photo_mode")(self.on_photo_mode)
+        app.action("export_csv")(self.on_export)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home)
@@ -211,6 +212,25 @@ class SlackBot:
             except Exception as err:  # noqa: BLE001
                 text = polite_error(err).text
             respond(text=text, response_type="ephemeral", replace_original=False)
+
+        self.submit(work)
+
+    def on_export(self, ack, body, action, client, respond) -> None:
+        ack()
+
+        def work() -> None:
+            try:
+                data = json.loads(action["value"])
+                name, content = self.scout.export_csv(data["k"], data["q"])
+                client.files_upload_v2(
+                    channel=body["channel"]["id"],
+                    content=content,
+                    filename=name,
+                    title=name,
+                    initial_comment=f"Results of `/{data['k']} {data['q']}`",
+                )
+            except Exception as err:  # noqa: BLE001
+                respond(**_payload(polite_error(err), in_channel=False), replace_original=False)
 
         self.submit(work)
 

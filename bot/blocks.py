@@ -128,6 +128,10 @@ def influencers(
             button("👎", "vote_down", vote),
         ]
         blocks.append(actions(*elements, block_id=f"res_{rank}"))
+    if answer.results:
+        blocks.append(
+            actions(button("⬇ CSV", "export_csv", {"k": kind, "q": query[:300]}), block_id="export")
+        )
     blocks += notes_block(answer)
     text = f"{title}: " + ", ".join("@" + r.id.lstrip("@") for r in answer.results[:10])
     return Reply(text, blocks)

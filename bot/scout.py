@@ -116,6 +116,38 @@ class Scout:
         except Exception as err:  # noqa: BLE001
             return polite_error(err)
 
+    def export_csv(self, kind: str, query: str) -> tuple[str, str]:
+        """The creators of a lookalike or topic answer as CSV (filename, text), for the
+        results' download button."""
+        import csv
+        import io
+
+        if kind == "lookalike":
+            req = parsing.parse_lookalike(query)
+            answer = self.rec.lookalike(req.handle, req.k, filters=req.filters)
+            name = f"lookalike-{req.handle}.csv"
+        elif kind == "topic":
+            treq = parsing.parse_topic(query)
+            answer = self.rec.topic(treq.query, treq.k, filters=treq.filters)
+            name = "topic.csv"
+        else:
+            raise ScoutError(f"Nothing to export for {kind}.")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["rank", "handle", "score", "followers", "er_percent", "why"])
+        for rank, r in enumerate(answer.results, 1):
+            writer.writerow(
+                [
+                    rank,
+                    r.id,
+                    f"{r.score:.4f}",
+                    r.extra.get("followers", ""),
+                    r.extra.get("er", ""),
+                    r.why,
+                ]
+            )
+        return name, out.getvalue()
+
     def topic(self, text: str, caller: Caller) -> Reply:
         req = parsing.parse_topic(text)
         blocks: list[dict] = []

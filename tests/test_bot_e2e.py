@@ -196,6 +196,23 @@ def test_buttons_more_like_and_votes(bot, fake, db_url):
     assert ("lookalike", "bob", -1, "U0001") in [tuple(r) for r in rows]
 
 
+def test_csv_button_uploads_the_results_as_a_file(bot, fake):
+    value = json.dumps({"k": "lookalike", "q": "@ana 2"})
+    assert (
+        bot.action("export_csv", value, fake.response_url("csv"), channel_id="CCSV").status == 200
+    )
+    done = fake.wait_for(
+        "files.completeUploadExternal", lambda c: c.params.get("channel_id") == "CCSV"
+    )[0]
+    files = done.params["files"]
+    file_id = (json.loads(files) if isinstance(files, str) else files)[0]["id"]
+    assert done.token == BOT_TOKEN
+    content = fake.uploads[file_id].decode()
+    assert "rank,handle,score,followers,er_percent,why" in content
+    assert "1,bob,0.9000,12000,2.5,shares #food #travel with @ana" in content
+    assert fake.of("files.getUploadURLExternal")[-1].params["filename"] == "lookalike-ana.csv"
+
+
 def test_app_home_shows_subscriptions_and_model_freshness(bot, fake):
     bot.command("/digest", "on 06:00 Asia/Tokyo", fake.response_url("home-sub"), channel_id="CHOME")
     _answer(fake, "home-sub")
