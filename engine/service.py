@@ -138,11 +138,21 @@ class Recommender:
 
     def related_tags(self, query: str, k: int = 20) -> Answer:
         """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""
-        raise ModelNotTrained("tags")
+        from engine.topic_query import parse_topic
+
+        parsed = parse_topic(query)  # malformed input fails before any model is loaded
+        answer = self.model("tags").related_tags(parsed, k=k)
+        answer.meta["model_version"] = self.model_version("tags")
+        return answer
 
     def topic(self, query: str, k: int = 10, *, filters: LookalikeFilters | None = None) -> Answer:
         """Creators whose content fits a weighted tag query (issue: tags)."""
-        raise ModelNotTrained("tags")
+        from engine.topic_query import parse_topic
+
+        parsed = parse_topic(query)
+        answer = self.model("tags").bloggers_for_topic(parsed, k=k, filters=filters)
+        answer.meta["model_version"] = self.model_version("tags")
+        return answer
 
     def photo_hashtags(self, image: bytes, *, n: int = 30, mode: str = "similar",
                        k_similar: int | None = None) -> Answer:

@@ -1,0 +1,35 @@
+"""`python -m engine topic "#apple #iphone:-1"`: creators (or, with --tags-only, related
+hashtags) for a topic described by weighted hashtags."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.recommendation import Answer
+
+HELP = "creators whose content fits a topic of weighted hashtags, e.g. '#apple #iphone:-1'"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "query", help="hashtags with optional weights: '#bmw #audi' or '#apple #iphone:-1'"
+    )
+    parser.add_argument("-k", type=int, default=None, help="how many results (default 10, 20 tags)")
+    parser.add_argument("--tags-only", action="store_true", help="related hashtags, no creators")
+    parser.add_argument("--followers-min", type=int, default=None)
+    parser.add_argument("--followers-max", type=int, default=None)
+    parser.add_argument("--min-er", type=float, default=None, help="minimum ER in percent")
+    parser.add_argument("--language", default=None, help="two-letter language code, e.g. en")
+
+
+def run(args: argparse.Namespace) -> Answer:
+    from engine.service import LookalikeFilters, Recommender
+
+    rec = Recommender(args.db)
+    if args.tags_only:
+        return rec.related_tags(args.query, k=args.k or 20)
+    filters = LookalikeFilters(args.followers_min, args.followers_max, args.min_er, args.language)
+    has_filter = any(
+        v is not None for v in (args.followers_min, args.followers_max, args.min_er, args.language)
+    )
+    return rec.topic(args.query, k=args.k or 10, filters=filters if has_filter else None)
