@@ -59,7 +59,18 @@ def main(argv: list[str] | None = None) -> int:
                 "Socket Mode needs SLACK_APP_TOKEN (xapp-...) and SLACK_BOT_TOKEN.", file=sys.stderr
             )
             return 2
-        SocketModeHandler(create_bot(config).app, config.app_token).start()
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            SocketModeHandler(create_bot(config).app, config.app_token).start()
+        except SlackApiError as err:
+            code = err.response.get("error") if err.response is not None else err
+            print(
+                f"Socket Mode could not connect: Slack said {code}. Check SLACK_APP_TOKEN "
+                "(an xapp- token with connections:write) and SLACK_BOT_TOKEN.",
+                file=sys.stderr,
+            )
+            return 2
         return 0
     # clock
     from bot.app import load_recommender

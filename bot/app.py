@@ -265,14 +265,22 @@ class SlackBot:
         )
 
     def answer_photo(self, event, client, context) -> None:
+        """'Looking at your photo…' in the thread at once, replaced by the hashtags."""
         file = event["files"][0]
+        working = client.chat_postMessage(
+            channel=event["channel"],
+            thread_ts=event.get("thread_ts") or event["ts"],
+            text=":mag: Looking at your photo…",
+        )
         try:
             image = self.fetch_image(client, file)
             self.images.put(file["id"], image)
             reply = self.scout.photo(image, "similar", file["id"])
         except Exception as err:  # noqa: BLE001
             reply = polite_error(err)
-        self._say(client, event, reply)
+        client.chat_update(
+            channel=event["channel"], ts=working["ts"], text=reply.text, blocks=reply.blocks
+        )
 
     def fetch_image(self, client, file: dict) -> bytes:
         """The file's bytes, downloaded with the bot token; non-images and big files are

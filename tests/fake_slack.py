@@ -25,6 +25,7 @@ class Call:
     params: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    result: dict[str, Any] | None = None  # what the fake answered
 
 
 class FakeSlack:
@@ -225,13 +226,15 @@ class FakeSlack:
                 token = self._token(params)
                 if path.startswith("/api/"):
                     method = path[len("/api/") :]
-                    fake._record(Call(method, params, token))
+                    call = Call(method, params, token)
+                    fake._record(call)
                     left = fake.rate_limits.get(method, 0)
                     if left:
                         fake.rate_limits[method] = left - 1
                         self._json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
                         return
                     status, body = fake._api(method, params, token)
+                    call.result = body
                     self._json(status, body)
                 elif path.startswith("/response/"):
                     fake._record(Call("response_url", {"key": path.split("/")[2], **params}, token))

@@ -61,6 +61,12 @@ def _answer(fake: FakeSlack, key: str, timeout: float = 10) -> str:
     return _blocks_text(call.params)
 
 
+def _update_of(fake: FakeSlack, post):
+    """The chat.update that replaced a 'working…' chat.postMessage."""
+    ts = post.result["ts"]
+    return fake.wait_for("chat.update", lambda c: c.params.get("ts") == ts)[0]
+
+
 COMMANDS = [
     (
         "/lookalike",
@@ -135,7 +141,9 @@ def test_real_jpeg_upload_in_dm_answers_in_thread(bot, fake, shared_dir):
     post = fake.wait_for(
         "chat.postMessage", lambda c: c.params.get("thread_ts") == "1700000100.000100"
     )[0]
-    body = _blocks_text(post.params)
+    assert "Looking at your photo" in post.params["text"]
+    answer = _update_of(fake, post)
+    body = _blocks_text(answer.params)
     assert "#cat #cute #pets" in body and "JPEG" in body  # the real bytes reached the engine
     assert "Switch to optimised for likes" in body
     downloads = [c for c in fake.of("download") if c.params["file"] == "FJPEG"]
@@ -149,12 +157,14 @@ def test_real_jpeg_upload_in_dm_answers_in_thread(bot, fake, shared_dir):
             "photo_mode",
             value,
             fake.response_url("pm"),
-            message_ts=post.params.get("ts", "9.9"),
+            message_ts=answer.params["ts"],
             channel_id="D0001",
         ).status
         == 200
     )
-    upd = fake.wait_for("chat.update", lambda c: "optimised for likes" in _blocks_text(c.params))[0]
+    upd = fake.wait_for(
+        "chat.update", lambda c: "photo (optimised for likes)" in _blocks_text(c.params)
+    )[0]
     assert "#likeme #cat #viral" in _blocks_text(upd.params)
 
 
@@ -178,6 +188,7 @@ def test_mention_with_non_image_or_big_file_is_refused_politely(bot, fake):
     big = fake.wait_for(
         "chat.postMessage", lambda c: c.params.get("thread_ts") == "1700000200.000002"
     )[0]
+    pdf, big = _update_of(fake, pdf), _update_of(fake, big)
     assert "is not a photo" in _blocks_text(pdf.params)
     assert "52.4 MB" in _blocks_text(big.params) and "up to 2 MB" in _blocks_text(big.params)
     assert not [c for c in fake.of("download") if c.params["file"] in ("FPDF", "FBIG")]
@@ -382,3 +393,29 @@ def test_oauth_install_then_commands_use_the_installed_token(fake, db_url, tmp_p
     finally:
         server.stop()
     assert "xoxb-installed-abc" not in (tmp_path / "oauth.log").read_text()
+
+
+def test_socket_mode_opens_its_connection_through_slack_api_url(fake, db_url):
+    """`python -m bot socket` asks apps.connections.open (at SLACK_API_URL, with the app
+    token); the fake refuses the app token, so the process stops with the reason logged."""
+    env = {
+        "SLACK_API_URL": fake.api_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": "xapp-1-fake-app-token",
+        "DATABASE_URL": db_url,
+        "SCOUT_RECOMMENDER": "tests.bot_fakes:make",
+        "PYTHONPATH": str(REPO),
+        "PATH": "/usr/bin:/bin",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "socket"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    opened = fake.of("apps.connections.open")
+    assert opened and opened[-1].token == "xapp-1-fake-app-token"
+    assert proc.returncode != 0 and "invalid_auth" in proc.stderr
+    assert "xapp-1-fake-app-token" not in proc.stdout + proc.stderr
