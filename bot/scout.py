@@ -70,6 +70,18 @@ def polite_error(err: Exception) -> Reply:
     )
 
 
+def _data_size(info: Any) -> str:
+    """'300 influencers, 4000 posts' from whichever of the artifact's params or metrics
+    carry the training data's size (`data_influencers`/`data_posts` or `n_...`)."""
+    found = {}
+    for what in ("influencers", "posts"):
+        for source in (info.params or {}, info.metrics or {}):
+            for key in (f"data_{what}", f"n_{what}", f"data.{what}"):
+                if isinstance(source.get(key), int | float) and what not in found:
+                    found[what] = f"{int(source[key]):,} {what}"
+    return ", ".join(found.values())
+
+
 class Scout:
     def __init__(self, recommender: Any, workspace: Any = None) -> None:
         self.rec = recommender
@@ -277,11 +289,7 @@ class Scout:
         if status:
             lines = []
             for m in status:
-                size = ", ".join(
-                    f"{m.metrics[k]} {k.removeprefix('n_')}"
-                    for k in ("n_influencers", "n_posts", "influencers", "posts")
-                    if isinstance(m.metrics.get(k), int | float)
-                )
+                size = _data_size(m)
                 lines.append(
                     f"*{m.kind}* v{m.version}, trained {m.created_at:%Y-%m-%d %H:%M} UTC"
                     + (f" on {size}" if size else "")

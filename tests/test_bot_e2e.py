@@ -235,7 +235,7 @@ def test_app_home_shows_subscriptions_and_model_freshness(bot, fake):
     body = json.dumps(view)
     assert view["type"] == "home"
     assert "<#CHOME> at 06:00 Asia/Tokyo" in body
-    assert "*songs* v2, trained 2026-11-22 04:00 UTC on 300 influencers, 4000 posts" in body
+    assert "*songs* v2, trained 2026-11-22 04:00 UTC on 300 influencers, 4,000 posts" in body
 
 
 def test_bad_signature_and_stale_timestamp_are_401(bot, fake):
