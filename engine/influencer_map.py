@@ -91,7 +91,20 @@ def _overlaps(box, placed) -> bool:
     return any(box.overlaps(p) for p in placed)
 
 
-def render_map(
+@dataclass(frozen=True)
+class MapDrawing:
+    """The PNG plus where things landed, so tests and callers can check the picture:
+    `labelled` handles in drawing order (the centre first), their label boxes and the
+    centre's pixel (x right, y down from the top-left, as image libraries count)."""
+
+    png: bytes
+    xy: np.ndarray
+    labelled: list[str]
+    label_boxes: list[tuple[float, float, float, float]]
+    centre_px: tuple[int, int]
+
+
+def draw_map(
     handles: Sequence[str],
     vectors: np.ndarray,
     topics: Sequence[int],
@@ -101,8 +114,8 @@ def render_map(
     title: str | None = None,
     style: MapStyle | None = None,
     seed: int = 42,
-) -> bytes:
-    """PNG of the neighbourhood. Row 0 is the centre; the other rows are its neighbours,
+) -> MapDrawing:
+    """Draw the neighbourhood. Row 0 is the centre; the other rows are its neighbours,
     nearest first (`sims` = their cosine to the centre, shown in the labels)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -141,6 +154,7 @@ def render_map(
     # few offsets where it does not cover a label already drawn (skipped otherwise).
     renderer = fig.canvas.get_renderer()
     placed = []
+    labelled: list[str] = []
     offsets = [(8, 8), (8, -14), (-8, 8), (-8, -14), (12, 0), (-12, 0), (0, 14), (0, -18)]
     for row in range(min(n, st.labelled + 1)):
         centre = row == 0
@@ -162,6 +176,7 @@ def render_map(
             box = ann.get_window_extent(renderer)
             if centre or not _overlaps(box, placed):
                 placed.append(box)
+                labelled.append(str(handles[row]))
                 break
             ann.remove()
 
@@ -189,4 +204,11 @@ def render_map(
     )
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=st.dpi)
-    return buf.getvalue()
+    cx, cy = ax.transData.transform(xy[0])
+    return MapDrawing(
+        png=buf.getvalue(),
+        xy=xy,
+        labelled=labelled,
+        label_boxes=[(b.x0, b.y0, b.x1, b.y1) for b in placed],
+        centre_px=(int(round(cx)), int(round(st.height_px - cy))),
+    )

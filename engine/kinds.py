@@ -12,6 +12,7 @@ from engine.trainer import ModelKind
 KIND_OBJECTS: dict[str, str] = {
     "songs": "engine.songs_kind:SONGS",
     "tags": "engine.tags_kind:TAGS",
+    "topics": "engine.topics_kind:TOPICS",
 }
 
 

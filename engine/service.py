@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.errors import ModelNotTrained, ScoutError, UnknownHandle, close_matches
-from engine.recommendation import Answer
+from engine.recommendation import Answer, Recommendation
 from engine.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -177,3 +177,64 @@ class Recommender:
             + (f" among #{topic} creators" if topic else "") + "."]
         return Answer(results, notes, {"as_of": model.trending.as_of, "days": days,
                                        "model_version": self.model_version("songs")})
+
+    def topics(self, k: int = 50) -> Answer:
+        """The fixed topics (clustered tag vectors), largest first (issue 8: topics)."""
+        if k < 1:
+            raise ScoutError("Ask for at least one topic.")
+        model = self.model("topics")
+        results = [
+            Recommendation(
+                id=str(t.id),
+                label=t.name,
+                score=float(t.creators),
+                why=f"top tags: {' '.join('#' + x for x in t.top_tags[:5])}; "
+                f"{t.creators} creators, {t.n_tags} tags",
+                extra={"cohesion": t.cohesion, "top_tags": list(t.top_tags)},
+            )
+            for t in sorted(model.topics, key=lambda t: (-t.creators, t.id))[:k]
+        ]
+        notes = [] if results else ["No topics yet: the tags are too few or too mixed to cluster."]
+        return Answer(results, notes, {"model_version": self.model_version("topics"),
+                                       "method": model.method, "topics": len(model.topics)})
+
+    def influencer_map(self, handle: str, n: int = 300) -> bytes:
+        """PNG of `handle` and its `n` nearest creators in 2-D (t-SNE), coloured by topic
+        (issue 8: influencer map). Vectors come from the lookalike model when it is
+        trained and knows the creator, else from the tags model's blogger vectors."""
+        from engine.influencer_map import draw_map, nearest_rows
+
+        if not 1 <= n <= 2000:
+            raise ScoutError("A map shows between 1 and 2000 neighbours.")
+        found = self.resolve_handle(handle)
+        topics = self.model("topics")
+        handles, vectors, source = self._map_vectors(found)
+        row = handles.index(found)
+        rows, sims = nearest_rows(vectors, row, n)
+        picked = [handles[i] for i in rows]
+        labels = topics.topics_of(picked)
+        missing = labels < 0
+        if missing.any() and source == "tags":  # unseen by the topic model: nearest centroid
+            labels[missing] = topics.assign(vectors[rows][missing])[0]
+        names = {t.id: t.name for t in topics.topics}
+        title = (f"@{found} and its {len(picked) - 1} nearest creators ({source} vectors) — "
+                 f"@{found}: {names.get(int(labels[0]), 'other')}")
+        return draw_map(picked, vectors[rows], labels, names, sims=sims, title=title).png
+
+    def _map_vectors(self, handle: str) -> tuple[list[str], Any, str]:
+        """(handles, vectors, source name) of the richest model that knows `handle`."""
+        for kind in ("lookalike", "tags"):
+            try:
+                model = self.model(kind)
+            except ModelNotTrained:
+                continue
+            getter = getattr(model, "blogger_vectors", None) or getattr(
+                model, "influencer_vectors", None)
+            if getter is None:
+                continue
+            handles, vectors = getter()
+            handles = list(handles)
+            if handle in handles:
+                return handles, vectors, kind
+        raise ScoutError(f"@{handle} has no posts with known tags in the trained models yet, "
+                         "so there is nothing to place on a map.")
