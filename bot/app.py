@@ -365,4 +365,16 @@ def create_bot(
     store = Store(Settings.from_env(database_url).database_url)
     if recommender is None:
         recommender = load_recommender(config, store.url)
-    return SlackBot(config, recommender, Workspace(store), store)
+    bot = SlackBot(config, recommender, Workspace(store), store)
+    threading.Thread(target=warm_up, args=(recommender,), name="scout-warm", daemon=True).start()
+    return bot
+
+
+def warm_up(recommender: Any) -> None:
+    """Load every published model in the background at start-up, so the first person to
+    ask does not wait for it (their ack never waits either way)."""
+    try:
+        for info in recommender.model_status():
+            recommender.model(info.kind)
+    except Exception as err:  # noqa: BLE001 - a model that fails to load answers politely later
+        log.warning("warm-up stopped: %s", redact(f"{type(err).__name__}: {err}"))

@@ -86,6 +86,9 @@ class FakeRecommender:
             {"as_of": "2026-11-22", "days": days},
         )
 
+    def model(self, kind):
+        self.calls.append(("model", kind))
+
     def model_status(self):
         return [
             ModelInfo(
