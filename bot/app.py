@@ -237,24 +237,33 @@ class SlackBot:
     # --------------------------------------------------------------- photos
     def on_mention(self, event, client, say, context) -> None:
         if event.get("files"):
-            self.submit(self.answer_photo, event, client, context)
+            self._photo_once(event, client, context)
             return
         text = " ".join(w for w in event.get("text", "").split() if not w.startswith("<@"))
         caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
         self.submit(lambda: self._say(client, event, self.scout.line(text, caller)))
 
     def on_message(self, event, client, context) -> None:
-        if event.get("channel_type") != "im" or event.get("bot_id"):
+        if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
             return
-        if event.get("subtype") not in (None, "file_share"):
+        if event.get("channel_type") != "im":
+            # a channel photo that mentions the bot (message.channels); app_mention may
+            # bring the same message, so both paths go through _photo_once
+            bot_user = context.get("bot_user_id")
+            if event.get("files") and bot_user and f"<@{bot_user}>" in event.get("text", ""):
+                self._photo_once(event, client, context)
             return
         if event.get("files"):
-            self.submit(self.answer_photo, event, client, context)
+            self._photo_once(event, client, context)
             return
         caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
         self.submit(
             lambda: self._say(client, event, self.scout.line(event.get("text", ""), caller))
         )
+
+    def _photo_once(self, event, client, context) -> None:
+        if self.seen.add(f"photo:{event.get('channel')}:{event.get('ts')}"):
+            self.submit(self.answer_photo, event, client, context)
 
     def _say(self, client, event, reply: Reply) -> None:
         client.chat_postMessage(

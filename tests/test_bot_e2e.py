@@ -194,6 +194,36 @@ def test_mention_with_non_image_or_big_file_is_refused_politely(bot, fake):
     assert not [c for c in fake.of("download") if c.params["file"] in ("FPDF", "FBIG")]
 
 
+def test_channel_photo_mentioning_the_bot_is_answered_once(bot, fake, shared_dir):
+    """Slack may deliver the same message as app_mention and as message.channels."""
+    fake.add_file("FOWL", "owl.jpg", (shared_dir / "photos" / "owl.jpg").read_bytes(), "image/jpeg")
+    base = {
+        "channel": "CPHOTO",
+        "user": "U0001",
+        "text": "<@UBOT> tags please",
+        "ts": "1700000250.000001",
+        "files": [{"id": "FOWL"}],
+    }
+    bot.event({**base, "type": "app_mention"}, "EvOwlMention")
+    bot.event(
+        {**base, "type": "message", "subtype": "file_share", "channel_type": "channel"}, "EvOwlMsg"
+    )
+    bot.event(
+        {
+            **base,
+            "type": "message",
+            "channel_type": "channel",
+            "ts": "1700000250.000002",
+            "text": "no mention here",
+        },
+        "EvOwlOther",
+    )
+    post = fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "CPHOTO")[0]
+    assert "#cat #cute #pets" in _blocks_text(_update_of(fake, post).params)
+    time.sleep(1.0)
+    assert len([c for c in fake.of("chat.postMessage") if c.params.get("channel") == "CPHOTO"]) == 1
+
+
 def test_buttons_more_like_and_votes(bot, fake, db_url):
     assert bot.action("more_like", "cat", fake.response_url("more")).status == 200
     assert "Creators like @cat" in _answer(fake, "more")
