@@ -52,7 +52,8 @@ def planted(n_topics: int = 6, per_topic: int = 12, d: int = 32, noise: float = 
 
 def fitted(method: str = "kmeans"):
     tags, x, usage, truth, handles, bvecs, htruth = planted()
-    config = TopicConfig(method=method, k_range=(3, 12))
+    name, _, reduce = method.partition("-")
+    config = TopicConfig(method=name, k_range=(3, 12), reduce=reduce or "pca")
     model = fit_topics(tags, x, usage, handles=handles, blogger_vectors=bvecs, config=config)
     return model, tags, truth, handles, bvecs, htruth
 
@@ -65,6 +66,13 @@ def test_recovers_planted_topics(method: str) -> None:
     assert score["purity"] > 0.95, score
     assert len(model.topics) == 6, [t.name for t in model.topics]
     assert creator_accuracy(handles, model.handle_topic, htruth) > 0.95
+
+
+def test_hdbscan_on_tsne_keeps_clusters_pure() -> None:
+    """2-D t-SNE may split a topic in two (lower ARI) but must not mix topics."""
+    model, tags, truth, *_ = fitted("hdbscan-tsne")
+    score = score_against_truth(tags, model.tag_topic, truth)
+    assert score["purity"] > 0.95 and score["coverage"] > 0.9, score
 
 
 def test_spam_cluster_dropped_and_names_from_common_tags() -> None:
@@ -105,3 +113,28 @@ def test_unknown_method_is_an_error() -> None:
     tags, x, usage, *_ = planted()
     with pytest.raises(ValueError, match="unknown topic clustering method"):
         fit_topics(tags, x, usage, config=TopicConfig(method="bogus"))
+
+
+def test_cluster_nobody_is_nearest_to_is_dropped() -> None:
+    """Personal brand tags (`annafood`, `annatravel` ... shared by a few namesakes) form a
+    tight cluster that describes no creator; it must not become a topic."""
+    tags, x, usage, truth, handles, bvecs, _ = planted()
+    rng = np.random.default_rng(5)
+    brand = rng.normal(size=x.shape[1])
+    brand_tags = [f"anna{i}" for i in range(6)]
+    x2 = np.vstack([x, brand + 0.3 * rng.normal(size=(6, x.shape[1]))]).astype(np.float32)
+    config = TopicConfig(method="kmeans", k=8)
+    model = fit_topics(
+        tags + brand_tags,
+        x2,
+        np.r_[usage, [5] * 6],
+        handles=handles,
+        blogger_vectors=bvecs,
+        config=config,
+    )
+    assert len(model.topics) == 6
+    assert any(
+        d.reason == "only 0 creators" and "anna0" in " ".join(d.top_tags) for d in model.dropped
+    ), model.dropped
+    assert all(model.tag_topic[len(tags) :] == NOISE)
+    assert sum(t.creators for t in model.topics) == len(handles)
