@@ -8,10 +8,11 @@ import re
 from dataclasses import dataclass, field
 
 from engine.errors import BadQuery
+from engine.filters import parse_count
+from engine.filters import parse_range as _range
 from engine.service import LookalikeFilters
 
 MAX_K = 50
-_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
 # Slack turns "@name" into "<@U123|name>" when it matches a workspace member.
 _SLACK_MENTION = re.compile(r"^<@[A-Z0-9]+(?:\|([^>]+))?>$")
 
@@ -48,34 +49,6 @@ class DigestRequest:
     action: str  # on | off | status
     local_time: str = "09:00"
     timezone: str | None = None
-
-
-def parse_count(text: str) -> int:
-    """'10k' -> 10000, '1.5m' -> 1500000, '500' -> 500."""
-    m = _NUMBER.match(text.strip().replace(",", "").replace("_", ""))
-    if not m:
-        raise BadQuery(f"`{text}` is not a number (try 500, 10k or 1.5m).")
-    value = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
-    return int(value)
-
-
-def _range(text: str, parse, name: str, example: str) -> tuple:
-    text = text.strip()
-    try:
-        if text.startswith(">="):
-            return parse(text[2:]), None
-        if text.startswith(">"):
-            return parse(text[1:]), None
-        if text.startswith("<="):
-            return None, parse(text[2:])
-        if text.startswith("<"):
-            return None, parse(text[1:])
-        if "-" in text:
-            lo, hi = text.split("-", 1)
-            return parse(lo), parse(hi)
-        return parse(text), None
-    except (BadQuery, ValueError):
-        raise BadQuery(f"`{name}:{text}` is not a range; write it like `{example}`.") from None
 
 
 def _percent(text: str) -> float:

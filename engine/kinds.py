@@ -10,6 +10,7 @@ import importlib
 from engine.trainer import ModelKind
 
 KIND_OBJECTS: dict[str, str] = {
+    "lookalike": "engine.lookalike:LOOKALIKE",
     "songs": "engine.songs_kind:SONGS",
     "tags": "engine.tags_kind:TAGS",
     "topics": "engine.topics_kind:TOPICS",

@@ -175,7 +175,12 @@ def run_training(
             continue
         seconds = time.perf_counter() - t0
         ctx.trained[name] = result.model
-        params = {**result.params, "train_seconds": round(seconds, 2)}
+        params = {
+            **result.params,
+            "train_seconds": round(seconds, 2),
+            "data_influencers": len(data.influencers),
+            "data_posts": len(data.posts),
+        }
         metrics = dict(result.metrics)
         if result.quality_metric:
             metrics.setdefault("quality_metric", result.quality_metric)

@@ -133,8 +133,28 @@ class Recommender:
     # bot and the CLI are written against.
     def lookalike(self, handle: str, k: int = 10, *, filters: LookalikeFilters | None = None,
                   method: str = "auto", exclude: tuple[str, ...] = ()) -> Answer:
-        """Creators most like `handle` (issue: lookalike)."""
-        raise ModelNotTrained("lookalike")
+        """Creators most like `handle` (issue: lookalike). `method`: ppmi (caption and
+        hashtag vocabulary), tags (thematic vectors from the tags model), blend (both
+        scores averaged) or auto (the measured best; ppmi when tags is absent)."""
+        from engine.lookalike_query import lookalike
+
+        model = self.model("lookalike")
+        found = self.resolve_handle(handle)
+        tags_model = None
+        if method in ("tags", "blend", "auto"):
+            try:
+                tags_model = self.model("tags")
+            except ModelNotTrained:
+                if method != "auto":
+                    raise ScoutError(
+                        f"method={method} needs the tags model, which is not trained yet; "
+                        "use method=ppmi or run `python -m engine train`."
+                    ) from None
+        posts = None if found in model else self.store.posts_frame(handles=[found])
+        answer = lookalike(model, found, k, filters=filters, method=method, exclude=exclude,
+                           tags_model=tags_model, posts=posts)
+        answer.meta["model_version"] = self.model_version("lookalike")
+        return answer
 
     def related_tags(self, query: str, k: int = 20) -> Answer:
         """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""

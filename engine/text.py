@@ -16,7 +16,9 @@ MAX_TAG_LENGTH = 100
 
 def strip_diacritics(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
 
 
 @lru_cache(maxsize=200_000)
@@ -48,3 +50,48 @@ def post_tags(caption: str | None, field: str | None) -> list[str]:
     for tag in split_tag_field(field) + caption_tags(caption):
         seen.setdefault(tag, None)
     return list(seen)
+
+
+# Caption words: letters of any script (apostrophes inside words kept), after URLs,
+# @mentions, hashtags and numbers are removed, so a caption's topical words remain.
+_URL = re.compile(r"(https?://|www\.)\S+", re.IGNORECASE)
+_MENTION = re.compile(r"@[\w.]+", re.UNICODE)
+_HASHTAG = re.compile(r"#[^\W]+", re.UNICODE)
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*", re.UNICODE)
+
+_STOP_TEXT = (
+    # en
+    "a an and are as at be but by for from has have he her his i in is it its me my new no not "
+    "of on or our out so that the their them they this to too up us was we were what when with "
+    "you your just all more very really today day time get got one like im it's about after "
+    # es
+    "el la los las un una y o de del en con por para que es mi mis tu su sus al lo le se hoy muy "
+    "mas pero como este esta nuevo mejor dia tiempo fin semana amigos feliz "
+    # fr
+    "le les des du et ou en au aux avec pour que qui est mon ma mes ton ta sur dans pas plus tres "
+    "jour temps nouveau meilleur amis heureux aujourd'hui week-end "
+    # de
+    "der die das den dem ein eine und oder mit fur ist mein meine im am zu von auf nicht sehr "
+    "heute neuer beste freunden wochenende zeit tag glucklich "
+    # it
+    "il lo gli della di da con per che e mio mia un una sono molto oggi nuovo migliore amici fine "
+    "settimana tempo giorno felice "
+    # pt
+    "o os as um uma e de do da em com para que meu minha muito hoje novo melhor amigos fim semana "
+    "tempo dia feliz "
+    # ru
+    "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по мой "
+    "сегодня новый лучший с друзьями выходные время день очень счастлив"
+)
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+
+
+def caption_words(caption: str | None) -> list[str]:
+    """Topical words of a caption: normalised like tags (lowercase, no diacritics),
+    without stop words (en, es, fr, de, it, pt, ru), URLs, @mentions, #tags, numbers,
+    and one-letter words."""
+    if not caption:
+        return []
+    text = _HASHTAG.sub(" ", _MENTION.sub(" ", _URL.sub(" ", caption)))
+    text = strip_diacritics(text).casefold()
+    return [w for w in _WORD.findall(text) if len(w) > 1 and w not in STOP_WORDS]

@@ -1,0 +1,76 @@
+"""Lookalikes: the PPMI weighting, the planted topics recovered on the demo data, fold-in
+of creators imported after training, filters, reasons and clear errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from engine.errors import BadQuery, UnknownHandle
+from engine.importer import import_file
+from engine.lookalike import ppmi
+from engine.service import LookalikeFilters, Recommender
+from engine.text import caption_words
+
+
+def test_ppmi_matches_the_formula_and_stays_sparse():
+    counts = sp.csr_matrix(np.array([[4, 0, 1], [0, 3, 1], [2, 2, 0]], dtype=float))
+    got = ppmi(counts)
+    assert sp.issparse(got)
+    n, n_i, n_w = counts.sum(), counts.sum(axis=1).A1, counts.sum(axis=0).A1
+    dense = counts.toarray()
+    with np.errstate(divide="ignore"):
+        expected = np.maximum(0, np.log(dense * n / np.outer(n_i, n_w)))
+    assert np.allclose(got.toarray(), np.nan_to_num(expected, neginf=0))
+
+
+def test_caption_words_drop_noise_in_several_languages():
+    words = caption_words(
+        "Hoy paëlla con @ana.c https://x.co/a #Comida 2024 🔥 — сегодня Борщ and the oven!"
+    )
+    assert words == ["paella", "борщ", "oven"]
+
+
+@pytest.fixture(scope="module")
+def rec(trained_demo_db):
+    return Recommender(f"sqlite:///{trained_demo_db}")
+
+
+def test_lookalikes_share_the_planted_topic(rec, demo_small_dir):
+    truth = pd.read_json(demo_small_dir / "truth.json", typ="series")["influencer_topic"]
+    handles = list(truth)[:40]
+    precision = []
+    for h in handles:
+        answer = rec.lookalike(h, k=5, method="ppmi")
+        assert len(answer.results) == 5 and all(r.id != h for r in answer.results)
+        assert all(r.why.startswith("shares") for r in answer.results)
+        precision.append(np.mean([truth[r.id] == truth[h] for r in answer.results]))
+    assert np.mean(precision) >= 0.8
+
+
+def test_filters_reasons_and_errors(rec):
+    h = rec.store.influencers_frame()["handle"].iloc[0]
+    f = LookalikeFilters(followers_min=10_000, followers_max=100_000, min_er=1.0)
+    for r in rec.lookalike(h, k=5, filters=f).results:
+        assert 10_000 <= r.extra["followers"] <= 100_000 and r.extra["er"] >= 1.0
+    with pytest.raises(UnknownHandle) as exc:
+        rec.lookalike(h[:-1] + "q")
+    assert h in exc.value.suggestions
+    with pytest.raises(BadQuery):
+        rec.lookalike(h, k=0)
+    assert rec.lookalike(h, k=3, method="blend").meta["method"] == "blend"
+
+
+def test_creator_imported_after_training_is_folded_in(copy_db, demo_small_dir, tmp_path):
+    posts = pd.read_csv(demo_small_dir / "posts.csv", keep_default_na=False)
+    first = posts["handle"].iloc[0]
+    clone = posts[posts["handle"] == first].copy()
+    clone["handle"] = "brand_new_creator"
+    clone["post_id"] = "new_" + clone["post_id"]
+    clone["image"] = ""
+    path = tmp_path / "new.csv"
+    clone.to_csv(path, index=False)
+    import_file(path, "posts", copy_db)
+    answer = Recommender(copy_db).lookalike("brand_new_creator", k=5)
+    assert any("joined after the last training" in n for n in answer.notes)
+    assert first in [r.id for r in answer.results]  # its twin is its nearest creator
