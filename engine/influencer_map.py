@@ -142,12 +142,12 @@ def draw_map(
     ax.scatter(
         [xy[0, 0]],
         [xy[0, 1]],
-        s=320,
+        s=520,
         marker="*",
         c=[point_colours[0]],
         edgecolors="black",
         linewidths=1.5,
-        zorder=5,
+        zorder=7,  # above the labels: the centre is the point of the map
     )
 
     # Labels: the centre first, then the nearest neighbours, each placed at the first of a
