@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -75,13 +75,20 @@ def is_complete(directory: Path) -> bool:
 
 
 def generate(
-    out_dir: Path, size: str = "default", seed: int = 42, shared_dir: Path | None = None
+    out_dir: Path,
+    size: str = "default",
+    seed: int = 42,
+    shared_dir: Path | None = None,
+    pool: int | None = None,
 ) -> DemoFiles:
     """Write influencers.csv, songs.csv, posts.csv, images/ and truth.json (last, so its
-    presence means the set is complete)."""
+    presence means the set is complete). `pool` overrides the size's pictures per topic:
+    posts reuse pictures because featurising each one costs ~20 ms downstream."""
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}; expected one of {', '.join(SIZES)}")
-    spec = SIZES[size]
+    if pool is not None and pool < 1:
+        raise ValueError(f"pool must be at least 1 picture per topic, not {pool}")
+    spec = SIZES[size] if pool is None else replace(SIZES[size], pool=pool)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "truth.json").unlink(missing_ok=True)

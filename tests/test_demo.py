@@ -29,10 +29,13 @@ def digest(path: Path) -> str:
 
 def test_deterministic_by_seed(demo_small_dir, tmp_path):
     again = generate(tmp_path / "a", size="small", seed=42)
-    other = generate(tmp_path / "b", size="small", seed=7)
+    other = generate(tmp_path / "b", size="small", seed=7, pool=2)
     for name in ("posts.csv", "influencers.csv", "songs.csv"):
         assert digest(again.dir / name) == digest(demo_small_dir / name)
     assert digest(other.posts) != digest(demo_small_dir / "posts.csv")
+    # A smaller picture pool per topic is honoured (and recorded in the truth).
+    pictures = Counter(load_truth(other.dir)["image_topic"].values())
+    assert set(pictures.values()) == {2} and len(pictures) == 20
 
 
 def test_truth_matches_files_and_structure(demo_small_dir):
@@ -91,6 +94,66 @@ def test_songs_fit_and_trending_are_planted(demo_small_dir):
     assert np.mean(fit) > np.mean(misfit) + 0.2
     rising = [s for s in truth["trending_songs"] if last_week[s] > week_before[s]]
     assert len(rising) >= 0.8 * len(truth["trending_songs"])
+
+
+def post_tags(p: dict) -> set[str]:
+    words = (p["hashtags"] + " " + p["caption"]).replace("#", " #").split()
+    return {w[1:].lower() for w in words if w.startswith("#")}
+
+
+def test_audience_captions_and_like_earning_tags(demo_small_dir):
+    truth = load_truth(demo_small_dir)
+    influencers = rows(demo_small_dir / "influencers.csv")
+    posts = rows(demo_small_dir / "posts.csv")
+    followers = {r["handle"]: int(r["followers"]) for r in influencers}
+    counts = np.array(list(followers.values()))
+    # Nano to celebrity, with roughly a tenth above the 80k "celebrity" line of the songs report.
+    assert counts.min() < 2_000 and counts.max() > 1_000_000
+    assert 0.05 <= np.mean(counts > 80_000) <= 0.25
+    # Engagement rate declines with audience size.
+    er = {h: [] for h in followers}
+    for p in posts:
+        er[p["handle"]].append((int(p["likes"]) + int(p["comments"])) / followers[p["handle"]])
+    small = np.median([np.mean(v) for h, v in er.items() if followers[h] < 10_000])
+    large = np.median([np.mean(v) for h, v in er.items() if followers[h] > 100_000])
+    assert small > 1.5 * large
+    # Captions: several languages, @mentions, links and emojis, some inline hashtags.
+    captions = [p["caption"] for p in posts]
+    assert len({r["language"] for r in influencers}) == 7
+    assert any("@" in c for c in captions) and any("https://" in c for c in captions)
+    assert sum("#" in c for c in captions) > 0.3 * len(captions)
+    assert any(ch in c for c in captions for ch in ("✨", "🔥", "📸"))
+    # Secondary topics: some creators' posts show another topic's pictures, a minority of theirs.
+    secondary = truth["influencer_secondary_topic"]
+    assert secondary and set(secondary.values()) <= set(truth["topics"])
+    off = [
+        truth["image_topic"][p["image"]] != truth["influencer_topic"][p["handle"]] for p in posts
+    ]
+    assert 0.01 < np.mean(off) < 0.15
+    # Accidental off-topic tags: a few posts carry another topic's core tag.
+    tag_topics = defaultdict(set)
+    for topic, tags in truth["topic_tags"].items():
+        for t in tags:
+            tag_topics[t].add(topic)
+    stray = [
+        bool(
+            {
+                t
+                for t in post_tags(p)
+                if tag_topics[t] and truth["image_topic"][p["image"]] not in tag_topics[t]
+            }
+        )
+        for p in posts
+    ]
+    assert 0.01 < np.mean(stray) < 0.15
+    # Posts with a topic's like-earning tags earn more, relative to the creator's average.
+    with_good, without = [], []
+    for p in posts:
+        topic = truth["image_topic"][p["image"]]
+        mean = np.mean(er[p["handle"]])
+        ratio = (int(p["likes"]) + int(p["comments"])) / followers[p["handle"]] / mean
+        (with_good if post_tags(p) & set(truth["good_tags"][topic]) else without).append(ratio)
+    assert np.mean(with_good) > np.mean(without) + 0.05
 
 
 def test_demo_command_imports_then_if_empty_is_a_no_op(tmp_path):

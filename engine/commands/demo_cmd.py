@@ -31,10 +31,12 @@ def run(args: argparse.Namespace) -> int:
     ensure_schema(settings.database_url)
     if args.if_empty:
         store = Store(settings.database_url)
-        counts = store.counts()
-        store.dispose()
-        if counts["posts"]:
-            print(f"the store already has {counts['posts']:,} posts; demo data not loaded")
+        try:
+            posts = store.counts()["posts"]
+        finally:
+            store.dispose()
+        if posts:
+            print(f"the store already has {posts:,} posts; demo data not loaded")
             return 0
     out = demo_dir(settings.data_dir, args.size, args.seed)
     if args.force or not is_complete(out):
@@ -42,9 +44,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"generating the {args.size} demo data set in {out} ...", file=sys.stderr)
         generate(out, size=args.size, seed=args.seed, shared_dir=settings.shared_dir)
         print(f"generated in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    else:
+        print(f"using the demo files already in {out} (--force regenerates)", file=sys.stderr)
     for kind in ("songs", "influencers", "posts"):
+        print(f"importing {kind} ...", file=sys.stderr)
         report = import_file(
             out / f"{kind}.csv", kind, settings.database_url, progress=sys.stderr.isatty()
         )
         print(report)
+    store = Store(settings.database_url)
+    try:
+        counts = store.counts()
+    finally:
+        store.dispose()
+    print(
+        f"demo {args.size}-{args.seed} loaded: the store now has {counts['influencers']:,} "
+        f"influencers, {counts['posts']:,} posts, {counts['songs']:,} songs; "
+        f"planted truth in {out / 'truth.json'}"
+    )
     return 0
