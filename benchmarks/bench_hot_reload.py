@@ -157,7 +157,7 @@ def main() -> None:
         "versions seen": " ".join(map(str, versions)),
         "v_before": v1,
         "v_after_train": v2,
-        "switch after publish s": (first_v2 - t_published) if first_v2 else None,
+        "first new-version answer vs train exit s": (first_v2 - t_published) if first_v2 else None,
         "rollback to": f"v{v1} as v{v3}",
         "rollback exit": rollback.returncode,
         "answers from rollback": sum(1 for s in samples if s.version == v3),
