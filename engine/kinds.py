@@ -11,6 +11,7 @@ from engine.trainer import ModelKind
 
 KIND_OBJECTS: dict[str, str] = {
     "lookalike": "engine.lookalike:LOOKALIKE",
+    "photos": "engine.photos_kind:PHOTOS",
     "songs": "engine.songs_kind:SONGS",
     "tags": "engine.tags_kind:TAGS",
     "topics": "engine.topics_kind:TOPICS",

@@ -176,8 +176,45 @@ class Recommender:
 
     def photo_hashtags(self, image: bytes, *, n: int = 30, mode: str = "similar",
                        k_similar: int | None = None) -> Answer:
-        """Hashtags that similar, well-liked posts used (issue: photos)."""
-        raise ModelNotTrained("photos")
+        """Hashtags that similar, well-liked posts used (issue: photos). The image is
+        decoded and checked before the network runs; a model built by another extractor
+        than the configured one is refused (its features live in another space)."""
+        from engine.images import decode_image
+        from engine.photos import extractor_id_for
+
+        model = self.model("photos")
+        version = self.model_version("photos")
+        if model.n_images == 0:
+            answer = model.photo_hashtags(None, n=n, mode=mode)
+            answer.meta["model_version"] = version
+            return answer
+        configured = extractor_id_for(self.settings.mobilenet)
+        if model.extractor_id != configured:
+            raise ScoutError(
+                f"The photo model (v{version}) was built with image features from "
+                f"{model.extractor_id[:24]}, but SCOUT_MOBILENET now gives {configured[:24]}; "
+                "mixing them would compare unrelated features. Retrain with "
+                "`python -m engine train` or set SCOUT_MOBILENET back."
+            )
+        pixels = decode_image(image, name="The photo")
+        feature = self._photo_extractor().featurize([pixels])[0]
+        answer = model.photo_hashtags(feature, n=n, mode=mode, k_similar=k_similar or 20)
+        answer.meta["model_version"] = version
+        return answer
+
+    _extractor_lock = threading.Lock()  # not self._lock: building takes seconds (TensorFlow)
+
+    def _photo_extractor(self) -> Any:
+        """The configured MobileNetV2, built once per Recommender on first use."""
+        extractor = getattr(self, "_extractor", None)
+        if extractor is None:
+            with self._extractor_lock:
+                extractor = getattr(self, "_extractor", None)
+                if extractor is None:
+                    from engine.photos import make_extractor
+
+                    extractor = self._extractor = make_extractor(self.settings.mobilenet)
+        return extractor
 
     def songs_for(self, handle: str, k: int = 10, method: str = "auto") -> Answer:
         """Songs for a creator's next reel (issue: songs)."""
