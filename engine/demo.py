@@ -185,12 +185,14 @@ def _make_images(out: Path, pool: int, rng: np.random.Generator, shared: Path) -
             if sample_dir.is_dir()
             else []
         )
+        # Decode each photo once: a pool cycles through a topic's few photos many times.
+        decoded = [_load_rgb(path) for path in sources]
         folder = out / "images" / topic.name
         folder.mkdir(parents=True, exist_ok=True)
         paths = []
         for k in range(pool):
             rel = f"images/{topic.name}/{k:03d}.jpg"
-            img = _compose(topic, sources[k % len(sources)] if sources else None, rng)
+            img = _compose(topic, decoded[k % len(decoded)] if decoded else None, rng)
             img.save(out / rel, "JPEG", quality=85)
             paths.append(rel)
             topic_of[rel] = topic.name
@@ -198,15 +200,18 @@ def _make_images(out: Path, pool: int, rng: np.random.Generator, shared: Path) -
     return {"by_topic": by_topic, "topic_of": topic_of}
 
 
-def _compose(topic: Topic, source: Path | None, rng: np.random.Generator) -> Image.Image:
+def _load_rgb(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return ImageOps.exif_transpose(im).convert("RGB")
+
+
+def _compose(topic: Topic, source: Image.Image | None, rng: np.random.Generator) -> Image.Image:
     if source is not None:
-        with Image.open(source) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
-            w, h = im.size
-            frac = rng.uniform(0.6, 1.0)
-            cw, ch = int(w * frac), int(h * frac)
-            x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-            img = im.crop((x, y, x + cw, y + ch)).resize((224, 224), Image.Resampling.BILINEAR)
+        w, h = source.size
+        frac = rng.uniform(0.6, 1.0)
+        cw, ch = int(w * frac), int(h * frac)
+        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        img = source.crop((x, y, x + cw, y + ch)).resize((224, 224), Image.Resampling.BILINEAR)
         if rng.random() < 0.5:
             img = ImageOps.mirror(img)
         img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
@@ -355,6 +360,9 @@ def _make_posts(
     song_topics = np.array([s["topic"] for s in songs])
     weights = np.stack([_song_weight(s["curve"], days) for s in songs])  # songs x days
     trending = np.array([s["curve"] == "trending" for s in songs])
+    # A creator picks songs of their own topic six times as often as others.
+    affinity = {t.name: np.where(song_topics == t.name, 6.0, 1.0) for t in TOPICS}
+    zipf = {t.name: _zipf(len(t.tags)) for t in TOPICS}
     by_topic_handles: dict[str, list[str]] = {}
     for c in creators:
         by_topic_handles.setdefault(c["topic"], []).append(c["handle"])
@@ -371,9 +379,7 @@ def _make_posts(
                 else topics[c["topic"]]
             )
             core = list(
-                rng.choice(
-                    t.tags, size=int(rng.integers(3, 7)), replace=False, p=_zipf(len(t.tags))
-                )
+                rng.choice(t.tags, size=int(rng.integers(3, 7)), replace=False, p=zipf[t.name])
             )
             tags = core + [f for f in c["favourites"] if rng.random() < 0.8]
             if rng.random() < 0.6:
@@ -387,7 +393,7 @@ def _make_posts(
             song_id = ""
             boost = 0.0
             if rng.random() < 0.35:
-                w = weights[:, day] * np.where(song_topics == c["topic"], 6.0, 1.0)
+                w = weights[:, day] * affinity[c["topic"]]
                 s = int(rng.choice(len(songs), p=w / w.sum()))
                 song_id = songs[s]["song_id"]
                 fit = songs[s]["topic"] == c["topic"]

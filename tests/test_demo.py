@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from engine.demo import AS_OF, generate, load_truth
@@ -63,6 +64,9 @@ def test_truth_matches_files_and_structure(demo_small_dir):
     assert sum(1 for c in tags_by_topic.values() if c["instagood"]) >= 15
     assert tags_by_topic["tech"]["apple"] > 0 and tags_by_topic["food"]["apple"] > 0
     assert tags_by_topic["food"]["iphone"] == 0
+    # Topic tags are synonyms in several languages, and creators write in several.
+    assert {"comida", "cuisine", "essen", "cibo"} <= set(truth["topic_tags"]["food"])
+    assert len({r["language"] for r in influencers}) >= 5
     # Each creator repeats a favourite tag on most posts.
     n_posts = Counter(p["handle"] for p in posts)
     repeaters = sum(1 for h, c in per_creator.items() if c.most_common(1)[0][1] >= 0.6 * n_posts[h])
@@ -170,3 +174,16 @@ def test_demo_command_imports_then_if_empty_is_a_no_op(tmp_path):
     counts = Store(url).counts()
     n_posts = len(rows(tmp_path / "data" / "demo" / "small-42" / "posts.csv"))
     assert counts["posts"] == n_posts and counts["influencers"] == 150
+
+
+def test_pool_sets_pictures_per_topic_and_bad_arguments_are_refused(tmp_path):
+    files = generate(tmp_path / "p", size="small", seed=1, pool=2)
+    truth = load_truth(files.dir)
+    per_topic = Counter(truth["image_topic"].values())
+    assert set(per_topic.values()) == {2} and len(per_topic) == 20
+    used = {p["image"] for p in rows(files.posts)}
+    assert used <= set(truth["image_topic"]) and len(used) > 20
+    with pytest.raises(ValueError, match="pool"):
+        generate(tmp_path / "q", size="small", pool=0)
+    with pytest.raises(ValueError, match="unknown demo size"):
+        generate(tmp_path / "q", size="huge")
