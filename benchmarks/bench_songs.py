@@ -20,7 +20,6 @@ Run: python -m benchmarks.bench_songs [--quick]
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -122,18 +121,31 @@ def bench_lastfm(shared: Path) -> dict:
 
 # ---------------------------------------------------------------------- demo
 def demo_dataset(size: str, seed: int):
-    """The demo data set (engine.demo), generated under data/demo/ if not there yet."""
+    """The demo data set (engine.demo), generated under data/demo/ if not there yet,
+    read from its CSVs the way the import normalises them (tags: engine.text)."""
     try:
         from engine import demo
     except ImportError:
         return None, None
-    settings = Settings.from_env()
-    folder = settings.data_dir / "demo" / f"{size}-{seed}"
-    if not (folder / "truth.json").exists():
+    from engine.dataset import Dataset
+    from engine.text import post_tags
+
+    folder = demo.demo_dir(Settings.from_env().data_dir, size, seed)
+    if not demo.is_complete(folder):
         demo.generate(folder, size=size, seed=seed)
-    data = demo.load_dataset(folder)
-    truth = json.loads((folder / "truth.json").read_text())
-    return data, truth
+    posts = pd.read_csv(folder / "posts.csv", dtype={"song_id": str, "post_id": str})
+    posts["posted_at"] = pd.to_datetime(posts["posted_at"])
+    posts["hashtags"] = [
+        post_tags(c if isinstance(c, str) else None, h if isinstance(h, str) else None)
+        for c, h in zip(posts["caption"], posts["hashtags"], strict=True)
+    ]
+    posts["song_id"] = posts["song_id"].where(posts["song_id"].notna(), None)
+    data = Dataset(
+        pd.read_csv(folder / "influencers.csv"),
+        posts,
+        pd.read_csv(folder / "songs.csv", dtype={"song_id": str}),
+    )
+    return data, demo.load_truth(folder)
 
 
 def bench_demo(size: str, seed: int) -> dict:
@@ -276,7 +288,7 @@ def main() -> None:
     if args.only in (None, "lastfm"):
         result["lastfm"] = bench_lastfm(shared)
     if args.only in (None, "demo"):
-        result["demo"] = bench_demo("small" if args.quick else "medium", 42)
+        result["demo"] = bench_demo("small" if args.quick else "default", 42)
     if args.only in (None, "fit"):
         result["fit_times"] = bench_fit_times(shared, args.quick)
     write_results("songs" + ("_quick" if args.quick else ""), result)
