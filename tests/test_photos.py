@@ -1,0 +1,338 @@
+"""Photo -> hashtags: real MobileNetV2 (TFLite) features on real photos from ../shared, the
+pure ranking on a hand-built post set, the training kind's cache and failure counting,
+and the facade and CLI on the trained small demo."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.errors import BadImage, BadQuery, ScoutError
+from engine.images import decode_image
+from engine.photo_tags import fit_photo_tags
+from engine.photos import extractor_id_for, make_extractor
+from engine.photos_kind import FeaturiseReport, featurise_images
+
+DOGS = [
+    "n02088094_Afghan_hound",
+    "n02090721_Irish_wolfhound",
+    "n02100236_German_short-haired_pointer",
+    "n02102480_Sussex_spaniel",
+    "n02105855_Shetland_sheepdog",
+]
+
+
+@pytest.fixture(scope="module")
+def tflite(shared_dir: Path):
+    return make_extractor(str(shared_dir / "models" / "mobilenet_v2_1.0_224_quant.tflite"))
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+# ------------------------------------------------------------------ extractors
+def test_tflite_features_put_dogs_closer_to_dogs_than_to_a_hot_dog(tflite, shared_dir):
+    photos = shared_dir / "photos"
+    dogs = [decode_image((photos / "imagenet-sample" / f"{d}.JPEG").read_bytes()) for d in DOGS]
+    hot_dog = decode_image((photos / "hot_dog.jpg").read_bytes())
+    feats = tflite.featurize([*dogs, hot_dog])
+    assert feats.shape == (len(DOGS) + 1, 1280) and feats.dtype == np.float32
+    assert (feats >= 0).all() and feats.std() > 0  # ReLU6 outputs, not a constant
+    dog_dog = np.mean([cosine(feats[i], feats[j]) for i in range(5) for j in range(i + 1, 5)])
+    dog_hot = np.mean([cosine(feats[i], feats[5]) for i in range(5)])
+    assert dog_dog > dog_hot + 0.05, (dog_dog, dog_hot)
+    assert tflite.extractor_id.startswith("tflite:7aad0c74c5e3")
+    # batch and single give the same vector
+    np.testing.assert_allclose(tflite.featurize([hot_dog])[0], feats[5], rtol=1e-6)
+
+
+def test_extractor_id_is_known_without_loading_tensorflow(shared_dir, tflite):
+    path = shared_dir / "models" / "mobilenet_v2_1.0_224_quant.tflite"
+    assert extractor_id_for(str(path)) == tflite.extractor_id
+    assert extractor_id_for("imagenet") == "keras:imagenet"
+
+
+@pytest.mark.parametrize("setting", ["", "/nonexistent/mobilenet.tflite"])
+def test_missing_weights_say_what_to_set(setting):
+    with pytest.raises(ScoutError, match="SCOUT_MOBILENET"):
+        make_extractor(setting)
+
+
+def test_unknown_weights_format_is_refused(tmp_path):
+    weird = tmp_path / "weights.bin"
+    weird.write_bytes(b"x")
+    with pytest.raises(ScoutError, match="unknown weights format"):
+        make_extractor(str(weird))
+
+
+def test_keras_backend_local_weights_and_offline_imagenet(tmp_path, monkeypatch):
+    """The loading path only: a randomly initialised MobileNetV2 saved here stands in for
+    real weights (never used for answers). 'imagenet' cannot download offline: it must
+    fail with a message naming SCOUT_MOBILENET, not hang or fall back to random weights."""
+    import tensorflow as tf
+
+    model = tf.keras.applications.MobileNetV2(
+        input_shape=(224, 224, 3), include_top=False, pooling="avg", weights=None
+    )
+    weights = tmp_path / "mnv2.weights.h5"
+    model.save_weights(str(weights))
+    extractor = make_extractor(str(weights))
+    assert extractor.extractor_id == extractor_id_for(str(weights))
+    assert extractor.extractor_id.startswith("keras:")
+    image = np.full((224, 224, 3), 128, np.uint8)
+    feats = extractor.featurize([image, image])
+    assert feats.shape == (2, 1280) and np.isfinite(feats).all()
+    expected = model(
+        tf.keras.applications.mobilenet_v2.preprocess_input(image[None].astype(np.float32)),
+        training=False,
+    ).numpy()[0]
+    np.testing.assert_allclose(feats[0], expected, rtol=1e-4, atol=1e-5)
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))  # no cached download
+    socket.setdefaulttimeout(5)
+    try:
+        with pytest.raises(ScoutError, match="SCOUT_MOBILENET") as err:
+            make_extractor("imagenet")
+    finally:
+        socket.setdefaulttimeout(None)
+    assert "ImageNet weights" in str(err.value)
+
+
+# --------------------------------------------------------------- pure ranking
+def tiny_model():
+    """Images 0,1 look like the query (beach), 2 is far away (food). Post likes make
+    #sunset the well-liked beach tag and #beach the common one."""
+    feats = np.array([[1, 0, 0], [0.9, 0.1, 0], [0, 0, 1]], np.float32)
+    posts = [
+        (0, ["beach", "sea"], 100),
+        (0, ["beach", "sunset"], 5000),
+        (1, ["beach", "sea", "summer", "travel"], 80),
+        (1, ["beach"], 120),
+        (1, ["sunset"], 4000),
+        (2, ["food", "pasta"], 9000),
+    ]
+    return fit_photo_tags(
+        feats, [p[0] for p in posts], [p[1] for p in posts], [p[2] for p in posts], "test:1"
+    )
+
+
+def test_similar_mode_ranks_by_summed_similarity_and_explains():
+    model = tiny_model()
+    answer = model.photo_hashtags(np.array([1, 0, 0], np.float32), n=30, k_similar=2)
+    ids = [r.id for r in answer.results]
+    assert ids[0] == "beach"  # used by all 4 nearby posts
+    assert "food" not in ids and "pasta" not in ids  # image 2 is not among the 2 nearest
+    beach = answer.results[0]
+    assert beach.why == "used by 4 of 5 similar posts, median 110 likes"
+    assert answer.meta["similar_posts"] == 5
+
+
+def test_likes_mode_promotes_well_liked_tags():
+    model = tiny_model()
+    query = np.array([1, 0, 0], np.float32)
+    similar = [r.id for r in model.photo_hashtags(query, mode="similar", k_similar=2).results]
+    likes = [r.id for r in model.photo_hashtags(query, mode="likes", k_similar=2).results]
+    assert similar.index("sunset") > similar.index("beach")
+    assert likes[0] == "sunset"  # few tags on well-liked posts beat the common #beach
+
+
+def test_rating_follows_the_formula():
+    model = tiny_model()
+    vocab = list(model.vocab)
+    adj = {  # mean over posts of likes / number_of_hashtags
+        "beach": np.mean([50, 2500, 20, 120]),
+        "sea": np.mean([50, 20]),
+        "sunset": np.mean([2500, 4000]),
+        "summer": 20.0,
+        "travel": 20.0,
+        "food": 4500.0,
+        "pasta": 4500.0,
+    }
+    lo, hi = min(adj.values()), max(adj.values())
+    for tag, value in adj.items():
+        count = int(model.tag_count[vocab.index(tag)])
+        expected = np.log1p(count) * (value - lo) / (hi - lo)
+        assert model.tag_rating[vocab.index(tag)] == pytest.approx(expected)
+
+
+def test_n_is_capped_at_instagrams_30_and_bad_mode_refused():
+    feats = np.eye(4, dtype=np.float32)
+    tags = [[f"t{i}_{j}" for j in range(20)] for i in range(4)]
+    model = fit_photo_tags(feats, [0, 1, 2, 3], tags, [1, 2, 3, 4], "test:1")
+    assert len(model.photo_hashtags(feats[0], n=100, k_similar=4).results) == 30
+    with pytest.raises(BadQuery, match="mode"):
+        model.photo_hashtags(feats[0], mode="viral")
+
+
+def test_excluded_image_does_not_find_itself_and_bytes_round_trip():
+    model = tiny_model()
+    again = type(model).from_bytes(model.to_bytes())
+    query = np.array([1, 0, 0], np.float32)
+    answer = again.photo_hashtags(query, k_similar=1, exclude_images=[0])
+    assert [r.id for r in answer.results] == ["beach", "sea", "summer", "sunset", "travel"]
+    assert again.extractor_id == "test:1"
+
+
+def test_empty_model_answers_politely():
+    model = fit_photo_tags(np.zeros((0, 1280), np.float32), [], [], [], "")
+    answer = type(model).from_bytes(model.to_bytes()).photo_hashtags(None)
+    assert answer.results == [] and "No post images" in answer.notes[0]
+
+
+# ------------------------------------------------------------- training kind
+class CountingExtractor:
+    extractor_id = "fake:1"
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def featurize(self, images):
+        self.seen += len(images)
+        return np.stack([im.mean(axis=(0, 1)).repeat(427)[:1280] for im in images]).astype(
+            np.float32
+        )
+
+
+class DictCache:
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], np.ndarray] = {}
+
+    def get_many(self, keys, extractor):
+        return {k: self.data[(k, extractor)] for k in keys if (k, extractor) in self.data}
+
+    def put_many(self, items, extractor):
+        self.data.update({(k, extractor): v for k, v in items.items()})
+
+
+def test_featurise_counts_failures_and_caches_by_content(tmp_path, shared_dir):
+    photos = shared_dir / "photos"
+    good = [str(photos / "owl.jpg"), str(photos / "parrot.jpg")]
+    copy = tmp_path / "owl_again.jpg"  # same bytes under another name: featurised once
+    copy.write_bytes((photos / "owl.jpg").read_bytes())
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a picture")
+    locations = [*good, str(copy), str(text), str(tmp_path / "missing.jpg")]
+    cache, extractor = DictCache(), CountingExtractor()
+    report = FeaturiseReport()
+    key_of, feats = featurise_images(locations, "fake:1", lambda: extractor, cache, report=report)
+    assert extractor.seen == 2 and report.computed == 2
+    assert key_of[good[0]] == key_of[str(copy)] and len(feats) == 2
+    assert report.failed == 2 and set(report.failures) == {"undecodable image", "FileNotFoundError"}
+
+    def must_not_build():
+        raise AssertionError("everything was cached; the extractor must not be built")
+
+    report2 = FeaturiseReport()
+    _, feats2 = featurise_images(good, "fake:1", must_not_build, cache, report=report2)
+    assert report2.cached == 2 and report2.computed == 0 and len(feats2) == 2
+
+
+def test_kind_trains_on_posts_without_any_image():
+    import pandas as pd
+
+    from engine.dataset import Dataset
+    from engine.photos_kind import PHOTOS
+    from engine.trainer import TrainContext
+
+    data = Dataset.empty()
+    data.posts = pd.DataFrame(
+        {"post_id": ["p1"], "handle": ["a"], "image": [None], "hashtags": [["x"]], "likes": [3]}
+    )
+    result = PHOTOS.train(data, TrainContext())
+    model = PHOTOS.load(result.payload)
+    assert model.n_images == 0 and result.metrics["images"] == 0
+    assert "No post images" in model.photo_hashtags(None).notes[0]
+
+
+# ------------------------------------------------------ facade and CLI, demo
+def demo_image(demo_small_dir: Path) -> tuple[bytes, str]:
+    truth = json.loads((demo_small_dir / "truth.json").read_text())
+    rel, topic = sorted(truth["image_topic"].items())[0]
+    return (demo_small_dir / rel).read_bytes(), topic
+
+
+def test_facade_suggests_the_photos_topic_tags(copy_db, demo_small_dir):
+    from engine.service import Recommender
+
+    data, topic = demo_image(demo_small_dir)
+    truth = json.loads((demo_small_dir / "truth.json").read_text())
+    rec = Recommender(copy_db)
+    answer = rec.photo_hashtags(data, n=10, mode="similar")
+    assert len(answer.results) == 10
+    assert answer.meta["model_version"] >= 1
+    on_topic = sum(r.id in set(truth["topic_tags"][topic]) for r in answer.results)
+    assert on_topic >= 5, [r.id for r in answer.results]
+    assert all(r.why.startswith("used by ") for r in answer.results)
+    likes = rec.photo_hashtags(data, n=10, mode="likes")
+    assert [r.id for r in likes.results] != [r.id for r in answer.results]
+    with pytest.raises(BadImage):
+        rec.photo_hashtags(b"GIF89a not really", n=5)
+
+
+def test_facade_refuses_features_from_another_extractor(
+    copy_db, demo_small_dir, tmp_path, shared_dir
+):
+    from engine.service import Recommender
+    from engine.settings import Settings
+
+    other = tmp_path / "other.tflite"  # different bytes -> different checksum
+    other.write_bytes(
+        (shared_dir / "models" / "mobilenet_v2_1.0_224_quant.tflite").read_bytes() + b"\0"
+    )
+    settings = Settings.from_env(copy_db)
+    settings = type(settings)(**{**settings.__dict__, "mobilenet": str(other)})
+    rec = Recommender(copy_db, settings=settings)
+    with pytest.raises(ScoutError, match="Retrain"):
+        rec.photo_hashtags(demo_image(demo_small_dir)[0])
+
+
+def test_cli_hashtags_photo_json(copy_db, demo_small_dir, tmp_path):
+    data, _ = demo_image(demo_small_dir)
+    photo = tmp_path / "upload.jpg"
+    photo.write_bytes(data)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "--db",
+            copy_db,
+            "hashtags",
+            "--photo",
+            str(photo),
+            "--mode",
+            "likes",
+            "-n",
+            "5",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    results = json.loads(out.stdout)["results"]
+    assert len(results) == 5 and {"id", "label", "score", "why"} <= set(results[0])
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "engine",
+            "--db",
+            copy_db,
+            "hashtags",
+            "--photo",
+            str(tmp_path / "nope.jpg"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode != 0 and "no such file" in bad.stderr
