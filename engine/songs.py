@@ -122,7 +122,22 @@ def reel_table(
     creator_er = frame.groupby("handle")["er"].mean()
     frame = frame.assign(delta=frame["er"] - frame["handle"].map(creator_er))
     reels = frame[frame["is_reel"]].drop(columns=["is_reel", "likes", "comments"])
-    return reels.assign(song_id=reels["song_id"].astype(str)).reset_index(drop=True)
+    top = creator_top_tags(frame)
+    reels = reels.assign(
+        song_id=reels["song_id"].astype(str), creator_tags=reels["handle"].map(top)
+    )
+    return reels.reset_index(drop=True)
+
+
+def creator_top_tags(posts: pd.DataFrame, n: int = 10) -> pd.Series:
+    """Each creator's `n` most used hashtags over all their posts: what a creator is
+    about, steadier than one reel's tags (used for the trending topic filter)."""
+    tags = posts[["handle", "hashtags"]].explode("hashtags").dropna()
+    if tags.empty:
+        return pd.Series(dtype=object)
+    counts = tags.groupby(["handle", "hashtags"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["handle", "n", "hashtags"], ascending=[True, False, True])
+    return counts.groupby("handle")["hashtags"].agg(lambda t: list(t[:n]))
 
 
 def usage_table(

@@ -19,7 +19,7 @@ from engine.errors import BadQuery
 from engine.recommendation import Recommendation
 from engine.text import normalize_tag
 
-TOP_TAGS = 5
+TOP_TAGS = 20
 
 
 @dataclass
@@ -36,7 +36,7 @@ class TrendingSong:
 class TrendingIndex:
     """`song`, `day`, `uses`, `delta_sum`: one entry per (song, day) with at least one
     reel, `day` counted back from `as_of` (0 = the latest day). `tags` holds each song's
-    most common hashtags among the reels that used it ('' pads)."""
+    most common hashtags among the creators (or else the reels) that used it ('' pads)."""
 
     as_of: str
     song_ids: np.ndarray
@@ -89,8 +89,11 @@ class TrendingIndex:
         agg = frame.groupby(["song", "day"]).agg(uses=("delta", "size"), delta_sum=("delta", "sum"))
         agg = agg.reset_index()
         tags = np.full((len(song_ids), TOP_TAGS), "", dtype=object)
-        if "hashtags" in reels:
-            exploded = pd.DataFrame({"song": codes, "tag": reels["hashtags"].to_numpy()}).explode(
+        # Prefer the using creators' usual tags (a song "for #food" is one food creators
+        # use); fall back to the reels' own tags.
+        tag_col = "creator_tags" if "creator_tags" in reels else "hashtags"
+        if tag_col in reels:
+            exploded = pd.DataFrame({"song": codes, "tag": reels[tag_col].to_numpy()}).explode(
                 "tag"
             )
             exploded = exploded.dropna()
