@@ -180,6 +180,7 @@ class Recommender:
         decoded and checked before the network runs; a model built by another extractor
         than the configured one is refused (its features live in another space)."""
         from engine.images import decode_image
+        from engine.photo_tags import DEFAULT_K_SIMILAR
         from engine.photos import extractor_id_for
 
         model = self.model("photos")
@@ -198,7 +199,7 @@ class Recommender:
             )
         pixels = decode_image(image, name="The photo")
         feature = self._photo_extractor().featurize([pixels])[0]
-        answer = model.photo_hashtags(feature, n=n, mode=mode, k_similar=k_similar or 20)
+        answer = model.photo_hashtags(feature, n=n, mode=mode, k_similar=k_similar or DEFAULT_K_SIMILAR)
         answer.meta["model_version"] = version
         return answer
 

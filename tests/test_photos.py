@@ -259,19 +259,27 @@ def demo_image(demo_small_dir: Path) -> tuple[bytes, str]:
 
 
 def test_facade_suggests_the_photos_topic_tags(copy_db, demo_small_dir):
+    """One picture of each of five planted topics: on average at least 4 of the top 10
+    tags are the topic's own (the corpus's most used tags score 0 of 10 here: spam)."""
     from engine.service import Recommender
 
-    data, topic = demo_image(demo_small_dir)
     truth = json.loads((demo_small_dir / "truth.json").read_text())
+    by_topic = {}
+    for rel, topic in sorted(truth["image_topic"].items()):
+        by_topic.setdefault(topic, rel)
     rec = Recommender(copy_db)
-    answer = rec.photo_hashtags(data, n=10, mode="similar")
-    assert len(answer.results) == 10
-    assert answer.meta["model_version"] >= 1
-    on_topic = sum(r.id in set(truth["topic_tags"][topic]) for r in answer.results)
-    assert on_topic >= 5, [r.id for r in answer.results]
-    assert all(r.why.startswith("used by ") for r in answer.results)
+    shares = []
+    for topic, rel in list(by_topic.items())[:5]:
+        answer = rec.photo_hashtags((demo_small_dir / rel).read_bytes(), n=10, k_similar=5)
+        assert len(answer.results) == 10
+        assert all(r.why.startswith("used by ") for r in answer.results)
+        shares.append(np.mean([r.id in set(truth["topic_tags"][topic]) for r in answer.results]))
+    assert np.mean(shares) >= 0.4, shares
+    data = (demo_small_dir / rel).read_bytes()
+    similar = rec.photo_hashtags(data, n=10, mode="similar")
     likes = rec.photo_hashtags(data, n=10, mode="likes")
-    assert [r.id for r in likes.results] != [r.id for r in answer.results]
+    assert likes.meta["model_version"] >= 1 and similar.meta["k_similar"] == 10
+    assert [r.id for r in likes.results] != [r.id for r in similar.results]
     with pytest.raises(BadImage):
         rec.photo_hashtags(b"GIF89a not really", n=5)
 
@@ -302,9 +310,9 @@ def test_cli_hashtags_photo_json(copy_db, demo_small_dir, tmp_path):
             sys.executable,
             "-m",
             "engine",
+            "hashtags",
             "--db",
             copy_db,
-            "hashtags",
             "--photo",
             str(photo),
             "--mode",
@@ -325,9 +333,9 @@ def test_cli_hashtags_photo_json(copy_db, demo_small_dir, tmp_path):
             sys.executable,
             "-m",
             "engine",
+            "hashtags",
             "--db",
             copy_db,
-            "hashtags",
             "--photo",
             str(tmp_path / "nope.jpg"),
         ],
