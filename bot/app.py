@@ -23,7 +23,17 @@ from bot.scout import Caller, Scout, polite_error
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ["/lookalike", "/topic", "/hashtags", "/songs", "/trending", "/digest", "/scout"]
+COMMANDS = [
+    "/lookalike",
+    "/topic",
+    "/hashtags",
+    "/songs",
+    "/trending",
+    "/digest",
+    "/topics",
+    "/map",
+    "/scout",
+]
 
 
 def load_recommender(config: BotConfig, database_url: str | None = None) -> Any:
@@ -175,7 +185,7 @@ class SlackBot:
         def on_error(error, body, logger):  # pragma: no cover - last resort
             logger.error("listener error: %s", redact(f"{type(error).__name__}: {error}"))
 
-    def on_command(self, ack, command, respond) -> None:
+    def on_command(self, ack, command, respond, client) -> None:
         ack(
             response_type="ephemeral",
             text=f"Working on `{command['command']} {command.get('text', '')}`…",
@@ -185,9 +195,27 @@ class SlackBot:
 
         def work() -> None:
             reply = self.scout.command(name, command.get("text", ""), caller)
+            if reply.file is not None:
+                reply = self._upload(client, command.get("channel_id"), reply)
             respond(**_payload(reply, in_channel=name not in ("scout", "digest")))
 
         self.submit(work)
+
+    def _upload(self, client, channel: str | None, reply: Reply) -> Reply:
+        """Post a reply's file (a map) to the channel with files_upload_v2; what the user
+        then sees is a short confirmation, or why the upload failed."""
+        name, content = reply.file
+        try:
+            client.files_upload_v2(
+                channel=channel,
+                content=content,
+                filename=name,
+                title=reply.text,
+                initial_comment=reply.text,
+            )
+        except Exception as err:  # noqa: BLE001 - becomes a message
+            return polite_error(err)
+        return Reply(reply.text, reply.blocks)
 
     def on_more_like(self, ack, body, action, respond) -> None:
         ack()

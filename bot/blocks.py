@@ -20,6 +20,7 @@ class Reply:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     ephemeral: bool = False
+    file: tuple[str, bytes] | None = None  # (filename, content) uploaded beside the answer
 
 
 def _md(text: str) -> dict[str, Any]:
@@ -215,3 +216,12 @@ def to_text(blocks: list[dict[str, Any]]) -> str:
         elif kind == "divider":
             out.append("-" * 40)
     return "\n".join(out)
+
+
+def ranked(title: str, answer: Answer) -> Reply:
+    """A plain ranked list (topics): label in bold, its reason underneath."""
+    body = [header(title)]
+    for rank, r in enumerate(answer.results, 1):
+        body.append(section(f"*{rank}. {r.label}*\n{r.why}"))
+    body += notes_block(answer)
+    return Reply(title, body)

@@ -50,7 +50,12 @@ def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
     ]
     if handles:
         state["last_handles"] = handles
-    return bk.to_text(reply.blocks)
+    text = bk.to_text(reply.blocks)
+    if reply.file is not None:
+        name, content = reply.file
+        Path(name).write_bytes(content)
+        text += f"\n(saved {name}, {len(content) // 1024} KB)"
+    return text
 
 
 def run(scout: Scout, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:

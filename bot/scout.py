@@ -44,6 +44,7 @@ HELP = """*Scout* finds creators, hashtags and songs. Examples:
 • Send me a photo (DM, or mention me with a file) — hashtags to post it with
 • `/songs @handle` — songs for the creator's next reel
 • `/trending [7d]` — songs whose use and engagement are rising
+• `/topics` — the topics Scout found in the hashtags · `/map @handle` — a creator's neighbourhood as a picture
 • `/digest on 09:00 Europe/Paris` · `/digest off` · `/digest status` — a daily trending digest here
 • `/scout help` — this message"""
 
@@ -86,9 +87,11 @@ class Scout:
     def __init__(self, recommender: Any, workspace: Any = None) -> None:
         self.rec = recommender
         self.workspace = workspace
-        # New commands (e.g. /map, /topics) register here and in bot/manifest.yml.
+        # New commands register here and in bot/manifest.yml.
         self.commands: dict[str, Callable[[str, Caller], Reply]] = {
             "lookalike": self.lookalike,
+            "map": self.map,
+            "topics": self.topics,
             "topic": self.topic,
             "hashtags": self.hashtags,
             "songs": self.songs,
@@ -121,6 +124,23 @@ class Scout:
         answer = self.rec.lookalike(req.handle, req.k, filters=req.filters)
         handle = answer.meta.get("handle", req.handle)
         return bk.influencers(f"Creators like @{handle}", answer, "lookalike", text)
+
+    def map(self, text: str, caller: Caller) -> Reply:
+        """`/map @handle [n]`: the creator's neighbourhood as a PNG (t-SNE, topic colours)."""
+        words = text.split()
+        if not words:
+            raise ScoutError("Give a creator handle, e.g. `/map @some_creator 300`.")
+        handle = parsing.clean_handle(words[0])
+        n = parsing.parse_count(words[1]) if len(words) > 1 else 300
+        png = self.rec.influencer_map(handle, n)
+        title = f"Map of @{handle.lower()} and its {n} nearest creators"
+        return Reply(
+            title, [bk.section(f"*{title}*, coloured by topic.")], file=(f"map-{handle}.png", png)
+        )
+
+    def topics(self, text: str, caller: Caller) -> Reply:
+        """`/topics`: the fixed topics found in the hashtags, largest first."""
+        return bk.ranked("Topics in the data", self.rec.topics())
 
     def more_like(self, handle: str) -> Reply:
         try:

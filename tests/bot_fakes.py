@@ -86,6 +86,19 @@ class FakeRecommender:
             {"as_of": "2026-11-22", "days": days},
         )
 
+    def topics(self, k=50):
+        return Answer(
+            [Recommendation("0", "food · recipe", 120.0, "top tags: #food #recipe; 120 creators")]
+        )
+
+    def influencer_map(self, handle, n=300):
+        from PIL import Image
+
+        self._handle(handle)
+        out = io.BytesIO()
+        Image.new("RGB", (40, 30), (200, 100, 50)).save(out, "PNG")
+        return out.getvalue()
+
     def model(self, kind):
         self.calls.append(("model", kind))
 

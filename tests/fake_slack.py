@@ -212,6 +212,8 @@ class FakeSlack:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 ctype = self.headers.get("Content-Type", "")
+                if parsed.path.startswith("/upload/"):  # raw file bytes, whatever the header says
+                    return params, raw
                 if raw and ctype.startswith("application/json"):
                     params.update(json.loads(raw))
                 elif raw and ctype.startswith("application/x-www-form-urlencoded"):

@@ -254,6 +254,22 @@ def test_csv_button_uploads_the_results_as_a_file(bot, fake):
     assert fake.of("files.getUploadURLExternal")[-1].params["filename"] == "lookalike-ana.csv"
 
 
+def test_map_uploads_a_png_and_topics_lists(bot, fake):
+    assert bot.command("/map", "@ana 50", fake.response_url("map"), channel_id="CMAP").status == 200
+    done = fake.wait_for(
+        "files.completeUploadExternal", lambda c: c.params.get("channel_id") == "CMAP"
+    )[0]
+    files = done.params["files"]
+    file_id = (json.loads(files) if isinstance(files, str) else files)[0]["id"]
+    assert fake.uploads[file_id][:8] == b"\x89PNG\r\n\x1a\n"
+    assert fake.of("files.getUploadURLExternal")[-1].params["filename"] == "map-ana.png"
+    assert "Map of @ana and its 50 nearest creators" in _answer(fake, "map")
+    bot.command("/map", "@nobody", fake.response_url("map-unknown"))
+    assert "Did you mean @ana" in _answer(fake, "map-unknown")
+    bot.command("/topics", "", fake.response_url("topics"))
+    assert "food · recipe" in _answer(fake, "topics")
+
+
 def test_app_home_shows_subscriptions_and_model_freshness(bot, fake):
     bot.command("/digest", "on 06:00 Asia/Tokyo", fake.response_url("home-sub"), channel_id="CHOME")
     _answer(fake, "home-sub")
