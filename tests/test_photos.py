@@ -59,6 +59,16 @@ def test_extractor_id_is_known_without_loading_tensorflow(shared_dir, tflite):
     assert extractor_id_for("imagenet") == "keras:imagenet"
 
 
+def test_litert_and_tensorflow_lite_give_the_same_features(shared_dir):
+    from engine.photos import TFLiteExtractor
+
+    path = shared_dir / "models" / "mobilenet_v2_1.0_224_quant.tflite"
+    image = decode_image((shared_dir / "photos" / "parrot.jpg").read_bytes())
+    litert = TFLiteExtractor(path, runtime="litert").featurize([image])
+    tf_lite = TFLiteExtractor(path, runtime="tensorflow").featurize([image])
+    np.testing.assert_allclose(litert, tf_lite, atol=0.03)  # at most one quantisation step
+
+
 @pytest.mark.parametrize("setting", ["", "/nonexistent/mobilenet.tflite"])
 def test_missing_weights_say_what_to_set(setting):
     with pytest.raises(ScoutError, match="SCOUT_MOBILENET"):
