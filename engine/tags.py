@@ -98,7 +98,7 @@ class TagConfig:
     # blogger score = sim / (log(likes)^lam * log(followers)^phi * log(tags)^tau)
     lam: float = 0.0
     phi: float = 0.0
-    tau: float = 0.5  # benchmark grid best (demo default p@20); lam = phi = 0 measured best
+    tau: float = 0.0  # λ = φ = τ = 0 measured best on demo p@20 (τ 0.5: 0.985 single-tag)
     workers: int = 0  # 0 = all cores
 
     @classmethod
