@@ -8,7 +8,8 @@
    decode (JPEG draft) + TFLite features + index query + ranking, p50/p95 over repeats,
    through `Recommender.photo_hashtags` on a store trained with the photos kind only.
 3. Quality on the demo data (leave one image out): share of the top-10 tags that belong
-   to the photo's planted topic, for "similar" and "likes" modes and k_similar values,
+   to the photo's planted topic, for "similar" and "likes" modes, k_similar values and
+   plain vs sharpened similarity votes (photo_tags.SIM_POWER),
    against the corpus's 10 most used tags; and the seed write-up's "average median likes
    of the recommended hashtags" (per tag: median likes of its posts in the corpus).
 4. Real photos (`../shared/photos/imagenet-sample/`): share whose nearest neighbour
@@ -211,18 +212,30 @@ def quality(demo_dir: Path, shared: Path, ks: list[int]) -> list[dict]:
         }
 
     rows.append(score("popular top-10 (baseline)", [popular] * model.n_images))
-    for k in ks:
-        for mode in ("similar", "likes"):
-            picks = [
-                [
-                    r.id
-                    for r in model.photo_hashtags(
-                        model.index.vectors[row], n=10, mode=mode, k_similar=k, exclude_images=[row]
-                    ).results
-                ]
-                for row in range(model.n_images)
-            ]
-            rows.append(score(f"{mode}, k_similar={k}", picks))
+    import engine.photo_tags as photo_tags
+
+    shipped = photo_tags.SIM_POWER
+    try:
+        for power in sorted({1.0, shipped}):
+            photo_tags.SIM_POWER = power
+            for k in ks:
+                for mode in ("similar", "likes"):
+                    picks = [
+                        [
+                            r.id
+                            for r in model.photo_hashtags(
+                                model.index.vectors[row],
+                                n=10,
+                                mode=mode,
+                                k_similar=k,
+                                exclude_images=[row],
+                            ).results
+                        ]
+                        for row in range(model.n_images)
+                    ]
+                    rows.append(score(f"{mode}, k_similar={k}, sim**{power:g}", picks))
+    finally:
+        photo_tags.SIM_POWER = shipped
     return rows
 
 

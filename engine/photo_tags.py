@@ -4,7 +4,7 @@ most like an uploaded photo and pool the hashtags those posts used.
 The index holds one row per distinct image (posts that reuse a picture share a row), so
 the k nearest rows are k different pictures. Two rankings of the pooled tags:
 
-- "similar": summed cosine similarity of the similar posts that used the tag;
+- "similar": summed similarity (cosine ** SIM_POWER) of the similar posts that used it;
 - "likes": the same sum times the tag's like rating, where a post's
   `adj_likes = likes / number_of_hashtags` (a post with 30 tags gives each less credit),
   a tag's adj_likes is the mean over its posts, min-max normalised to 0..1 over all tags,
@@ -27,9 +27,13 @@ from engine.recommendation import Answer, Recommendation
 
 MODES = ("similar", "likes")
 MAX_TAGS = 30  # Instagram's limit per post
-# Similar images pooled per query. Fewer is more on-topic, more gives "likes" mode more
-# to choose from (bench_photos: demo on-topic share@10 0.53 at 5, 0.41 at 10, 0.31 at 20).
+# Similar images pooled per query; more gives "likes" mode more to choose from.
 DEFAULT_K_SIMILAR = 10
+# A neighbour's vote is similarity ** SIM_POWER. MobileNet cosines of unrelated photos
+# are still 0.5-0.7, so plain sums let ten loosely similar pictures outvote the two
+# really close ones (bench_photos, demo on-topic share@10 at k=10: 0.41 with power 1,
+# 0.66 with 4, 0.70 with 8).
+SIM_POWER = 8.0
 
 
 @dataclass
@@ -85,7 +89,7 @@ class PhotoTagModel:
         likes_of: dict[int, list[int]] = {}
         posts_seen = 0
         for row, sim in hits:
-            weight = max(float(sim), 0.0)
+            weight = max(float(sim), 0.0) ** SIM_POWER
             for p in self.image_posts[self.image_posts_ptr[row] : self.image_posts_ptr[row + 1]]:
                 posts_seen += 1
                 likes = int(self.post_likes[p])
