@@ -83,7 +83,8 @@ _STOP_TEXT = (
     "и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по мой "
     "сегодня новый лучший с друзьями выходные время день очень счастлив"
 )
-STOP_WORDS = frozenset(_STOP_TEXT.split())
+# Normalised like captions, so that e.g. Russian "новый" (й decomposes) still matches.
+STOP_WORDS = frozenset(strip_diacritics(w).casefold() for w in _STOP_TEXT.split())
 
 
 def caption_words(caption: str | None) -> list[str]:
