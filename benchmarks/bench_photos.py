@@ -151,7 +151,7 @@ def latency(demo_dir: Path, shared: Path, repeats: int) -> dict:
         "p50_s": float(np.percentile(times, 50)),
         "p95_s": float(np.percentile(times, 95)),
         "decode_only_p50_s": float(np.percentile(decode, 50)),
-        "first_call_s (loads TF + model)": first,
+        "first_call_s (loads model + extractor)": first,
         "train_photos_kind_s": train_s,
     }
 
