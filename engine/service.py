@@ -194,8 +194,9 @@ class Recommender:
             raise ScoutError(
                 f"The photo model (v{version}) was built with image features from "
                 f"{model.extractor_id[:24]}, but SCOUT_MOBILENET now gives {configured[:24]}; "
-                "mixing them would compare unrelated features. Retrain with "
-                "`python -m engine train` or set SCOUT_MOBILENET back."
+                "mixing them would compare unrelated features. Retrain the photo model with "
+                "`python -m engine train --kinds photos --force` (the data did not change, so a "
+                "plain train skips it) or set SCOUT_MOBILENET back."
             )
         pixels = decode_image(image, name="The photo")
         feature = self._photo_extractor().featurize([pixels])[0]
