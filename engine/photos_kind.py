@@ -71,10 +71,12 @@ def featurise_images(
     report: FeaturiseReport | None = None,
 ) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """-> (location -> content hash for readable images, content hash -> feature).
-    The extractor is only built when some image is not in the cache."""
+    The extractor is only built when some image is not in the cache. Bytes are not kept
+    between the hashing pass and the featurising pass (a large corpus would not fit):
+    cache misses are read again."""
     report = report or FeaturiseReport()
     key_of: dict[str, str] = {}
-    pending: dict[str, bytes] = {}
+    pending: dict[str, str] = {}  # content hash -> first location with those bytes
     for loc in progress(locations, desc="reading images", total=len(locations)):
         try:
             data = read_image_bytes(loc)
@@ -83,7 +85,7 @@ def featurise_images(
             continue
         key = hashlib.sha256(data).hexdigest()
         key_of[loc] = key
-        pending.setdefault(key, data)
+        pending.setdefault(key, loc)
     features = cache.get_many(list(pending), extractor_id)
     report.cached = len(features)
     todo = [k for k in pending if k not in features]
@@ -95,10 +97,12 @@ def featurise_images(
             arrays, keys = [], []
             for key in batch:
                 try:
-                    arrays.append(decode_image(pending[key]))
+                    arrays.append(decode_image(read_image_bytes(pending[key])))
                     keys.append(key)
                 except BadImage:
-                    report.fail("undecodable image", key[:12])
+                    report.fail("undecodable image", pending[key])
+                except (OSError, ValueError) as err:
+                    report.fail(type(err).__name__, pending[key])
             if arrays:
                 fresh.update(zip(keys, extractor.featurize(arrays), strict=True))
         cache.put_many(fresh, extractor_id)
