@@ -13,7 +13,19 @@ from collections.abc import Sequence
 from engine.errors import ScoutError
 from engine.recommendation import Answer
 
-COMMANDS = ["import", "demo", "train", "models", "lookalike", "songs", "trending", "topic", "hashtags", "topics", "map"]
+COMMANDS = [
+    "import",
+    "demo",
+    "train",
+    "models",
+    "lookalike",
+    "songs",
+    "trending",
+    "topic",
+    "hashtags",
+    "topics",
+    "map",
+]
 
 
 def _module(name: str):

@@ -72,11 +72,17 @@ class Recommender:
     def _current(self, kind: str) -> _Loaded | None:
         now = time.monotonic()
         loaded = self._loaded.get(kind)
-        if loaded is not None and now - self._checked_at.get(kind, 0.0) < self.settings.reload_seconds:
+        if (
+            loaded is not None
+            and now - self._checked_at.get(kind, 0.0) < self.settings.reload_seconds
+        ):
             return loaded
         with self._lock:
             loaded = self._loaded.get(kind)
-            if loaded is not None and now - self._checked_at.get(kind, 0.0) < self.settings.reload_seconds:
+            if (
+                loaded is not None
+                and now - self._checked_at.get(kind, 0.0) < self.settings.reload_seconds
+            ):
                 return loaded
             self._checked_at[kind] = now
             latest = self.store.registry.latest_version(kind)
@@ -87,8 +93,12 @@ class Recommender:
             try:
                 fresh = self._load(kind, latest)
             except Exception:  # a failed load keeps the old model and says why
-                log.exception("loading %s v%s failed; keeping v%s", kind, latest,
-                              loaded.version if loaded else None)
+                log.exception(
+                    "loading %s v%s failed; keeping v%s",
+                    kind,
+                    latest,
+                    loaded.version if loaded else None,
+                )
                 return loaded
             self._loaded[kind] = fresh  # atomic swap: readers hold their own reference
             return fresh
@@ -100,14 +110,22 @@ class Recommender:
         started = time.perf_counter()
         model = kind_by_name(kind).load(artifact.payload)
         log.info("loaded %s v%d in %.2fs", kind, version, time.perf_counter() - started)
-        info = ModelInfo(kind, version, artifact.created_at, artifact.metrics or {},
-                         artifact.params or {}, artifact.summary or "")
+        info = ModelInfo(
+            kind,
+            version,
+            artifact.created_at,
+            artifact.metrics or {},
+            artifact.params or {},
+            artifact.summary or "",
+        )
         return _Loaded(version, model, info)
 
     def model_status(self) -> list[ModelInfo]:
         """Freshness of every published kind (for the App Home and `models list`)."""
         return [
-            ModelInfo(a.kind, a.version, a.created_at, a.metrics or {}, a.params or {}, a.summary or "")
+            ModelInfo(
+                a.kind, a.version, a.created_at, a.metrics or {}, a.params or {}, a.summary or ""
+            )
             for a in self.store.registry.latest_all()
         ]
 
@@ -131,8 +149,15 @@ class Recommender:
     # --------------------------------------------------------- domain queries
     # Each engine issue fills in its own method; the signatures are the contract the
     # bot and the CLI are written against.
-    def lookalike(self, handle: str, k: int = 10, *, filters: LookalikeFilters | None = None,
-                  method: str = "auto", exclude: tuple[str, ...] = ()) -> Answer:
+    def lookalike(
+        self,
+        handle: str,
+        k: int = 10,
+        *,
+        filters: LookalikeFilters | None = None,
+        method: str = "auto",
+        exclude: tuple[str, ...] = (),
+    ) -> Answer:
         """Creators most like `handle` (issue: lookalike). `method`: ppmi (caption and
         hashtag vocabulary), tags (thematic vectors from the tags model), blend (both
         scores averaged) or auto (the measured best; ppmi when tags is absent)."""
@@ -151,8 +176,16 @@ class Recommender:
                         "use method=ppmi or run `python -m engine train`."
                     ) from None
         posts = None if found in model else self.store.posts_frame(handles=[found])
-        answer = lookalike(model, found, k, filters=filters, method=method, exclude=exclude,
-                           tags_model=tags_model, posts=posts)
+        answer = lookalike(
+            model,
+            found,
+            k,
+            filters=filters,
+            method=method,
+            exclude=exclude,
+            tags_model=tags_model,
+            posts=posts,
+        )
         answer.meta["model_version"] = self.model_version("lookalike")
         return answer
 
@@ -174,8 +207,9 @@ class Recommender:
         answer.meta["model_version"] = self.model_version("tags")
         return answer
 
-    def photo_hashtags(self, image: bytes, *, n: int = 30, mode: str = "similar",
-                       k_similar: int | None = None) -> Answer:
+    def photo_hashtags(
+        self, image: bytes, *, n: int = 30, mode: str = "similar", k_similar: int | None = None
+    ) -> Answer:
         """Hashtags that similar, well-liked posts used (issue: photos). The image is
         decoded and checked before the network runs; a model built by another extractor
         than the configured one is refused (its features live in another space)."""
@@ -200,7 +234,9 @@ class Recommender:
             )
         pixels = decode_image(image, name="The photo")
         feature = self._photo_extractor().featurize([pixels])[0]
-        answer = model.photo_hashtags(feature, n=n, mode=mode, k_similar=k_similar or DEFAULT_K_SIMILAR)
+        answer = model.photo_hashtags(
+            feature, n=n, mode=mode, k_similar=k_similar or DEFAULT_K_SIMILAR
+        )
         answer.meta["model_version"] = version
         return answer
 
@@ -231,11 +267,24 @@ class Recommender:
         if model.trending is None or not model.trending.as_of:
             return Answer([], ["No reels with a song in the data yet, so nothing is trending."])
         results = model.trending.top(window_days=days, k=k, topic=topic)
-        notes = [] if results else [
-            f"No song had {model.trending.min_support}+ reels in the last {days} days"
-            + (f" among #{topic} creators" if topic else "") + "."]
-        return Answer(results, notes, {"as_of": model.trending.as_of, "days": days,
-                                       "model_version": self.model_version("songs")})
+        notes = (
+            []
+            if results
+            else [
+                f"No song had {model.trending.min_support}+ reels in the last {days} days"
+                + (f" among #{topic} creators" if topic else "")
+                + "."
+            ]
+        )
+        return Answer(
+            results,
+            notes,
+            {
+                "as_of": model.trending.as_of,
+                "days": days,
+                "model_version": self.model_version("songs"),
+            },
+        )
 
     def topics(self, k: int = 50) -> Answer:
         """The fixed topics (clustered tag vectors), largest first (issue 8: topics)."""
@@ -254,8 +303,15 @@ class Recommender:
             for t in sorted(model.topics, key=lambda t: (-t.creators, t.id))[:k]
         ]
         notes = [] if results else ["No topics yet: the tags are too few or too mixed to cluster."]
-        return Answer(results, notes, {"model_version": self.model_version("topics"),
-                                       "method": model.method, "topics": len(model.topics)})
+        return Answer(
+            results,
+            notes,
+            {
+                "model_version": self.model_version("topics"),
+                "method": model.method,
+                "topics": len(model.topics),
+            },
+        )
 
     def influencer_map(self, handle: str, n: int = 300) -> bytes:
         """PNG of `handle` and its `n` nearest creators in 2-D (t-SNE), coloured by topic
@@ -276,8 +332,10 @@ class Recommender:
         if missing.any() and source == "tags":  # unseen by the topic model: nearest centroid
             labels[missing] = topics.assign(vectors[rows][missing])[0]
         names = {t.id: t.name for t in topics.topics}
-        title = (f"@{found} and its {len(picked) - 1} nearest creators ({source} vectors) — "
-                 f"@{found}: {names.get(int(labels[0]), 'other')}")
+        title = (
+            f"@{found} and its {len(picked) - 1} nearest creators ({source} vectors) — "
+            f"@{found}: {names.get(int(labels[0]), 'other')}"
+        )
         return draw_map(picked, vectors[rows], labels, names, sims=sims, title=title).png
 
     def _map_vectors(self, handle: str) -> tuple[list[str], Any, str]:
@@ -288,12 +346,15 @@ class Recommender:
             except ModelNotTrained:
                 continue
             getter = getattr(model, "blogger_vectors", None) or getattr(
-                model, "influencer_vectors", None)
+                model, "influencer_vectors", None
+            )
             if getter is None:
                 continue
             handles, vectors = getter()
             handles = list(handles)
             if handle in handles:
                 return handles, vectors, kind
-        raise ScoutError(f"@{handle} has no posts with known tags in the trained models yet, "
-                         "so there is nothing to place on a map.")
+        raise ScoutError(
+            f"@{handle} has no posts with known tags in the trained models yet, "
+            "so there is nothing to place on a map."
+        )
