@@ -24,6 +24,7 @@ import numpy as np
 from engine.artifact_io import pack, unpack
 from engine.index import VectorIndex
 from engine.recommendation import Answer, Recommendation
+from engine.tags import DEFAULT_BLACKLIST
 
 MODES = ("similar", "likes")
 MAX_TAGS = 30  # Instagram's limit per post
@@ -97,6 +98,9 @@ class PhotoTagModel:
                     t = int(t)
                     scores[t] = scores.get(t, 0.0) + weight
                     likes_of.setdefault(t, []).append(likes)
+        # Spam and other non-topical tags (#follow, #like4like, colours) are what every
+        # picture carries; the same blacklist as the tags model keeps them out of the answer.
+        scores = {t: s for t, s in scores.items() if str(self.vocab[t]) not in DEFAULT_BLACKLIST}
         if mode == "likes":
             scores = {t: s * float(self.tag_rating[t]) for t, s in scores.items()}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.vocab[kv[0]]))[:n]
