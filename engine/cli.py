@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def render_table(answer: Answer, out=sys.stdout) -> None:
+def render_table(answer: Answer, out=None) -> None:
+    out = out or sys.stdout  # looked up per call: callers (and pytest) may swap stdout
     rows = answer.results
     if not rows:
         print("(no results)", file=out)
