@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.artifact_io import pack, unpack
 from engine.index import VectorIndex
+from engine.like_rating import like_rating
 from engine.recommendation import Answer, Recommendation
 from engine.tags import DEFAULT_BLACKLIST
 
@@ -184,14 +185,8 @@ def fit_photo_tags(
     tag_ids = np.asarray(ids, dtype=np.int32)
     n_tags = len(vocab_index)
     n_per_post = np.diff(tag_ptr)
-    adj = likes / np.maximum(n_per_post, 1)
     post_of_entry = np.repeat(np.arange(len(likes)), n_per_post)
-    count = np.bincount(tag_ids, minlength=n_tags).astype(np.int64)
-    adj_sum = np.bincount(tag_ids, weights=adj[post_of_entry], minlength=n_tags)
-    adj_mean = adj_sum / np.maximum(count, 1)
-    lo, hi = (adj_mean.min(), adj_mean.max()) if n_tags else (0.0, 0.0)
-    adj_norm = (adj_mean - lo) / (hi - lo) if hi > lo else np.ones(n_tags)
-    rating = np.log1p(count) * adj_norm
+    count, rating = like_rating(tag_ids, post_of_entry, likes, n_per_post, n_tags)
     n_images = len(features) if features.size else 0
     order = np.argsort(post_image, kind="stable").astype(np.int32)
     image_posts_ptr = np.concatenate(

@@ -28,6 +28,7 @@ from scipy import sparse
 
 from engine.artifact_io import pack, unpack
 from engine.errors import BadQuery, close_matches
+from engine.like_rating import like_rating
 from engine.recommendation import Answer, Recommendation
 from engine.text import normalize_tag
 from engine.topic_query import TopicQuery, parse_topic
@@ -315,7 +316,7 @@ class TagModel:
     tags: list[str]
     vectors: np.ndarray
     tag_bloggers: np.ndarray  # int: bloggers using the tag
-    tag_rating: np.ndarray  # float: log(count) * adj_likes normalised 0..1
+    tag_rating: np.ndarray  # engine.like_rating: log(1 + count) * adj_likes normalised 0..1
     handles: list[str]
     blogger_matrix: np.ndarray
     followers: np.ndarray  # float, NaN when unknown
@@ -655,22 +656,24 @@ def post_frame_tags(posts: pd.DataFrame, cfg: TagConfig) -> list[list[str]]:
 def tag_ratings(
     posts_tags: list[list[str]], likes: np.ndarray, raw_counts: np.ndarray, tags: list[str]
 ) -> np.ndarray:
-    """rating = log(count) · adj_likes, adj_likes = mean(likes / tags on the post)
-    normalised 0..1 over tags, as the photo-hashtag write-up defines it."""
+    """The like rating (engine.like_rating) of each tag in `tags`; a post's credit is
+    split over all the hashtags it carried (`raw_counts`), kept or not."""
     pos = {t: i for i, t in enumerate(tags)}
-    total = np.zeros(len(tags))
-    count = np.zeros(len(tags))
-    for p, n_raw, lk in zip(posts_tags, raw_counts, likes, strict=True):
-        adj = lk / max(int(n_raw), 1)
-        for t in p:
+    ids, owners = [], []
+    for p, post in enumerate(posts_tags):
+        for t in post:
             i = pos.get(t)
             if i is not None:
-                total[i] += adj
-                count[i] += 1
-    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
-    span = mean.max() - mean.min() if len(mean) else 0.0
-    norm = (mean - mean.min()) / span if span > 0 else np.zeros_like(mean)
-    return (np.log(np.maximum(count, 1)) * norm).astype(np.float32)
+                ids.append(i)
+                owners.append(p)
+    _, rating = like_rating(
+        np.asarray(ids, dtype=np.int64),
+        np.asarray(owners, dtype=np.int64),
+        np.asarray(likes),
+        np.asarray(raw_counts),
+        len(tags),
+    )
+    return rating.astype(np.float32)
 
 
 def fit_tag_model(
