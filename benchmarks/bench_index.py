@@ -54,7 +54,9 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(n: int, n_queries: int, ef: int, M: int, ef_construction: int) -> dict:
+def run(n: int, n_queries: int, efs: list[int], M: int, ef_construction: int) -> list[dict]:
+    """One build, then one row per query-time ef, so the recall/speed trade-off is
+    measured on the same graph rather than on builds that differ by chance."""
     vectors = clustered(n)
     rng = np.random.default_rng(1)
     qrows = rng.choice(n, size=n_queries, replace=False)
@@ -72,50 +74,59 @@ def run(n: int, n_queries: int, ef: int, M: int, ef_construction: int) -> dict:
     before = rss_mb()
     t0 = time.perf_counter()
     index = VectorIndex.build(
-        vectors, M=M, ef_construction=ef_construction, ef=ef, exact_threshold=0
+        vectors, M=M, ef_construction=ef_construction, ef=efs[0], exact_threshold=0
     )
     build_s = time.perf_counter() - t0
     index_mb = rss_mb() - before
-    lat = []
-    found = []
-    for q in queries:
-        t = time.perf_counter()
-        hits = index.query(q, 10, ef=ef)
-        lat.append(time.perf_counter() - t)
-        found.append([r for r, _ in hits])
-    recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
-    t0 = time.perf_counter()
-    index.query_batch(queries, 10, ef=ef)
-    batch_qps = n_queries / (time.perf_counter() - t0)
     payload = index.to_bytes()
     t0 = time.perf_counter()
     VectorIndex.from_bytes(payload)
     load_s = time.perf_counter() - t0
-    lat_ms = np.array(lat) * 1000
-    return {
-        "n": n,
-        "M": M,
-        "efC": ef_construction,
-        "ef": ef,
-        "build s": build_s,
-        "recall@10": float(recall),
-        "p50 ms": float(np.percentile(lat_ms, 50)),
-        "p99 ms": float(np.percentile(lat_ms, 99)),
-        "batch q/s": batch_qps,
-        "brute single ms": brute_single * 1000,
-        "brute batch q/s": n_queries / brute_batch_s,
-        "speed-up single": brute_single * 1000 / float(np.percentile(lat_ms, 50)),
-        "speed-up batch": batch_qps / (n_queries / brute_batch_s),
-        "index MB (RSS delta)": index_mb,
-        "bytes MB": len(payload) / 1e6,
-        "load s": load_s,
-    }
+    rows = []
+    for ef in efs:
+        index.query(queries[0], 10, ef=ef)  # warm the query path for this ef
+        lat = []
+        found = []
+        for q in queries:
+            t = time.perf_counter()
+            hits = index.query(q, 10, ef=ef)
+            lat.append(time.perf_counter() - t)
+            found.append([r for r, _ in hits])
+        recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
+        t0 = time.perf_counter()
+        index.query_batch(queries, 10, ef=ef)
+        batch_qps = n_queries / (time.perf_counter() - t0)
+        lat_ms = np.array(lat) * 1000
+        rows.append(
+            {
+                "n": n,
+                "M": M,
+                "efC": ef_construction,
+                "ef": ef,
+                "build s": build_s,
+                "recall@10": float(recall),
+                "p50 ms": float(np.percentile(lat_ms, 50)),
+                "p99 ms": float(np.percentile(lat_ms, 99)),
+                "batch q/s": batch_qps,
+                "brute single ms": brute_single * 1000,
+                "brute batch q/s": n_queries / brute_batch_s,
+                "speed-up single": brute_single * 1000 / float(np.percentile(lat_ms, 50)),
+                "speed-up batch": batch_qps / (n_queries / brute_batch_s),
+                "index MB (RSS delta)": index_mb,
+                "bytes MB": len(payload) / 1e6,
+                "load s": load_s,
+            }
+        )
+    return rows
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--sizes", default=None, help="comma-separated, e.g. 10000,100000")
+    ap.add_argument("--efs", default=None, help="query-time ef values, e.g. 64,128,256")
+    ap.add_argument("--ef-construction", type=int, default=200)
+    ap.add_argument("-M", type=int, default=16)
     args = ap.parse_args()
     sizes = (
         [int(s) for s in args.sizes.split(",")]
@@ -124,15 +135,12 @@ def main() -> None:
     )
     rows = []
     for n in sizes:
-        rows.append(
-            run(
-                n,
-                n_queries=1000,
-                ef=64 if n < 1_000_000 else 96,
-                M=16,
-                ef_construction=200 if n < 1_000_000 else 120,
-            )
+        efs = (
+            [int(e) for e in args.efs.split(",")]
+            if args.efs
+            else ([32, 64, 128] if n < 1_000_000 else [96, 160, 256, 400])
         )
+        rows.extend(run(n, n_queries=1000, efs=efs, M=args.M, ef_construction=args.ef_construction))
         print_table(f"HNSW vs brute force (d={D}, clustered, {os.cpu_count()} cores)", rows)
     name = (
         "index"

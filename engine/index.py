@@ -33,10 +33,15 @@ class HnswParams:
 class VectorIndex:
     """Rows are addressed by position (0..n-1); callers keep their own id arrays."""
 
-    def __init__(self, vectors: np.ndarray, params: HnswParams, hnsw=None) -> None:
+    def __init__(
+        self, vectors: np.ndarray, params: HnswParams, hnsw=None, graph: np.ndarray | None = None
+    ) -> None:
         self.vectors = vectors  # L2-normalised float32 (n, d)
         self.params = params
         self._hnsw = hnsw
+        # nmslib cannot re-save a graph it loaded without its data (it writes a stub that
+        # crashes the next load), so a loaded index keeps the bytes it came from.
+        self._graph = graph
 
     # ---------------------------------------------------------------- build
     @classmethod
@@ -124,30 +129,46 @@ class VectorIndex:
         return rows, sims
 
     # ---------------------------------------------------------- serialise
+    def graph(self) -> np.ndarray | None:
+        """The HNSW graph alone (uint8), for owners that already store the vectors:
+        a lookalike model keeps them once rather than twice."""
+        if self._hnsw is None:
+            return None
+        if self._graph is not None:
+            return self._graph
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "hnsw.bin")
+            self._hnsw.saveIndex(path, save_data=False)
+            return np.fromfile(path, dtype=np.uint8)
+
+    def params_dict(self) -> dict[str, int]:
+        return {
+            "M": self.params.M,
+            "ef_construction": self.params.ef_construction,
+            "ef": self.params.ef,
+        }
+
     def to_bytes(self) -> bytes:
         arrays = {"vectors": self.vectors}
-        if self._hnsw is not None:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = os.path.join(tmp, "hnsw.bin")
-                self._hnsw.saveIndex(path, save_data=False)
-                with open(path, "rb") as fh:
-                    arrays["hnsw"] = np.frombuffer(fh.read(), dtype=np.uint8)
-        return pack(
-            arrays,
-            {
-                "M": self.params.M,
-                "ef_construction": self.params.ef_construction,
-                "ef": self.params.ef,
-            },
-        )
+        graph = self.graph()
+        if graph is not None:
+            arrays["hnsw"] = graph
+        return pack(arrays, self.params_dict())
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> VectorIndex:
         arrays, meta = unpack(payload)
-        params = HnswParams(meta["M"], meta["ef_construction"], meta["ef"])
-        vectors = np.ascontiguousarray(arrays["vectors"], dtype=np.float32)
-        if "hnsw" not in arrays:
-            return cls(vectors, params)
+        return cls.from_parts(arrays["vectors"], arrays.get("hnsw"), meta)
+
+    @classmethod
+    def from_parts(
+        cls, vectors: np.ndarray, graph: np.ndarray | None, params: dict[str, int]
+    ) -> VectorIndex:
+        """Rebuild from `graph()` and the L2-normalised vectors it was built on."""
+        hp = HnswParams(params["M"], params["ef_construction"], params["ef"])
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if graph is None or len(graph) == 0:
+            return cls(vectors, hp)
         import nmslib
 
         hnsw = nmslib.init(
@@ -156,10 +177,10 @@ class VectorIndex:
         hnsw.addDataPointBatch(vectors)
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "hnsw.bin")
-            arrays["hnsw"].tofile(path)
+            np.asarray(graph, dtype=np.uint8).tofile(path)
             hnsw.loadIndex(path, load_data=False)
-        hnsw.setQueryTimeParams({"efSearch": params.ef})
-        return cls(vectors, params, hnsw)
+        hnsw.setQueryTimeParams({"efSearch": hp.ef})
+        return cls(vectors, hp, hnsw, graph)
 
 
 def _build_hnsw(vectors: np.ndarray, params: HnswParams, threads: int | None):

@@ -132,19 +132,23 @@ class LookalikeModel:
     er: np.ndarray  # (n,) float64 percent, NaN unknown
     language: np.ndarray  # (n,) str, '' unknown
     params: dict[str, Any] = field(default_factory=dict)
-    index_payload: bytes | None = None
+    # A loaded model brings its HNSW graph (built on `vectors`, stored once); a fitted one
+    # builds it here.
+    index_graph: np.ndarray | None = None
+    index_params: dict[str, int] | None = None
 
     def __post_init__(self) -> None:
         self._row = {h: i for i, h in enumerate(self.handles.tolist())}
         self._vocab_index: dict[str, int] | None = None
         self._index = (
-            VectorIndex.from_bytes(self.index_payload)
-            if self.index_payload
+            VectorIndex.from_parts(self.vectors, self.index_graph, self.index_params)
+            if self.index_params is not None
             else VectorIndex.build(self.vectors)
         )
 
     # ---------------------------------------------------------- serialise
     def to_bytes(self) -> bytes:
+        empty = np.zeros(0, dtype=np.uint8)
         return pack(
             {
                 "handles": self.handles.astype(str),
@@ -156,9 +160,13 @@ class LookalikeModel:
                 "followers": self.followers,
                 "er": self.er,
                 "language": self.language.astype(str),
-                "index": np.frombuffer(self._index.to_bytes(), dtype=np.uint8),
+                "index_graph": graph if (graph := self._index.graph()) is not None else empty,
             },
-            {"grand_total": self.grand_total, "params": self.params},
+            {
+                "grand_total": self.grand_total,
+                "params": self.params,
+                "index_params": self._index.params_dict(),
+            },
         )
 
     @classmethod
@@ -176,7 +184,7 @@ class LookalikeModel:
             a["er"],
             a["language"],
             meta.get("params", {}),
-            a["index"].tobytes(),
+            *_stored_index(a, meta),
         )
 
     # ------------------------------------------------------------- lookups
@@ -240,6 +248,17 @@ class LookalikeModel:
             "language": str(self.language[row]) or None,
         }
         return Recommendation(h, f"@{h}", float(score), why, extra)
+
+
+def _stored_index(
+    arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> tuple[np.ndarray | None, dict[str, int] | None]:
+    """Graph and parameters of the stored index; payloads written before the vectors
+    were stored once carry a whole serialised index, whose graph is reused."""
+    if "index_graph" in arrays:
+        return arrays["index_graph"], meta["index_params"]
+    inner, params = unpack(arrays["index"].tobytes())
+    return inner.get("hnsw"), params
 
 
 def _num(x: float) -> float | None:

@@ -63,3 +63,14 @@ def test_empty_and_tiny():
     assert idx.query(np.ones(4), 3) == []
     tiny = VectorIndex.build(np.eye(3, dtype=np.float32))
     assert [r for r, _ in tiny.query(np.array([1, 0.1, 0]), 5)] == [0, 1, 2]
+
+
+def test_a_loaded_index_saves_the_graph_it_came_from():
+    vecs = clustered(2500)
+    payload = VectorIndex.build(vecs, exact_threshold=100).to_bytes()
+    loaded = VectorIndex.from_bytes(payload)
+    # Re-serialising a loaded index must give a loadable graph again (nmslib alone would
+    # write a stub that crashes the next load).
+    twice = VectorIndex.from_bytes(loaded.to_bytes())
+    assert twice.query(vecs[5], 3) == loaded.query(vecs[5], 3)
+    assert len(twice.graph()) == len(loaded.graph()) > 100_000

@@ -1,14 +1,19 @@
 """Lookalikes: the PPMI weighting, the planted topics recovered on the demo data, fold-in
 of creators imported after training, filters, reasons and clear errors."""
 
+import io
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from engine.artifact_io import unpack
 from engine.errors import BadQuery, UnknownHandle
 from engine.importer import import_file
-from engine.lookalike import ppmi
+from engine.index import l2_normalise
+from engine.lookalike import TOP_TOKENS, LookalikeModel, ppmi
 from engine.service import LookalikeFilters, Recommender
 from engine.text import caption_words
 
@@ -74,3 +79,43 @@ def test_creator_imported_after_training_is_folded_in(copy_db, demo_small_dir, t
     answer = Recommender(copy_db).lookalike("brand_new_creator", k=5)
     assert any("joined after the last training" in n for n in answer.notes)
     assert first in [r.id for r in answer.results]  # its twin is its nearest creator
+
+
+def _synthetic_model(n: int = 2500, d: int = 128, vocab: int = 50) -> LookalikeModel:
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(12, d))
+    vectors = centres[rng.integers(12, size=n)] + 0.3 * rng.normal(size=(n, d))
+    return LookalikeModel(
+        handles=np.array([f"c{i}" for i in range(n)]),
+        vectors=l2_normalise(vectors),
+        components=rng.normal(size=(d, vocab)).astype(np.float32),
+        vocab=np.array([f"w{i}" for i in range(vocab)]),
+        col_totals=rng.random(vocab) * 10,
+        grand_total=1e4,
+        top_tokens=rng.integers(0, vocab, size=(n, TOP_TOKENS)).astype(np.int32),
+        followers=rng.random(n) * 1e5,
+        er=rng.random(n) * 5,
+        language=np.array(["en"] * n),
+    )
+
+
+def test_model_round_trip_stores_vectors_once_and_reads_older_payloads():
+    model = _synthetic_model()
+    assert not model._index.exact  # above the exact threshold: a real HNSW graph
+    payload = model.to_bytes()
+    arrays, _ = unpack(payload)
+    assert "vectors" in arrays and "index" not in arrays  # the graph only, no second copy
+    loaded = LookalikeModel.from_bytes(payload)
+    for row in (0, 99, 2400):
+        v = model.vectors[row]
+        assert loaded.neighbours(v, 5, exclude=set()) == model.neighbours(v, 5, exclude=set())
+    # A payload from before the vectors were stored once: the whole index nested inside.
+    legacy = {k: v for k, v in arrays.items() if k != "index_graph"}
+    legacy["index"] = np.frombuffer(model._index.to_bytes(), dtype=np.uint8)
+    buf = io.BytesIO()
+    meta = np.frombuffer(json.dumps({"grand_total": 1e4}).encode(), np.uint8)
+    np.savez(buf, __meta__=meta, **legacy)
+    assert len(payload) < buf.tell() - 0.9 * model.vectors.nbytes
+    old = LookalikeModel.from_bytes(buf.getvalue())
+    v = model.vectors[7]
+    assert old.neighbours(v, 5, exclude=set()) == model.neighbours(v, 5, exclude=set())

@@ -1,6 +1,8 @@
 """The training pipeline and registry: one transaction per run, nothing published on
 failure, unchanged data skipped, worse models rejected by the gate, rollback works."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -65,3 +67,20 @@ def test_artifact_io_refuses_objects_and_round_trips():
     assert meta == {"k": 1} and arrays["s"].tolist() == ["a", "bé"]
     with pytest.raises(TypeError):
         pack({"o": np.array([{"x": 1}], dtype=object)})
+
+
+def test_artifact_io_loads_views_legacy_npz_and_empty_arrays():
+    big = np.arange(10_000, dtype=np.float32).reshape(100, 100)
+    payload = pack({"big": big, "none": np.zeros((0, 4), dtype=np.int32), "b": np.array([True])})
+    arrays, meta = unpack(payload)
+    assert meta == {} and np.array_equal(arrays["big"], big) and arrays["b"].tolist() == [True]
+    assert arrays["none"].shape == (0, 4) and arrays["none"].dtype == np.int32
+    # Loaded arrays share the payload's memory (no copy) and cannot be changed by accident.
+    assert not arrays["big"].flags.writeable
+    with pytest.raises(ValueError):
+        arrays["big"][0, 0] = 1
+    # Artifacts stored before this format (npz archives) still load.
+    buf = io.BytesIO()
+    np.savez(buf, __meta__=np.frombuffer(b'{"k": 2}', dtype=np.uint8), v=big[:2])
+    arrays, meta = unpack(buf.getvalue())
+    assert meta == {"k": 2} and np.array_equal(arrays["v"], big[:2])
