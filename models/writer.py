@@ -108,30 +108,40 @@ def upsert_posts(
         }
         for r in records
     ]
-    session.execute(stmt, rows)
-    # Map natural keys back to primary keys to replace each post's hashtags.
-    pks: dict[tuple[str, str], int] = {}
-    by_platform: dict[str, list[str]] = {}
-    for r in records:
-        by_platform.setdefault(r["platform"], []).append(r["post_id"])
-    for platform, ids in by_platform.items():
-        for i in range(0, len(ids), 900):
-            for post_id, pk in session.execute(
-                select(Post.post_id, Post.id).where(
-                    Post.platform == platform, Post.post_id.in_(ids[i : i + 900])
-                )
-            ).all():
-                pks[(platform, post_id)] = pk
+    # RETURNING maps natural keys to primary keys in the same statement. A separate
+    # SELECT ... IN per batch degraded to a scan of the growing table inside the one
+    # long import transaction (Postgres plans it from stale statistics): 1.6 s a batch
+    # by 30k posts, and 313 rows/s overall at 100k.
+    returned = session.execute(
+        stmt.returning(Post.platform, Post.post_id, Post.id, sort_by_parameter_order=True), rows
+    ).all()
+    pks = {(platform, post_id): pk for platform, post_id, pk in returned}
     all_pks = list(pks.values())
     for i in range(0, len(all_pks), 900):
         session.execute(delete(PostHashtag).where(PostHashtag.post_pk.in_(all_pks[i : i + 900])))
     tag_rows = [
-        {"post_pk": pks[(r["platform"], r["post_id"])], "tag": tag, "position": pos}
+        (pks[(r["platform"], r["post_id"])], tag, pos)
         for r in records
         for pos, tag in enumerate(r["tags"])
     ]
     if tag_rows:
-        session.connection().execute(insert(PostHashtag.__table__), tag_rows)
+        _insert_hashtags(session, tag_rows)
+
+
+def _insert_hashtags(session: Session, rows: list[tuple[int, str, int]]) -> None:
+    """Postgres takes the hashtag rows (several per post) through COPY, in the import's
+    own transaction; it is several times faster than a batched INSERT there."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        sql = "COPY post_hashtags (post_pk, tag, position) FROM STDIN"
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.execute(
+        insert(PostHashtag.__table__),
+        [{"post_pk": pk, "tag": tag, "position": pos} for pk, tag, pos in rows],
+    )
 
 
 def known_song_ids(session: Session) -> set[str]:

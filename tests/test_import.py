@@ -144,3 +144,31 @@ def test_problem_list_is_capped(migrated_sqlite, tmp_path):
         import_file(write(tmp_path, "many.csv", body), "influencers", migrated_sqlite)
     assert len(exc.value.problems) == 50 and exc.value.truncated == 30
     assert "and 30 more problems" in str(exc.value)
+
+
+def test_a_write_failing_midway_leaves_nothing_of_the_file(any_db_url, tmp_path, monkeypatch):
+    """The hashtags go in by COPY on Postgres: they must still roll back with the file."""
+    import engine.importer as importer
+    from models import writer
+
+    store = load_all(any_db_url, tmp_path)
+    before = store.posts_frame().set_index("post_id")["hashtags"].to_dict()
+    changed = POSTS.replace("food|Recipes", "grill").replace("p3,", "p4,")
+    real, calls = writer.upsert_posts, []
+
+    def fail_on_second_batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "BATCH", 1)
+    monkeypatch.setattr(writer, "upsert_posts", fail_on_second_batch)
+    with pytest.raises(Exception, match="disk full"):
+        import_file(write(tmp_path, "changed.csv", changed), "posts", any_db_url)
+    assert store.posts_frame().set_index("post_id")["hashtags"].to_dict() == before
+    monkeypatch.setattr(writer, "upsert_posts", real)
+    import_file(tmp_path / "changed.csv", "posts", any_db_url)  # the same file, now whole
+    after = store.posts_frame().set_index("post_id")["hashtags"]
+    assert after["p1"] == ["grill", "comida", "cocina"] and "p4" in after
+    store.dispose()
