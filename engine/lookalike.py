@@ -152,7 +152,10 @@ class LookalikeModel:
         return pack(
             {
                 "handles": self.handles.astype(str),
-                "vectors": self.vectors,
+                # Half precision at rest: the HNSW graph carries its own float32 copy for
+                # search, so this one only serves exact fallbacks, the map and blends,
+                # where 1e-3 does not matter; it saves a fifth of what hot reload fetches.
+                "vectors": self.vectors.astype(np.float16),
                 "components": self.components,
                 "vocab": self.vocab.astype(str),
                 "col_totals": self.col_totals,
@@ -174,7 +177,7 @@ class LookalikeModel:
         a, meta = unpack(payload)
         return cls(
             a["handles"],
-            a["vectors"],
+            a["vectors"].astype(np.float32),
             a["components"],
             a["vocab"],
             a["col_totals"],

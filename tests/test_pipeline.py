@@ -84,3 +84,20 @@ def test_artifact_io_loads_views_legacy_npz_and_empty_arrays():
     np.savez(buf, __meta__=np.frombuffer(b'{"k": 2}', dtype=np.uint8), v=big[:2])
     arrays, meta = unpack(buf.getvalue())
     assert meta == {"k": 2} and np.array_equal(arrays["v"], big[:2])
+
+
+def test_large_payloads_come_back_whole_from_parallel_slices(any_db_url, monkeypatch):
+    """Postgres reads big payloads as slices over several connections; every byte must
+    come back in order, whatever the size's remainder."""
+    from models import registry as registry_module
+    from models.migrate import upgrade
+    from models.registry import NewArtifact
+    from models.store import Store
+
+    monkeypatch.setattr(registry_module, "_PARALLEL_BYTES", 1000)
+    upgrade(any_db_url)
+    store = Store(any_db_url)
+    payload = np.random.default_rng(0).bytes(1_000_003)
+    version = store.registry.publish([NewArtifact("blob", payload, {}, {}, "f")])["blob"]
+    assert store.registry.get("blob", version).payload == payload
+    store.dispose()
