@@ -146,6 +146,8 @@ def main() -> None:
         "index"
         + ("_quick" if args.quick else "")
         + (f"_{args.sizes.replace(',', '_')}" if args.sizes else "")
+        + (f"_M{args.M}" if args.M != 16 else "")
+        + (f"_efc{args.ef_construction}" if args.ef_construction != 200 else "")
     )
     write_results(name, {"dims": D, "results": rows})
 
