@@ -29,7 +29,7 @@ def pack(arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None) -> b
     if _META_KEY in arrays:
         raise ValueError(f"{_META_KEY} is reserved")
     entries = []
-    blobs = []
+    chunks: list[tuple[int, np.ndarray]] = []
     offset = 0
     for name, arr in arrays.items():
         a = np.ascontiguousarray(arr)
@@ -39,17 +39,18 @@ def pack(arrays: dict[str, np.ndarray], meta: dict[str, Any] | None = None) -> b
         entries.append(
             {"name": name, "dtype": a.dtype.str, "shape": list(a.shape), "offset": offset}
         )
-        blobs.append((offset, a))
+        chunks.append((offset, a.reshape(-1).view(np.uint8)))
         offset += a.nbytes
     header = json.dumps({"meta": meta or {}, "arrays": entries}, sort_keys=True).encode()
-    start = -(-(len(_MAGIC) + _LEN.size + len(header)) // _ALIGN) * _ALIGN
-    out = bytearray(start + offset)
-    out[: len(_MAGIC)] = _MAGIC
-    out[len(_MAGIC) : len(_MAGIC) + _LEN.size] = _LEN.pack(len(header))
-    out[len(_MAGIC) + _LEN.size : len(_MAGIC) + _LEN.size + len(header)] = header
-    for off, a in blobs:
-        out[start + off : start + off + a.nbytes] = a.tobytes()
-    return bytes(out)
+    prefix = _MAGIC + _LEN.pack(len(header)) + header
+    start = -(-len(prefix) // _ALIGN) * _ALIGN
+    # One join, one copy: a 1M-vector index is over a gigabyte.
+    parts: list[bytes | np.ndarray] = [prefix, bytes(start - len(prefix))]
+    at = 0
+    for off, raw in chunks:
+        parts += [bytes(off - at), raw]
+        at = off + len(raw)
+    return b"".join(parts)
 
 
 def unpack(payload: bytes | memoryview) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
