@@ -10,18 +10,16 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-import uuid
 
 import numpy as np
 
+from benchmarks.bench_import import pg_database
 from benchmarks.bench_index import clustered
 from benchmarks.report import print_table, write_results
 from engine.lookalike import TOP_TOKENS, LookalikeModel
 from models.migrate import upgrade
 from models.registry import NewArtifact
 from models.store import Store
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def from_store(url: str, payload: bytes) -> dict:
@@ -89,19 +87,11 @@ def main() -> None:
         rows.append(
             {"creators": n, "store": "sqlite"} | from_store(f"sqlite:///{tmp}/m.db", payload)
         )
-    from sqlalchemy import create_engine, text
-
-    name = f"scout_load_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url, drop = pg_database()
     try:
-        url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
         rows.append({"creators": n, "store": "postgres"} | from_store(url, payload))
     finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
     print_table("Lookalike model load from bytes", rows[:1])
     print_table("Lookalike model fetched from the registry and loaded", rows[1:])
     write_results("model_load" + ("_quick" if args.quick else ""), {"results": rows})
