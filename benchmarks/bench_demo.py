@@ -22,7 +22,7 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 
-import engine.demo as demo
+import engine.demo.generate as demo
 from benchmarks.report import print_table, write_results
 
 

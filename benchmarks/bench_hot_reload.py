@@ -20,9 +20,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from benchmarks.report import print_table, write_results
-from engine.importer import import_file
+from engine.core.settings import REPO_ROOT, Settings
+from engine.ingest.importer import import_file
 from engine.service import Recommender
-from engine.settings import REPO_ROOT, Settings
 from models.migrate import upgrade
 from models.store import Store
 
@@ -70,7 +70,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--threads", type=int, default=4)
     args = ap.parse_args()
-    from engine.demo import demo_dir, generate
+    from engine.demo.generate import demo_dir, generate
 
     size = "small" if args.quick else "default"
     ddir = demo_dir(Settings.from_env().data_dir, size, 42)

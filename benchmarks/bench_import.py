@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import create_engine, text
 
 from benchmarks.report import print_table, write_results
-from engine.importer import import_file
+from engine.ingest.importer import import_file
 from models.migrate import upgrade
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

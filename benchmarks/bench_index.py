@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from benchmarks.report import print_table, write_results
-from engine.index import VectorIndex, l2_normalise
+from engine.core.index import VectorIndex, l2_normalise
 
 D = 128
 

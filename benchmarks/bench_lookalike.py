@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import print_table, write_results
-from engine.dataset import Dataset
-from engine.demo import demo_dir, generate, load_truth
-from engine.importer import import_file
-from engine.lookalike import LookalikeConfig, LookalikeModel, fit_lookalike
-from engine.pipeline import _peak_rss_mb, _reset_peak_rss, run_training
+from engine.core.dataset import Dataset
+from engine.core.settings import Settings
+from engine.demo.generate import demo_dir, generate, load_truth
+from engine.ingest.importer import import_file
+from engine.lookalike.model import LookalikeConfig, LookalikeModel, fit_lookalike
 from engine.service import Recommender
-from engine.settings import Settings
+from engine.training.pipeline import _peak_rss_mb, _reset_peak_rss, run_training
 from models.migrate import upgrade
 from models.store import Store
 
@@ -148,7 +148,7 @@ def synthetic(n_creators: int, posts_each: int, seed: int = 0) -> Dataset:
 def train_cost(sizes: list[int], posts_each: int) -> list[dict]:
     """The fit includes building the HNSW graph; its share is timed separately by
     wrapping the index builder, so the PPMI+SVD step's own cost is visible."""
-    import engine.lookalike as lookalike_module
+    import engine.lookalike.model as lookalike_module
 
     index_cls = lookalike_module.VectorIndex
     real_build, stored = index_cls.build, index_cls.__dict__["build"]

@@ -16,7 +16,7 @@ import numpy as np
 from benchmarks.bench_import import pg_database
 from benchmarks.bench_index import clustered
 from benchmarks.report import print_table, write_results
-from engine.lookalike import TOP_TOKENS, LookalikeModel
+from engine.lookalike.model import TOP_TOKENS, LookalikeModel
 from models.migrate import upgrade
 from models.registry import NewArtifact
 from models.store import Store

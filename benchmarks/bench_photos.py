@@ -32,10 +32,10 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.report import print_table, write_results
-from engine.images import decode_image
-from engine.photo_tags import PhotoTagModel
-from engine.photos import make_extractor
-from engine.settings import Settings
+from engine.core.settings import Settings
+from engine.photos.features import make_extractor
+from engine.photos.images import decode_image
+from engine.photos.model import PhotoTagModel
 
 # ImageNet class index ranges (0-based, 1000 classes) of related classes.
 GROUPS = [
@@ -111,9 +111,9 @@ def twelve_mp_jpeg(shared: Path) -> bytes:
 
 
 def latency(demo_dir: Path, shared: Path, repeats: int) -> dict:
-    from engine.importer import import_file
-    from engine.pipeline import run_training
+    from engine.ingest.importer import import_file
     from engine.service import Recommender
+    from engine.training.pipeline import run_training
     from models.migrate import upgrade
     from models.store import Store
 
@@ -161,11 +161,11 @@ def demo_model(demo_dir: Path, shared: Path):
     """The photos kind trained straight from the demo CSVs (no store), plus the truth."""
     import pandas as pd
 
-    from engine.dataset import Dataset
-    from engine.demo import load_truth
-    from engine.photos_kind import PHOTOS
-    from engine.text import post_tags
-    from engine.trainer import TrainContext
+    from engine.core.dataset import Dataset
+    from engine.core.text import post_tags
+    from engine.demo.generate import load_truth
+    from engine.photos.kind import PHOTOS
+    from engine.training.contract import TrainContext
 
     posts = pd.read_csv(demo_dir / "posts.csv", keep_default_na=False)
     posts["hashtags"] = [
@@ -212,7 +212,7 @@ def quality(demo_dir: Path, shared: Path, ks: list[int]) -> list[dict]:
         }
 
     rows.append(score("popular top-10 (baseline)", [popular] * model.n_images))
-    import engine.photo_tags as photo_tags
+    import engine.photos.model as photo_tags
 
     shipped = photo_tags.SIM_POWER
     try:
@@ -282,7 +282,7 @@ def main() -> None:
     shared = settings.shared_dir
     if not (shared / "models" / "mobilenet_v2_1.0_224_quant.tflite").is_file():
         raise SystemExit(f"needs ../shared (MobileNetV2 and photos) at {shared}")
-    from engine.demo import generate, is_complete
+    from engine.demo.generate import generate, is_complete
 
     demo_dir = settings.data_dir / "demo" / "small-42"
     if not is_complete(demo_dir):

@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import print_table, write_results
-from engine.evaluation import holdout_mask, ranking_metrics
-from engine.settings import Settings
-from engine.song_recommenders import DEFAULT_METHODS, UsageMatrix, make_recommender, top_items
-from engine.songs import evaluate_methods, recommend_rows, usage_matrix
+from engine.core.evaluation import holdout_mask, ranking_metrics
+from engine.core.settings import Settings
+from engine.songs.model import evaluate_methods, recommend_rows, usage_matrix
+from engine.songs.recommenders import DEFAULT_METHODS, UsageMatrix, make_recommender, top_items
 
 K = 10
 
@@ -121,14 +121,14 @@ def bench_lastfm(shared: Path) -> dict:
 
 # ---------------------------------------------------------------------- demo
 def demo_dataset(size: str, seed: int):
-    """The demo data set (engine.demo), generated under data/demo/ if not there yet,
-    read from its CSVs the way the import normalises them (tags: engine.text)."""
+    """The demo data set (engine.demo.generate), generated under data/demo/ if not there yet,
+    read from its CSVs the way the import normalises them (tags: engine.core.text)."""
     try:
-        from engine import demo
+        from engine.demo import generate as demo
     except ImportError:
         return None, None
-    from engine.dataset import Dataset
-    from engine.text import post_tags
+    from engine.core.dataset import Dataset
+    from engine.core.text import post_tags
 
     folder = demo.demo_dir(Settings.from_env().data_dir, size, seed)
     if not demo.is_complete(folder):
@@ -149,13 +149,13 @@ def demo_dataset(size: str, seed: int):
 
 
 def bench_demo(size: str, seed: int) -> dict:
-    from engine.songs import usage_table
-    from engine.trending import TrendingIndex
+    from engine.songs.model import usage_table
+    from engine.songs.trending import TrendingIndex
 
     data, truth = demo_dataset(size, seed)
     if data is None:
-        print("\nDemo parts skipped: engine.demo is not available in this checkout.")
-        return {"skipped": "engine.demo missing"}
+        print("\nDemo parts skipped: engine.demo.generate is not available in this checkout.")
+        return {"skipped": "engine.demo.generate missing"}
     reels, usage_df, report = usage_table(data)
     print("\ndemo cleaning: " + "; ".join(report.lines()))
     usage = usage_matrix(usage_df)

@@ -25,10 +25,11 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import print_table, write_results
-from engine.demo import demo_dir, generate, is_complete, load_truth
-from engine.evaluation import precision_at_k
-from engine.settings import Settings
-from engine.tags import (
+from engine.core.evaluation import precision_at_k
+from engine.core.settings import Settings
+from engine.core.text import post_tags
+from engine.demo.generate import demo_dir, generate, is_complete, load_truth
+from engine.tags.model import (
     TagConfig,
     TagModel,
     choose_embedding,
@@ -37,8 +38,7 @@ from engine.tags import (
     fit_word2vec,
     prepare_sentences,
 )
-from engine.text import post_tags
-from engine.topic_query import parse_topic
+from engine.tags.query import parse_topic
 
 SEED = 42
 

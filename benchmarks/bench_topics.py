@@ -27,15 +27,15 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.report import RESULTS, print_table, write_results
-from engine.settings import Settings
-from engine.topics import (
+from engine.core.settings import Settings
+from engine.topics.kind import tag_uses
+from engine.topics.model import (
     NOISE,
     TopicConfig,
     creator_accuracy,
     fit_topics,
     score_against_truth,
 )
-from engine.topics_kind import tag_uses
 
 MAP_NEIGHBOURS = 300
 
@@ -43,10 +43,10 @@ MAP_NEIGHBOURS = 300
 def trained_demo(size: str, seed: int, db: Path):
     """Generate (once) and import the demo into a fresh SQLite file, train every kind,
     and return (Recommender, truth)."""
-    from engine import demo
-    from engine.importer import import_file
-    from engine.pipeline import run_training
+    from engine.demo import generate as demo
+    from engine.ingest.importer import import_file
     from engine.service import Recommender
+    from engine.training.pipeline import run_training
     from models.migrate import upgrade
     from models.store import Store
 
@@ -59,7 +59,7 @@ def trained_demo(size: str, seed: int, db: Path):
         import_file(folder / f"{kind}.csv", kind, url)
     store = Store(url)
     t0 = time.perf_counter()
-    from engine.kinds import KIND_OBJECTS
+    from engine.training.kinds import KIND_OBJECTS
 
     kinds = [k for k in ("tags", "lookalike", "topics") if k in KIND_OBJECTS]
     report = run_training(store, kinds=kinds, log=lambda m: None)
@@ -169,7 +169,7 @@ def demo_map(rec, truth: dict, n: int) -> dict:
     path = RESULTS / f"map_{handle.replace('.', '_')}.png"
     path.write_bytes(png)
     handles, vectors, source = rec._map_vectors(handle)
-    from engine.influencer_map import nearest_rows
+    from engine.topics.map import nearest_rows
 
     # Precision of the nearest creators: how many share the centre's planted topic, out of
     # as many as could (the small demo has only ~7 creators per topic).

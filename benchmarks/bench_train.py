@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from benchmarks.report import print_table, write_results
-from engine.importer import import_file
-from engine.pipeline import run_training
-from engine.settings import Settings
+from engine.core.settings import Settings
+from engine.ingest.importer import import_file
+from engine.training.pipeline import run_training
 from models.migrate import upgrade
 from models.store import Store
 
@@ -159,7 +159,7 @@ def main() -> None:
     args = ap.parse_args()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
-        from engine.demo import demo_dir, generate
+        from engine.demo.generate import demo_dir, generate
 
         size = "small" if args.quick else "default"
         ddir = demo_dir(Settings.from_env().data_dir, size, 42)

@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.app import load_recommender
         from bot.console import run
         from bot.scout import Scout
-        from engine.settings import Settings
-        from engine.workspace import Workspace
+        from engine.core.settings import Settings
         from models.store import Store
+        from models.workspace import Workspace
 
         store = Store(Settings.from_env().database_url)
         run(Scout(load_recommender(config, store.url), Workspace(store)))
@@ -76,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app import load_recommender
     from bot.clock import run_clock
     from bot.scout import Scout
-    from engine.settings import Settings
-    from engine.workspace import Workspace
+    from engine.core.settings import Settings
     from models.store import Store
+    from models.workspace import Workspace
 
     store = Store(Settings.from_env().database_url)
     scout = Scout(load_recommender(config, store.url), Workspace(store))

@@ -322,7 +322,7 @@ class SlackBot:
     def fetch_image(self, client, file: dict) -> bytes:
         """The file's bytes, downloaded with the bot token; non-images and big files are
         refused before downloading."""
-        from engine.errors import BadImage
+        from engine.core.errors import BadImage
 
         if not file.get("url_private_download") or "size" not in file or "mimetype" not in file:
             file = client.files_info(file=file["id"])["file"]
@@ -394,9 +394,9 @@ def create_bot(
     database_url: str | None = None,
 ) -> SlackBot:
     """The app factory: every mode builds its bot here; tests pass a recommender."""
-    from engine.settings import Settings
-    from engine.workspace import Workspace
+    from engine.core.settings import Settings
     from models.store import Store
+    from models.workspace import Workspace
 
     config = config or BotConfig.from_env()
     store = Store(Settings.from_env(database_url).database_url)

@@ -132,12 +132,12 @@ def send_due_digests(
 
 def _train_in_background(store: Any, state: dict) -> None:
     """Daily retrain without blocking the minute ticks (one at a time per process; the
-    database claim in engine.daily keeps clocks apart)."""
+    database claim in engine.training.daily keeps clocks apart)."""
     if state.get("thread") is not None and state["thread"].is_alive():
         return
 
     def work() -> None:
-        from engine.daily import train_if_due
+        from engine.training.daily import train_if_due
 
         try:
             report = train_if_due(store, log=lambda m: log.info("train: %s", m))

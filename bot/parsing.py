@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.errors import BadQuery
-from engine.filters import parse_count
-from engine.filters import parse_range as _range
+from engine.core.errors import BadQuery
+from engine.core.filters import parse_count
+from engine.core.filters import parse_range as _range
 from engine.service import LookalikeFilters
 
 MAX_K = 50

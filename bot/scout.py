@@ -17,8 +17,8 @@ from typing import Any
 from bot import blocks as bk
 from bot import parsing
 from bot.blocks import Reply
-from engine.errors import ModelNotTrained, ScoutError
-from engine.recommendation import Answer
+from engine.core.errors import ModelNotTrained, ScoutError
+from engine.core.recommendation import Answer
 
 log = logging.getLogger(__name__)
 

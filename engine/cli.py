@@ -10,8 +10,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from engine.errors import ScoutError
-from engine.recommendation import Answer
+from engine.core.errors import ScoutError
+from engine.core.recommendation import Answer
 
 COMMANDS = [
     "import",

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.errors import ModelNotTrained, ScoutError, UnknownHandle, close_matches
-from engine.recommendation import Answer, Recommendation
-from engine.settings import Settings
+from engine.core.errors import ModelNotTrained, ScoutError, UnknownHandle, close_matches
+from engine.core.recommendation import Answer, Recommendation
+from engine.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Recommender:
             return fresh
 
     def _load(self, kind: str, version: int) -> _Loaded:
-        from engine.kinds import kind_by_name
+        from engine.training.kinds import kind_by_name
 
         artifact = self.store.registry.get(kind, version)
         started = time.perf_counter()
@@ -161,7 +161,7 @@ class Recommender:
         """Creators most like `handle` (issue: lookalike). `method`: ppmi (caption and
         hashtag vocabulary), tags (thematic vectors from the tags model), blend (both
         scores averaged) or auto (the measured best; ppmi when tags is absent)."""
-        from engine.lookalike_query import lookalike
+        from engine.lookalike.query import lookalike
 
         model = self.model("lookalike")
         found = self.resolve_handle(handle)
@@ -191,7 +191,7 @@ class Recommender:
 
     def related_tags(self, query: str, k: int = 20) -> Answer:
         """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""
-        from engine.topic_query import parse_topic
+        from engine.tags.query import parse_topic
 
         parsed = parse_topic(query)  # malformed input fails before any model is loaded
         answer = self.model("tags").related_tags(parsed, k=k)
@@ -200,7 +200,7 @@ class Recommender:
 
     def topic(self, query: str, k: int = 10, *, filters: LookalikeFilters | None = None) -> Answer:
         """Creators whose content fits a weighted tag query (issue: tags)."""
-        from engine.topic_query import parse_topic
+        from engine.tags.query import parse_topic
 
         parsed = parse_topic(query)
         answer = self.model("tags").bloggers_for_topic(parsed, k=k, filters=filters)
@@ -213,9 +213,9 @@ class Recommender:
         """Hashtags that similar, well-liked posts used (issue: photos). The image is
         decoded and checked before the network runs; a model built by another extractor
         than the configured one is refused (its features live in another space)."""
-        from engine.images import decode_image
-        from engine.photo_tags import DEFAULT_K_SIMILAR
-        from engine.photos import extractor_id_for
+        from engine.photos.features import extractor_id_for
+        from engine.photos.images import decode_image
+        from engine.photos.model import DEFAULT_K_SIMILAR
 
         model = self.model("photos")
         version = self.model_version("photos")
@@ -249,7 +249,7 @@ class Recommender:
             with self._extractor_lock:
                 extractor = getattr(self, "_extractor", None)
                 if extractor is None:
-                    from engine.photos import make_extractor
+                    from engine.photos.features import make_extractor
 
                     extractor = self._extractor = make_extractor(self.settings.mobilenet)
         return extractor
@@ -317,7 +317,7 @@ class Recommender:
         """PNG of `handle` and its `n` nearest creators in 2-D (t-SNE), coloured by topic
         (issue 8: influencer map). Vectors come from the lookalike model when it is
         trained and knows the creator, else from the tags model's blogger vectors."""
-        from engine.influencer_map import draw_map, nearest_rows
+        from engine.topics.map import draw_map, nearest_rows
 
         if not 1 <= n <= 2000:
             raise ScoutError("A map shows between 1 and 2000 neighbours.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from engine.settings import Settings, normalize_database_url
+from engine.core.settings import Settings, normalize_database_url
 from models.schema import Base
 from models.store import make_engine
 

@@ -4,7 +4,7 @@
 import argparse
 import sys
 
-from engine.settings import Settings
+from engine.core.settings import Settings
 from models.migrate import downgrade, upgrade
 
 parser = argparse.ArgumentParser(prog="python -m models")

@@ -8,7 +8,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from engine.settings import REPO_ROOT, normalize_database_url
+from engine.core.settings import REPO_ROOT, normalize_database_url
 from models.store import make_engine
 
 

@@ -108,7 +108,7 @@ class PostHashtag(Base):
 
 class Artifact(Base):
     """One published (or rejected) version of one model kind. `payload` is compact
-    pickle-free bytes (engine.artifact_io); `status` is 'published' or 'rejected'."""
+    pickle-free bytes (engine.core.artifact_io); `status` is 'published' or 'rejected'."""
 
     __tablename__ = "artifacts"
     __table_args__ = (UniqueConstraint("kind", "version", name="uq_artifacts_kind_version"),)

@@ -13,8 +13,8 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.dataset import INFLUENCER_COLUMNS, POST_COLUMNS, SONG_COLUMNS, Dataset
-from engine.settings import normalize_database_url
+from engine.core.dataset import INFLUENCER_COLUMNS, POST_COLUMNS, SONG_COLUMNS, Dataset
+from engine.core.settings import normalize_database_url
 from models.registry import Registry
 from models.schema import FeatureCacheEntry, Influencer, Post, PostHashtag, Song
 
@@ -200,7 +200,7 @@ def _group_tags(post_pks: np.ndarray, tags: pd.DataFrame) -> list[list[str]]:
 
 
 class DbFeatureCache:
-    """engine.trainer.FeatureCache backed by the feature_cache table."""
+    """engine.training.contract.FeatureCache backed by the feature_cache table."""
 
     def __init__(self, store: Store) -> None:
         self._store = store

@@ -8,8 +8,8 @@ import io
 import time
 from datetime import datetime
 
-from engine.errors import BadImage, BadQuery, ModelNotTrained, UnknownHandle
-from engine.recommendation import Answer, Recommendation
+from engine.core.errors import BadImage, BadQuery, ModelNotTrained, UnknownHandle
+from engine.core.recommendation import Answer, Recommendation
 from engine.service import ModelInfo
 
 SLOW_SECONDS = 4.0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.settings import Settings
+from engine.core.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("SCOUT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -93,7 +93,7 @@ def shared_dir() -> Path:
 @pytest.fixture
 def fake_kinds(monkeypatch):
     """Replace the registered model kinds with the given fake ones for one test."""
-    from engine import kinds as kinds_module
+    from engine.training import kinds as kinds_module
 
     registry = {}
     module = types.ModuleType("fake_kinds")
@@ -112,7 +112,7 @@ def fake_kinds(monkeypatch):
 @pytest.fixture(scope="session")
 def demo_small_dir(tmp_path_factory) -> Path:
     """The small demo data set's files, generated once per test session."""
-    from engine.demo import generate
+    from engine.demo.generate import generate
 
     out = tmp_path_factory.mktemp("demo") / "small-42"
     generate(out, size="small", seed=42)
@@ -120,7 +120,7 @@ def demo_small_dir(tmp_path_factory) -> Path:
 
 
 def import_demo(url: str, demo_dir: Path) -> None:
-    from engine.importer import import_file
+    from engine.ingest.importer import import_file
     from models.migrate import upgrade
 
     upgrade(url)
@@ -134,7 +134,7 @@ def trained_demo_db(tmp_path_factory, demo_small_dir) -> Path:
     Tests that write must copy it (`copy_db`)."""
     import sqlite3
 
-    from engine.pipeline import run_training
+    from engine.training.pipeline import run_training
     from models.store import Store
 
     path = tmp_path_factory.mktemp("trained") / "scout.db"

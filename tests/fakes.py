@@ -1,7 +1,7 @@
 """Small real model kinds for pipeline, registry and reload tests."""
 
-from engine.artifact_io import pack, unpack
-from engine.trainer import TrainResult
+from engine.core.artifact_io import pack, unpack
+from engine.training.contract import TrainResult
 
 
 class CountKind:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from engine.dataset import Dataset
+from engine.core.dataset import Dataset
 
 TOPICS = ("fitness", "food", "travel")
 

@@ -13,8 +13,8 @@ from bot.parsing import (
     parse_topic,
     parse_trending,
 )
-from engine.errors import BadQuery
-from engine.recommendation import Answer, Recommendation
+from engine.core.errors import BadQuery
+from engine.core.recommendation import Answer, Recommendation
 
 
 def test_counts():

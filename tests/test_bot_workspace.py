@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 from bot.clock import is_due
-from engine.workspace import Workspace
 from models.migrate import upgrade
 from models.store import Store
+from models.workspace import Workspace
 
 
 def _workspace(url: str) -> Workspace:

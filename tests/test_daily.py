@@ -3,7 +3,7 @@ its time, and a failed day is retried."""
 
 from datetime import datetime
 
-from engine.daily import train_if_due
+from engine.training.daily import train_if_due
 from tests.fakes import CountKind
 from tests.test_import import load_all
 

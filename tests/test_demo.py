@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.demo import AS_OF, generate, load_truth
+from engine.demo.generate import AS_OF, generate, load_truth
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.evaluation import (
+from engine.core.evaluation import (
     average_precision_at_k,
     holdout_mask,
     ndcg_at_k,

@@ -4,9 +4,9 @@ previous one serving."""
 
 import logging
 
-from engine.pipeline import run_training
+from engine.core.settings import Settings
 from engine.service import Recommender
-from engine.settings import Settings
+from engine.training.pipeline import run_training
 from tests.fakes import CountKind
 from tests.test_import import load_all
 

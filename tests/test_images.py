@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import BadImage
-from engine.images import ImageLimits, decode_image
+from engine.core.errors import BadImage
+from engine.photos.images import ImageLimits, decode_image
 
 
 def encode(img: Image.Image, fmt: str, **kw) -> bytes:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ImportRejected, ScoutError
-from engine.importer import import_file
+from engine.core.errors import ImportRejected, ScoutError
+from engine.ingest.importer import import_file
 from models.migrate import upgrade
 from models.store import Store
 
@@ -148,7 +148,7 @@ def test_problem_list_is_capped(migrated_sqlite, tmp_path):
 
 def test_a_write_failing_midway_leaves_nothing_of_the_file(any_db_url, tmp_path, monkeypatch):
     """The hashtags go in by COPY on Postgres: they must still roll back with the file."""
-    import engine.importer as importer
+    import engine.ingest.importer as importer
     from models import writer
 
     store = load_all(any_db_url, tmp_path)

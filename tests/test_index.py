@@ -4,7 +4,7 @@ and honours exclusions and filters by over-fetching."""
 import numpy as np
 import pytest
 
-from engine.index import VectorIndex, l2_normalise
+from engine.core.index import VectorIndex, l2_normalise
 
 
 def clustered(n: int, d: int = 32, clusters: int = 20, seed: int = 0) -> np.ndarray:

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import BadQuery, UnknownHandle
-from engine.influencer_map import MapStyle, draw_map, nearest_rows
+from engine.core.errors import BadQuery, UnknownHandle
+from engine.topics.map import MapStyle, draw_map, nearest_rows
 
 
 def clustered(n_per: int = 25, k: int = 4, d: int = 16, seed: int = 1):

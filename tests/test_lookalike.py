@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from engine.artifact_io import unpack
-from engine.errors import BadQuery, UnknownHandle
-from engine.importer import import_file
-from engine.index import l2_normalise
-from engine.lookalike import TOP_TOKENS, LookalikeModel, ppmi
+from engine.core.artifact_io import unpack
+from engine.core.errors import BadQuery, UnknownHandle
+from engine.core.index import l2_normalise
+from engine.core.text import caption_words
+from engine.ingest.importer import import_file
+from engine.lookalike.model import TOP_TOKENS, LookalikeModel, ppmi
 from engine.service import LookalikeFilters, Recommender
-from engine.text import caption_words
 
 
 def test_ppmi_matches_the_formula_and_stays_sparse():

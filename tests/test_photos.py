@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.errors import BadImage, BadQuery, ScoutError
-from engine.images import decode_image
-from engine.photo_tags import fit_photo_tags
-from engine.photos import extractor_id_for, make_extractor
-from engine.photos_kind import FeaturiseReport, featurise_images
+from engine.core.errors import BadImage, BadQuery, ScoutError
+from engine.photos.features import extractor_id_for, make_extractor
+from engine.photos.images import decode_image
+from engine.photos.kind import FeaturiseReport, featurise_images
+from engine.photos.model import fit_photo_tags
 
 DOGS = [
     "n02088094_Afghan_hound",
@@ -60,7 +60,7 @@ def test_extractor_id_is_known_without_loading_tensorflow(shared_dir, tflite):
 
 
 def test_litert_and_tensorflow_lite_give_the_same_features(shared_dir):
-    from engine.photos import TFLiteExtractor
+    from engine.photos.features import TFLiteExtractor
 
     path = shared_dir / "models" / "mobilenet_v2_1.0_224_quant.tflite"
     image = decode_image((shared_dir / "photos" / "parrot.jpg").read_bytes())
@@ -247,9 +247,9 @@ def test_featurise_counts_failures_and_caches_by_content(tmp_path, shared_dir):
 def test_kind_trains_on_posts_without_any_image():
     import pandas as pd
 
-    from engine.dataset import Dataset
-    from engine.photos_kind import PHOTOS
-    from engine.trainer import TrainContext
+    from engine.core.dataset import Dataset
+    from engine.photos.kind import PHOTOS
+    from engine.training.contract import TrainContext
 
     data = Dataset.empty()
     data.posts = pd.DataFrame(
@@ -297,8 +297,8 @@ def test_facade_suggests_the_photos_topic_tags(copy_db, demo_small_dir):
 def test_facade_refuses_features_from_another_extractor(
     copy_db, demo_small_dir, tmp_path, shared_dir
 ):
+    from engine.core.settings import Settings
     from engine.service import Recommender
-    from engine.settings import Settings
 
     other = tmp_path / "other.tflite"  # different bytes -> different checksum
     other.write_bytes(

@@ -10,8 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.importer import import_file
-from engine.pipeline import run_training
+from engine.ingest.importer import import_file
+from engine.training.pipeline import run_training
 from models.store import Store
 
 REPO = Path(__file__).resolve().parent.parent

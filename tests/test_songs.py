@@ -2,10 +2,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.dataset import Dataset
-from engine.errors import BadQuery
-from engine.song_recommenders import DEFAULT_METHODS, UsageMatrix, make_recommender, top_items
-from engine.songs import (
+from engine.core.dataset import Dataset
+from engine.core.errors import BadQuery
+from engine.songs.kind import SONGS
+from engine.songs.model import (
     CleaningRules,
     SongModel,
     evaluate_methods,
@@ -14,8 +14,8 @@ from engine.songs import (
     usage_matrix,
     usage_table,
 )
-from engine.songs_kind import SONGS
-from engine.trainer import TrainContext
+from engine.songs.recommenders import DEFAULT_METHODS, UsageMatrix, make_recommender, top_items
+from engine.training.contract import TrainContext
 from tests.song_data import song_dataset
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import BadQuery
+from engine.core.errors import BadQuery
 from engine.service import LookalikeFilters
-from engine.tags import (
+from engine.tags.model import (
     Embedding,
     TagConfig,
     TagModel,
@@ -22,7 +22,7 @@ from engine.tags import (
     prepare_sentences,
     topic_quality,
 )
-from engine.topic_query import TopicQuery
+from engine.tags.query import TopicQuery
 
 TOPICS = {
     "cars": "bmw audi mercedes porsche engine turbo supercar garage",

@@ -1,7 +1,7 @@
 """Caption tokenisation for the lookalike model, and the import's tag normalisation it
 must agree with."""
 
-from engine.text import STOP_WORDS, caption_words, normalize_tag, post_tags
+from engine.core.text import STOP_WORDS, caption_words, normalize_tag, post_tags
 
 
 def test_drops_urls_mentions_hashtags_numbers_and_stop_words() -> None:

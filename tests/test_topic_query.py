@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import BadQuery
-from engine.topic_query import parse_topic
+from engine.core.errors import BadQuery
+from engine.tags.query import parse_topic
 
 
 def test_tags_with_and_without_hash_and_weights():

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.topics import (
+from engine.topics.model import (
     NOISE,
     TopicConfig,
     TopicModel,

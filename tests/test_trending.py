@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.errors import BadQuery
-from engine.trending import TrendingIndex
+from engine.core.errors import BadQuery
+from engine.songs.trending import TrendingIndex
 
 AS_OF = pd.Timestamp("2026-03-31")
 

@@ -8,9 +8,9 @@ import sys
 import time
 
 from engine.commands.import_cmd import ensure_schema
-from engine.demo import SIZES, demo_dir, generate, is_complete
-from engine.importer import import_file
-from engine.settings import Settings
+from engine.core.settings import Settings
+from engine.demo.generate import SIZES, demo_dir, generate, is_complete
+from engine.ingest.importer import import_file
 
 HELP = "generate and import the demo data set (deterministic, with its planted truth)"
 

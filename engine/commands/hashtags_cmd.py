@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.errors import BadImage, BadQuery
-from engine.recommendation import Answer
+from engine.core.errors import BadImage, BadQuery
+from engine.core.recommendation import Answer
 
 HELP = "related hashtags for '#cats', or hashtags for a photo with --photo PATH"
 

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from engine.importer import import_file
-from engine.settings import Settings
+from engine.core.settings import Settings
+from engine.ingest.importer import import_file
 
 HELP = "import a CSV or JSONL file of influencers, posts or songs (all rows or none)"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from engine.filters import parse_count, parse_range
-from engine.lookalike_query import METHODS
-from engine.recommendation import Answer
+from engine.core.filters import parse_count, parse_range
+from engine.core.recommendation import Answer
+from engine.lookalike.query import METHODS
 from engine.service import LookalikeFilters, Recommender
 
 HELP = "creators most like HANDLE (PPMI+SVD over captions and hashtags, or thematic tag vectors)"

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from engine.errors import ScoutError
+from engine.core.errors import ScoutError
 
 HELP = "draw a creator and its nearest creators in 2-D, coloured by topic, as a PNG"
 

@@ -6,8 +6,8 @@ import argparse
 import json
 
 from engine.commands.import_cmd import ensure_schema
-from engine.errors import ScoutError
-from engine.settings import Settings
+from engine.core.errors import ScoutError
+from engine.core.settings import Settings
 
 HELP = "list, show or roll back published model versions"
 

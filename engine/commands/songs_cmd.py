@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from engine.recommendation import Answer
-from engine.song_recommenders import DEFAULT_METHODS
+from engine.core.recommendation import Answer
+from engine.songs.recommenders import DEFAULT_METHODS
 
 HELP = "songs for a creator's next reel (none they already used), each with a reason"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.recommendation import Answer
+from engine.core.recommendation import Answer
 
 HELP = "creators whose content fits a topic of weighted hashtags, e.g. '#apple #iphone:-1'"
 

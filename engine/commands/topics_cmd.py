@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.recommendation import Answer
+from engine.core.recommendation import Answer
 
 HELP = "list the topics found by clustering the hashtag vectors, named by their top tags"
 

@@ -7,8 +7,8 @@ import json
 import sys
 
 from engine.commands.import_cmd import ensure_schema
-from engine.pipeline import run_training
-from engine.settings import Settings
+from engine.core.settings import Settings
+from engine.training.pipeline import run_training
 
 HELP = "train every model on the store's data and publish new versions (one transaction)"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.recommendation import Answer
+from engine.core.recommendation import Answer
 
 HELP = "songs whose use and engagement rose most in the last window vs the one before"
 

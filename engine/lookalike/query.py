@@ -1,0 +1,145 @@
+"""Answering `/lookalike`: the PPMI+SVD neighbours, the thematic neighbours from the tags
+model (sum of a creator's tag vectors), or a blend of both, with filters and a reason
+per result. Pure: models and a posts frame in, an Answer out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.core.errors import BadQuery, ScoutError
+from engine.core.index import VectorIndex
+from engine.core.recommendation import Answer
+from engine.lookalike.model import LookalikeModel
+
+METHODS = ("auto", "ppmi", "tags", "blend")
+# Chosen by benchmarks/bench_lookalike.py on the default demo (2,000 creators): all three
+# reach precision@10 ~1.0 on the planted topic, and on split-half self-retrieval blend has
+# the best MRR@10 (0.676 against tags 0.664 and ppmi 0.534) and hit@10 (0.909). Blend
+# falls back to ppmi when the tags model is absent or does not know the creator.
+AUTO_METHOD = "blend"
+BLEND_POOL = 5  # candidates per method, as a multiple of k, before re-scoring
+
+
+def lookalike(
+    model: LookalikeModel,
+    handle: str,
+    k: int = 10,
+    *,
+    filters: Any = None,
+    method: str = "auto",
+    exclude: tuple[str, ...] = (),
+    tags_model: Any = None,
+    posts: pd.DataFrame | None = None,
+) -> Answer:
+    if method not in METHODS:
+        raise BadQuery(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if not 1 <= k <= 100:
+        raise BadQuery("Ask for between 1 and 100 lookalikes.")
+    notes: list[str] = []
+    if handle in model:
+        row = model.row(handle)
+        vec, mine = model.vectors[row], model.top_tokens[row]
+    else:
+        if posts is None or posts.empty:
+            raise ScoutError(f"@{handle} has no posts in the store yet; import their posts first.")
+        vec, mine = model.fold_in(posts)
+        row = None
+        notes.append(
+            f"@{handle} joined after the last training; placed from their {len(posts)} posts."
+        )
+    excluded = {model.row(h) for h in exclude if h in model}
+    if row is not None:
+        excluded.add(row)
+    mask = model.filter_mask(filters)
+    allow = (lambda rows: mask[rows]) if mask is not None else None
+    chosen = AUTO_METHOD if method == "auto" else method
+    if chosen in ("tags", "blend") and tags_model is None:
+        chosen = "ppmi"
+    if chosen == "ppmi":
+        hits = model.neighbours(vec, k, exclude=excluded, allow=allow)
+    else:
+        tag_vec = _tag_vector(tags_model, handle)
+        if tag_vec is None:
+            if method != "auto":
+                raise ScoutError(
+                    f"@{handle} has no hashtags the tags model knows; try method=ppmi."
+                )
+            chosen, hits = "ppmi", model.neighbours(vec, k, exclude=excluded, allow=allow)
+        elif chosen == "tags":
+            hits = _tag_neighbours(model, tags_model, tag_vec, k, excluded, allow)
+        else:
+            hits = _blend(model, tags_model, vec, tag_vec, k, excluded, allow)
+    results = [model.result(r, s, model.why(mine, r)) for r, s in hits]
+    if not results:
+        notes.append("No creator passes those filters; widen them.")
+    return Answer(results, notes, {"method": chosen})
+
+
+def _tag_vector(tags_model: Any, handle: str) -> np.ndarray | None:
+    handles, vectors = _tag_space(tags_model)
+    i = handles.get(handle)
+    return None if i is None else vectors[i]
+
+
+def _tag_space(tags_model: Any) -> tuple[dict[str, int], np.ndarray]:
+    cached = getattr(tags_model, "_lookalike_space", None)
+    if cached is None:
+        handles, vectors = tags_model.blogger_vectors()
+        # Exact search: building a graph here would stall the first query after every
+        # reload (~90 s at 200k creators), while a scan of the thematic vectors costs
+        # milliseconds per query at that size.
+        cached = (
+            {h: i for i, h in enumerate(handles)},
+            np.asarray(vectors, dtype=np.float32),
+            VectorIndex.build(vectors, exact_threshold=len(vectors)),
+            list(handles),
+        )
+        tags_model._lookalike_space = cached
+    return cached[0], cached[1]
+
+
+def _tag_neighbours(
+    model: LookalikeModel, tags_model: Any, tag_vec: np.ndarray, k: int, excluded: set[int], allow
+) -> list[tuple[int, float]]:
+    """Thematic neighbours, mapped onto the lookalike model's rows (for filters and
+    display); creators the lookalike model does not know are skipped."""
+    _, _, index, handles = tags_model._lookalike_space
+    tag_to_row = np.array([model.row(h) if h in model else -1 for h in handles])
+
+    def ok(rows: np.ndarray) -> np.ndarray:
+        mapped = tag_to_row[rows]
+        keep = (mapped >= 0) & ~np.isin(mapped, list(excluded))
+        if allow is not None:
+            keep[keep] &= allow(mapped[keep])
+        return keep
+
+    return [(int(tag_to_row[r]), s) for r, s in index.query(tag_vec, k, allow=ok)]
+
+
+def _blend(
+    model: LookalikeModel,
+    tags_model: Any,
+    vec: np.ndarray,
+    tag_vec: np.ndarray,
+    k: int,
+    excluded: set[int],
+    allow,
+) -> list[tuple[int, float]]:
+    """Average of the two cosine similarities over the union of both methods' top
+    candidates, each re-scored exactly in both spaces."""
+    pool = k * BLEND_POOL
+    rows = {r for r, _ in model.neighbours(vec, pool, exclude=excluded, allow=allow)}
+    rows |= {r for r, _ in _tag_neighbours(model, tags_model, tag_vec, pool, excluded, allow)}
+    if not rows:
+        return []
+    idx, tag_vectors = _tag_space(tags_model)
+    cand = np.array(sorted(rows))
+    ppmi_sim = model.vectors[cand] @ vec
+    tag_rows = np.array([idx.get(str(model.handles[r]), -1) for r in cand])
+    tag_sim = np.where(tag_rows >= 0, tag_vectors[np.maximum(tag_rows, 0)] @ tag_vec, 0.0)
+    score = 0.5 * ppmi_sim + 0.5 * tag_sim
+    order = np.argsort(-score, kind="stable")[:k]
+    return [(int(cand[i]), float(score[i])) for i in order]

@@ -1,0 +1,236 @@
+"""The "photos" model kind: featurise every post image (content-hash cached, so a daily
+retrain only runs the network on new pictures), evaluate tag suggestions on held-out
+images, and publish the photo -> hashtags model (engine.photos.model)."""
+
+from __future__ import annotations
+
+import hashlib
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.core.dataset import Dataset
+from engine.core.errors import BadImage
+from engine.core.settings import Settings
+from engine.photos.features import FeatureExtractor, extractor_id_for, make_extractor
+from engine.photos.images import DEFAULT_LIMITS, decode_image
+from engine.photos.model import PhotoTagModel, fit_photo_tags
+from engine.training.contract import FeatureCache, TrainContext, TrainResult
+
+BATCH = 32
+
+
+@dataclass
+class FeaturiseReport:
+    """What happened to the posts' images; failures are counted, never fatal."""
+
+    posts_with_image: int = 0
+    images: int = 0
+    cached: int = 0
+    computed: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    def fail(self, reason: str, where: str) -> None:
+        self.failures[reason] = self.failures.get(reason, 0) + 1
+        if len(self.examples) < 5:
+            self.examples.append(f"{where}: {reason}")
+
+    @property
+    def failed(self) -> int:
+        return sum(self.failures.values())
+
+
+def read_image_bytes(
+    location: str, *, timeout: float = 10.0, max_bytes: int = DEFAULT_LIMITS.max_bytes
+) -> bytes:
+    """A post's image from a local path or an http(s) URL, with a timeout and size cap."""
+    if location.startswith(("http://", "https://")):
+        req = urllib.request.Request(location, headers={"User-Agent": "scout-trainer/1"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - http(s) only
+            data = resp.read(max_bytes + 1)
+    else:
+        path = Path(location)
+        if path.stat().st_size > max_bytes:
+            raise BadImage(f"{location} is larger than {max_bytes / 1e6:.0f} MB")
+        data = path.read_bytes()
+    if len(data) > max_bytes:
+        raise BadImage(f"{location} is larger than {max_bytes / 1e6:.0f} MB")
+    return data
+
+
+def featurise_images(
+    locations: list[str],
+    extractor_id: str,
+    get_extractor: Callable[[], FeatureExtractor],
+    cache: FeatureCache,
+    progress: Callable = lambda items, **_: items,
+    report: FeaturiseReport | None = None,
+) -> tuple[dict[str, str], dict[str, np.ndarray]]:
+    """-> (location -> content hash for readable images, content hash -> feature).
+    The extractor is only built when some image is not in the cache. Bytes are not kept
+    between the hashing pass and the featurising pass (a large corpus would not fit):
+    cache misses are read again."""
+    report = report or FeaturiseReport()
+    key_of: dict[str, str] = {}
+    pending: dict[str, str] = {}  # content hash -> first location with those bytes
+    for loc in progress(locations, desc="reading images", total=len(locations)):
+        try:
+            data = read_image_bytes(loc)
+        except (OSError, BadImage, ValueError) as err:
+            report.fail(type(err).__name__, loc)
+            continue
+        key = hashlib.sha256(data).hexdigest()
+        key_of[loc] = key
+        pending.setdefault(key, loc)
+    features = cache.get_many(list(pending), extractor_id)
+    report.cached = len(features)
+    todo = [k for k in pending if k not in features]
+    fresh: dict[str, np.ndarray] = {}
+    if todo:
+        extractor = get_extractor()
+        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
+        for batch in progress(batches, desc="featurising images", total=len(batches)):
+            arrays, keys = [], []
+            for key in batch:
+                try:
+                    arrays.append(decode_image(read_image_bytes(pending[key])))
+                    keys.append(key)
+                except BadImage:
+                    report.fail("undecodable image", pending[key])
+                except (OSError, ValueError) as err:
+                    report.fail(type(err).__name__, pending[key])
+            if arrays:
+                fresh.update(zip(keys, extractor.featurize(arrays), strict=True))
+        cache.put_many(fresh, extractor_id)
+    report.computed = len(fresh)
+    features.update(fresh)
+    key_of = {loc: k for loc, k in key_of.items() if k in features}
+    report.images = len(features)
+    return key_of, features
+
+
+def build_model(
+    data: Dataset, extractor_id: str, key_of: dict[str, str], features: dict[str, np.ndarray]
+) -> PhotoTagModel:
+    """One index row per distinct image; posts without a usable image are left out."""
+    keys = sorted(set(key_of.values()))
+    row_of = {k: i for i, k in enumerate(keys)}
+    posts = data.posts
+    post_image, tags, likes = [], [], []
+    for loc, post_tags, post_likes in zip(
+        posts["image"], posts["hashtags"], posts["likes"], strict=True
+    ):
+        key = key_of.get(loc) if isinstance(loc, str) else None
+        if key is None:
+            continue
+        post_image.append(row_of[key])
+        tags.append(list(post_tags) if post_tags is not None else [])
+        likes.append(int(post_likes) if post_likes == post_likes else 0)
+    matrix = (
+        np.stack([features[k] for k in keys]).astype(np.float32)
+        if keys
+        else np.zeros((0, 1280), np.float32)
+    )
+    return fit_photo_tags(matrix, post_image, tags, likes, extractor_id)
+
+
+def evaluate(
+    model: PhotoTagModel, k: int = 10, sample: int = 500, seed: int = 42
+) -> dict[str, float]:
+    """Leave-one-image-out: for held-out images, suggest k tags from the other images and
+    measure, per post showing that image, the share of its tags among them (recall@k),
+    against the corpus's k most used tags (popularity baseline)."""
+    n = model.n_images
+    if n < 2:
+        return {}
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(n, size=min(sample, n), replace=False)
+    popular = {str(model.vocab[t]) for t in np.argsort(-model.tag_count, kind="stable")[:k]}
+    out: dict[str, list[float]] = {f"recall@{k}.{m}": [] for m in ("similar", "likes", "popular")}
+    for row in rows:
+        feature = model.index.vectors[row]
+        suggested = {"popular": popular}
+        for mode in ("similar", "likes"):
+            got = model.photo_hashtags(feature, n=k, mode=mode, exclude_images=[int(row)])
+            suggested[mode] = {r.id for r in got.results}
+        for p in model.image_posts[model.image_posts_ptr[row] : model.image_posts_ptr[row + 1]]:
+            tags = {
+                str(model.vocab[t]) for t in model.tag_ids[model.tag_ptr[p] : model.tag_ptr[p + 1]]
+            }
+            if tags:
+                for mode, got_tags in suggested.items():
+                    out[f"recall@{k}.{mode}"].append(len(tags & got_tags) / len(tags))
+    return {name: float(np.mean(v)) for name, v in out.items() if v}
+
+
+class PhotosKind:
+    kind = "photos"
+    depends_on: tuple[str, ...] = ()
+
+    def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
+        setting = ctx.config.get("mobilenet") or Settings.from_env().mobilenet
+        posts = data.posts
+        with_image = posts["image"].dropna() if len(posts) else posts.get("image", [])
+        locations = sorted({str(x) for x in with_image if str(x).strip()})
+        report = FeaturiseReport(posts_with_image=len(with_image))
+        extractor_id = extractor_id_for(setting) if locations else ""
+        key_of, features = (
+            featurise_images(
+                locations,
+                extractor_id,
+                lambda: make_extractor(setting),
+                ctx.feature_cache,
+                ctx.progress,
+                report,
+            )
+            if locations
+            else ({}, {})
+        )
+        model = build_model(data, extractor_id, key_of, features)
+        metrics = evaluate(model, seed=ctx.seed)
+        metrics.update(
+            {
+                "images": float(model.n_images),
+                "images_failed": float(report.failed),
+                "features_computed": float(report.computed),
+                "features_cached": float(report.cached),
+            }
+        )
+        for reason, count in report.failures.items():
+            ctx.log(f"photos: {count} image(s) skipped: {reason}")
+        for example in report.examples:
+            ctx.log(f"photos: e.g. {example}")
+        summary = (
+            f"{model.n_images} distinct images from {report.posts_with_image} posts with an image "
+            f"({report.computed} featurised, {report.cached} from cache, {report.failed} failed); "
+            f"{len(model.vocab)} hashtags; extractor {extractor_id[:20] or 'none'}"
+        )
+        if "recall@10.similar" in metrics:
+            summary += (
+                f"; held-out recall@10 similar {metrics['recall@10.similar']:.3f}, "
+                f"likes {metrics['recall@10.likes']:.3f}, "
+                f"popular {metrics['recall@10.popular']:.3f}"
+            )
+        return TrainResult(
+            payload=model.to_bytes(),
+            metrics=metrics,
+            params={
+                "extractor_id": extractor_id,
+                "n_images": model.n_images,
+                "data_posts": int(len(posts)),
+                "images_failed": report.failed,
+            },
+            quality_metric="recall@10.similar" if "recall@10.similar" in metrics else None,
+            model=model,
+            summary=summary,
+        )
+
+    def load(self, payload: bytes) -> PhotoTagModel:
+        return PhotoTagModel.from_bytes(payload)
+
+
+PHOTOS = PhotosKind()

@@ -1,0 +1,493 @@
+"""Songs for reels (internship report): turn reels and influencers into a creator x song
+table rated by Delta, clean it by the report's rules, compare recommenders on a held-out
+split, and answer "which songs would suit @handle's next reel" with a reason.
+
+ER is in percent: ER = 100 * (likes + comments) / followers. Delta = this reel's ER minus
+the creator's average ER over all of their posts, so Delta > 4 means the reel did four
+percentage points better than the creator usually does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.core.artifact_io import pack, unpack
+from engine.core.dataset import Dataset
+from engine.core.errors import BadQuery
+from engine.core.evaluation import holdout_mask, ranking_metrics, rmse
+from engine.core.recommendation import Answer, Recommendation
+from engine.songs.recommenders import (
+    DEFAULT_METHODS,
+    ItemCF,
+    SongRecommender,
+    UsageMatrix,
+    make_recommender,
+    top_items,
+)
+from engine.songs.trending import TrendingIndex
+
+FORMAT_VERSION = 1
+
+
+# ------------------------------------------------------------------ cleaning
+@dataclass(frozen=True)
+class CleaningRules:
+    """The report's cleaning rules; set a limit to None to switch that rule off."""
+
+    max_er: float | None = 12.0  # percent, per reel
+    max_posts: int | None = 15_000  # creators with more posts look like media pages
+    use_count_within_posts: bool = True  # a creator cannot use a song more often than they post
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> CleaningRules:
+        return cls(
+            max_er=config.get("max_er", 12.0),
+            max_posts=config.get("max_posts", 15_000),
+            use_count_within_posts=bool(config.get("use_count_within_posts", True)),
+        )
+
+
+@dataclass
+class CleaningReport:
+    """How many rows each rule removed, in the order the rules ran."""
+
+    reels_in: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    rows_out: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"{self.reels_in} reels in"]
+        out += [f"{rule}: -{n}" for rule, n in self.dropped.items()]
+        out.append(f"{self.rows_out} (creator, song) rows out")
+        return out
+
+    def as_metrics(self) -> dict[str, float]:
+        m = {"cleaning.reels_in": float(self.reels_in), "cleaning.rows_out": float(self.rows_out)}
+        m.update({f"cleaning.dropped.{rule}": float(n) for rule, n in self.dropped.items()})
+        return m
+
+
+def _posts_per_creator(data: Dataset) -> pd.Series:
+    """The creator's post count: the profile's `posts_count` where known (the report's
+    rules check the data against it), else the posts we hold."""
+    held = data.posts.groupby("handle").size().astype(float)
+    declared = pd.to_numeric(data.influencers.set_index("handle")["posts_count"], errors="coerce")
+    declared = declared[~declared.index.duplicated()].astype(float)
+    return declared.reindex(declared.index.union(held.index)).fillna(held).fillna(0.0)
+
+
+def reel_table(
+    data: Dataset, rules: CleaningRules = CleaningRules(), report: CleaningReport | None = None
+) -> pd.DataFrame:
+    """One row per reel that survives the per-reel rules: handle, song_id, posted_at,
+    followers, er, delta, hashtags. Rules applied here: followers known, posts <=
+    max_posts, ER <= max_er; each one's drop count goes into `report`."""
+    report = report if report is not None else CleaningReport()
+    posts = data.posts
+    followers = pd.to_numeric(data.influencers.set_index("handle")["followers"], errors="coerce")
+    frame = pd.DataFrame(
+        {
+            "handle": posts["handle"].astype(str),
+            "song_id": posts["song_id"],
+            "posted_at": pd.to_datetime(posts["posted_at"]),
+            "likes": pd.to_numeric(posts["likes"], errors="coerce").fillna(0).astype(float),
+            "comments": pd.to_numeric(posts["comments"], errors="coerce").fillna(0).astype(float),
+            "hashtags": posts["hashtags"]
+            if "hashtags" in posts
+            else [[] for _ in range(len(posts))],
+        }
+    )
+    frame["followers"] = frame["handle"].map(followers).astype(float)
+    frame["is_reel"] = frame["song_id"].notna() & (frame["song_id"].astype(str) != "")
+    report.reels_in = int(frame["is_reel"].sum())
+
+    def drop(mask: pd.Series, rule: str) -> None:
+        nonlocal frame
+        report.dropped[rule] = int((mask & frame["is_reel"]).sum())
+        frame = frame[~mask]
+
+    drop(~(frame["followers"] > 0), "no_followers")
+    if rules.max_posts is not None:
+        n_posts = frame["handle"].map(_posts_per_creator(data))
+        drop(n_posts > rules.max_posts, f"posts>{rules.max_posts}")
+    frame = frame.assign(er=100.0 * (frame["likes"] + frame["comments"]) / frame["followers"])
+    if rules.max_er is not None:
+        drop(frame["er"] > rules.max_er, f"er>{rules.max_er:g}%")
+    creator_er = frame.groupby("handle")["er"].mean()
+    frame = frame.assign(delta=frame["er"] - frame["handle"].map(creator_er))
+    reels = frame[frame["is_reel"]].drop(columns=["is_reel", "likes", "comments"])
+    top = creator_top_tags(frame)
+    reels = reels.assign(
+        song_id=reels["song_id"].astype(str), creator_tags=reels["handle"].map(top)
+    )
+    return reels.reset_index(drop=True)
+
+
+def creator_top_tags(posts: pd.DataFrame, n: int = 10) -> pd.Series:
+    """Each creator's `n` most used hashtags over all their posts: what a creator is
+    about, steadier than one reel's tags (used for the trending topic filter)."""
+    tags = posts[["handle", "hashtags"]].explode("hashtags").dropna()
+    if tags.empty:
+        return pd.Series(dtype=object)
+    counts = tags.groupby(["handle", "hashtags"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["handle", "n", "hashtags"], ascending=[True, False, True])
+    return counts.groupby("handle")["hashtags"].agg(lambda t: list(t[:n]))
+
+
+def usage_table(
+    data: Dataset, rules: CleaningRules = CleaningRules()
+) -> tuple[pd.DataFrame, pd.DataFrame, CleaningReport]:
+    """(reels, usage, report): usage has one row per (creator, song) with use_count,
+    mean Delta and mean ER, after every cleaning rule."""
+    report = CleaningReport()
+    reels = reel_table(data, rules, report)
+    usage = (
+        reels.groupby(["handle", "song_id"], sort=True)
+        .agg(
+            use_count=("delta", "size"),
+            delta=("delta", "mean"),
+            er=("er", "mean"),
+            followers=("followers", "first"),
+            last_used=("posted_at", "max"),
+        )
+        .reset_index()
+    )
+    report.dropped["merged_duplicates"] = len(reels) - len(usage)
+    if rules.use_count_within_posts:
+        limit = usage["handle"].map(_posts_per_creator(data))
+        over = usage["use_count"] > limit
+        report.dropped["use_count>posts"] = int(over.sum())
+        usage = usage[~over].reset_index(drop=True)
+    report.rows_out = len(usage)
+    return reels, usage, report
+
+
+def usage_matrix(
+    usage: pd.DataFrame,
+    user_col: str = "handle",
+    item_col: str = "song_id",
+    count_col: str = "use_count",
+    rating_col: str = "delta",
+    weight_col: str | None = "followers",
+) -> UsageMatrix:
+    """The sparse creator x song matrix of a usage frame (any frame with one row per
+    (user, item); the Last.fm benchmark passes user/artist/plays)."""
+    u_codes, users = pd.factorize(usage[user_col], sort=True)
+    i_codes, items = pd.factorize(usage[item_col], sort=True)
+    weight = None
+    if weight_col is not None and weight_col in usage:
+        weight = usage.groupby(u_codes)[weight_col].first().to_numpy(dtype=float)
+    return UsageMatrix.from_triples(
+        np.asarray(users).astype(str),
+        np.asarray(items).astype(str),
+        u_codes,
+        i_codes,
+        usage[count_col].to_numpy(),
+        usage[rating_col].to_numpy(),
+        weight,
+    )
+
+
+# ---------------------------------------------------------------- evaluation
+@dataclass
+class MethodEvaluation:
+    method: str
+    ranking: dict[str, float]
+    rmse: float | None
+    fit_seconds: float
+
+
+def recommend_rows(
+    rec: SongRecommender, usage: UsageMatrix, user_rows: np.ndarray, k: int, batch: int = 512
+) -> np.ndarray:
+    """Top-k item indices for each user row (never an item the user already has)."""
+    out = np.full((len(user_rows), k), -1, dtype=np.int64)
+    seen = usage.binary()
+    for start in range(0, len(user_rows), batch):
+        rows = user_rows[start : start + batch]
+        got = top_items(rec.scores(rows), seen[rows], k)
+        out[start : start + batch, : got.shape[1]] = got
+    return out
+
+
+def evaluate_methods(
+    usage: UsageMatrix,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    config: dict[str, Any] | None = None,
+    *,
+    fraction: float = 0.2,
+    seed: int = 42,
+    k: int = 10,
+    log=lambda _msg: None,
+) -> list[MethodEvaluation]:
+    """Hold out `fraction` of each creator's songs (fixed seed), fit every method on the
+    rest and score its top-k against the held-out songs; RMSE of the predicted Delta
+    on the held-out rows for methods that predict it, plus a predict-the-mean baseline
+    (listed as method "mean")."""
+    users = usage.entry_users()
+    test = holdout_mask(users, fraction=fraction, seed=seed)
+    train = usage.select(~test)
+    test_users, test_items = users[test], usage.uses.indices[test]
+    truth: dict[int, set[int]] = {}
+    for u, i in zip(test_users.tolist(), test_items.tolist(), strict=True):
+        truth.setdefault(u, set()).add(i)
+    eval_rows = np.array(sorted(truth), dtype=np.int64)
+    actual = usage.rating[test]
+    results = []
+    for name in methods:
+        rec = make_recommender(name, config)
+        started = time.perf_counter()
+        rec.fit(train)
+        fit_s = time.perf_counter() - started
+        top = recommend_rows(rec, train, eval_rows, k)
+        recs = {
+            int(u): [int(i) for i in row if i >= 0] for u, row in zip(eval_rows, top, strict=True)
+        }
+        metrics = ranking_metrics(recs, truth, k).as_dict()
+        err = (
+            rmse(rec.predict(test_users, test_items), actual)
+            if rec.predicts_rating and test.any()
+            else None
+        )
+        results.append(MethodEvaluation(name, metrics, err, fit_s))
+        log(f"songs: {name} MAP@{k}={metrics[f'map@{k}']:.4f} fit {fit_s:.2f}s")
+    if test.any():
+        results.append(
+            MethodEvaluation(
+                "mean", {}, rmse(np.full(actual.size, train.rating.mean()), actual), 0.0
+            )
+        )
+    return results
+
+
+# --------------------------------------------------------------------- model
+def song_labels(songs: pd.DataFrame, song_ids: np.ndarray) -> np.ndarray:
+    """ "Title — Artist" per song id (the id itself for a song missing from the catalogue)."""
+    if songs is None or not len(songs):
+        return np.asarray(song_ids).astype(str)
+    s = songs.drop_duplicates("song_id").set_index(songs["song_id"].astype(str).drop_duplicates())
+    title = s["title"].fillna("").astype(str)
+    artist = s["artist"].fillna("").astype(str)
+    label = (
+        (title + " — " + artist).where(artist != "", title).where(title != "", s.index.to_series())
+    )
+    return np.array([label.get(sid, sid) for sid in np.asarray(song_ids).astype(str)], dtype=str)
+
+
+@dataclass
+class SongModel:
+    """Every fitted recommender (so `--method` can pick any), the usage they share,
+    song labels, the trending index and the evaluation that chose `auto`."""
+
+    usage: UsageMatrix
+    recommenders: dict[str, SongRecommender]
+    auto: str
+    best_popular: str
+    labels: np.ndarray
+    trending: TrendingIndex | None
+    metrics: dict[str, float] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    _explainer: SongRecommender | None = field(default=None, repr=False)
+    _by_song: tuple | None = field(default=None, repr=False)
+
+    # ------------------------------------------------------------- queries
+    @property
+    def methods(self) -> list[str]:
+        return list(self.recommenders)
+
+    def label(self, item: int) -> str:
+        return str(self.labels[item]) if item < len(self.labels) else str(self.usage.items[item])
+
+    def songs_for(self, handle: str, k: int = 10, method: str = "auto") -> Answer:
+        """Songs for `handle`'s next reel, none they already used; a creator with no
+        reels gets the best non-personalised list and a note saying so."""
+        if k <= 0:
+            raise BadQuery("k must be at least 1.")
+        name = self.auto if method == "auto" else method
+        if name not in self.recommenders:
+            raise BadQuery(
+                f"Unknown method {method!r}; choose one of: auto, {', '.join(self.methods)}."
+            )
+        rows = np.flatnonzero(self.usage.users == handle)
+        notes: list[str] = []
+        if rows.size == 0 or self.usage.uses[rows[0]].nnz == 0:
+            chosen = name if not self.recommenders[name].personalised else self.best_popular
+            notes.append(
+                f"@{handle} has no reels with a song yet, so these are the best "
+                f"non-personalised picks ({chosen}), not tailored to them."
+            )
+            rec, row = self.recommenders[chosen], None
+        else:
+            chosen, rec, row = name, self.recommenders[name], int(rows[0])
+        scores = rec.scores(np.array([row if row is not None else 0]))
+        seen = self.usage.binary()[[row]] if row is not None else None
+        items = [int(i) for i in top_items(scores, seen, k)[0] if i >= 0]
+        why = self._reasons(row, items)
+        if row is not None and isinstance(rec, ItemCF):
+            used = self.usage.binary()[row].indices
+            for n, j in enumerate(rec.closest_used(used, items)):
+                if j >= 0:
+                    why[n] += f"; close to “{self.label(j)}” you used"
+        results = [
+            Recommendation(
+                id=str(self.usage.items[i]),
+                label=self.label(i),
+                score=float(scores[0, i]),
+                why=why[n],
+                extra={"method": chosen},
+            )
+            for n, i in enumerate(items)
+        ]
+        return Answer(results, notes, {"method": chosen, "auto": self.auto})
+
+    def _reasons(self, row: int | None, items: list[int]) -> list[str]:
+        """ "used by N creators like you, median Delta +x" from the creator's 30 nearest
+        creators (cosine on songs used); the overall count for a newcomer or when none
+        of the neighbours used the song."""
+        if self._by_song is None:  # column access for explanations, built once
+            self._by_song = (self.usage.ratings().tocsc(), self.usage.binary().tocsc())
+        ratings, used = self._by_song
+        neighbours = np.zeros(0, dtype=np.int64)
+        if row is not None:
+            if self._explainer is None:
+                self._explainer = make_recommender("user_cosine", {"user_neighbours": 30}).fit(
+                    self.usage
+                )
+            neighbours = self._explainer.neighbour_weights(np.array([row])).indices
+        out = []
+        for i in items:
+            col_users = used.indices[used.indptr[i] : used.indptr[i + 1]]
+            col_delta = ratings.data[ratings.indptr[i] : ratings.indptr[i + 1]]
+            near = np.isin(col_users, neighbours)
+            if near.any():
+                out.append(
+                    f"used by {int(near.sum())} creators like you, "
+                    f"median Delta {np.median(col_delta[near]):+.1f}"
+                )
+            elif col_users.size:
+                out.append(
+                    f"used by {col_users.size} creators, median Delta {np.median(col_delta):+.1f}"
+                )
+            else:
+                out.append("no uses yet")
+        return out
+
+    # ------------------------------------------------------------ payload
+    def to_bytes(self) -> bytes:
+        arrays: dict[str, np.ndarray] = {f"usage.{k}": v for k, v in self.usage.to_arrays().items()}
+        arrays["labels"] = self.labels
+        for name, rec in self.recommenders.items():
+            arrays.update({f"rec.{name}.{k}": v for k, v in rec.to_arrays().items()})
+        if self.trending is not None:
+            arrays.update({f"trending.{k}": v for k, v in self.trending.to_arrays().items()})
+        meta = {
+            "format": FORMAT_VERSION,
+            "auto": self.auto,
+            "best_popular": self.best_popular,
+            "methods": self.methods,
+            "metrics": self.metrics,
+            "config": self.config,
+            "trending": self.trending.meta() if self.trending is not None else None,
+        }
+        return pack(arrays, meta)
+
+    @classmethod
+    def from_bytes(cls, payload: bytes) -> SongModel:
+        arrays, meta = unpack(payload)
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"songs payload format {meta.get('format')} is not {FORMAT_VERSION}")
+
+        def section(prefix: str) -> dict[str, np.ndarray]:
+            return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        usage = UsageMatrix.from_arrays(section("usage."))
+        recs = {}
+        for name in meta["methods"]:
+            rec = make_recommender(name, meta["config"])
+            rec.restore(usage, section(f"rec.{name}."))
+            recs[name] = rec
+        trending = (
+            TrendingIndex.from_arrays(section("trending."), meta["trending"])
+            if meta.get("trending")
+            else None
+        )
+        return cls(
+            usage,
+            recs,
+            meta["auto"],
+            meta["best_popular"],
+            arrays["labels"].astype(str),
+            trending,
+            meta["metrics"],
+            meta["config"],
+        )
+
+
+def fit_song_model(
+    data: Dataset, config: dict[str, Any] | None = None, *, seed: int = 42, log=lambda _msg: None
+) -> tuple[SongModel, list[MethodEvaluation], CleaningReport]:
+    """Clean, evaluate every method on a held-out split, refit all of them on all the
+    data, and make the best by MAP@10 the `auto` method."""
+    config = dict(config or {})
+    config.setdefault("seed", seed)
+    rules = CleaningRules.from_config(config)
+    reels, usage_df, report = usage_table(data, rules)
+    usage = usage_matrix(usage_df)
+    methods = tuple(config.get("methods", DEFAULT_METHODS))
+    if min(usage.shape) < 2:  # nothing to learn from yet: keep a (possibly empty) chart
+        methods = ("popularity",)
+    k = int(config.get("eval_k", 10))
+    evals = (
+        evaluate_methods(
+            usage,
+            methods,
+            config,
+            fraction=float(config.get("holdout", 0.2)),
+            seed=seed,
+            k=k,
+            log=log,
+        )
+        if usage.rating.size
+        else []
+    )
+    by_map = {e.method: e.ranking.get(f"map@{k}", 0.0) for e in evals if e.ranking}
+    auto = max(by_map, key=by_map.get) if by_map else "popularity"
+    popular = [m for m in by_map if not make_recommender(m, config).personalised]
+    best_popular = max(popular, key=by_map.get) if popular else "popularity"
+    recs = {name: make_recommender(name, config).fit(usage) for name in methods}
+    metrics = report.as_metrics()
+    for e in evals:
+        metrics.update({f"{e.method}.{m}": v for m, v in e.ranking.items()})
+        if e.rmse is not None:
+            metrics[f"{e.method}.rmse_delta"] = e.rmse
+    if evals:
+        metrics.update(
+            {f"auto.{m}": v for m, v in next(e for e in evals if e.method == auto).ranking.items()}
+        )
+    trending = TrendingIndex.build(
+        reels,
+        horizon_days=int(config.get("trending_horizon_days", 60)),
+        min_support=int(config.get("trending_min_support", 3)),
+    )
+    model = SongModel(
+        usage,
+        recs,
+        auto,
+        best_popular,
+        song_labels(data.songs, usage.items),
+        trending,
+        metrics,
+        {k_: v for k_, v in config.items() if _jsonable(v)},
+    )
+    model.trending.set_labels(song_labels(data.songs, model.trending.song_ids))
+    return model, evals, report
+
+
+def _jsonable(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool, type(None), list, tuple))

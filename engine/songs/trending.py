@@ -1,0 +1,234 @@
+"""Trending songs: songs whose use and Delta rose most in the last window against the
+window before it. Per-song daily counts (and Delta sums) over a horizon are computed at
+train time relative to the latest reel date (`as_of`), so any window up to half the
+horizon is answered at query time without the posts.
+
+Use growth is measured as a share of all reels in the window, so that a platform-wide
+rise in reels does not make every song look like it is trending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine.core.errors import BadQuery
+from engine.core.recommendation import Recommendation
+from engine.core.text import normalize_tag
+
+TOP_TAGS = 20
+
+
+@dataclass
+class TrendingSong:
+    song_id: str
+    score: float
+    uses_now: int
+    uses_before: int
+    delta_now: float
+    delta_before: float | None
+
+
+@dataclass
+class TrendingIndex:
+    """`song`, `day`, `uses`, `delta_sum`: one entry per (song, day) with at least one
+    reel, `day` counted back from `as_of` (0 = the latest day). `tags` holds each song's
+    most common hashtags among the creators (or else the reels) that used it ('' pads)."""
+
+    as_of: str
+    song_ids: np.ndarray
+    song: np.ndarray
+    day: np.ndarray
+    uses: np.ndarray
+    delta_sum: np.ndarray
+    tags: np.ndarray
+    horizon_days: int
+    min_support: int = 3
+    delta_weight: float = 0.1
+    labels: np.ndarray | None = None
+
+    @classmethod
+    def build(
+        cls,
+        reels: pd.DataFrame,
+        *,
+        horizon_days: int = 60,
+        min_support: int = 3,
+        delta_weight: float = 0.1,
+    ) -> TrendingIndex:
+        """From a reel table (song_id, posted_at, delta, hashtags)."""
+        if not len(reels):
+            empty = np.zeros(0, dtype=np.int32)
+            return cls(
+                "",
+                np.zeros(0, dtype=str),
+                empty,
+                empty,
+                empty,
+                np.zeros(0, np.float32),
+                np.zeros((0, TOP_TAGS), dtype=str),
+                horizon_days,
+                min_support,
+                delta_weight,
+            )
+        days = pd.to_datetime(reels["posted_at"]).dt.floor("D")
+        as_of = days.max()
+        back = (as_of - days).dt.days.to_numpy()
+        codes, song_ids = pd.factorize(reels["song_id"].astype(str), sort=True)
+        recent = back < horizon_days
+        frame = pd.DataFrame(
+            {
+                "song": codes[recent],
+                "day": back[recent],
+                "delta": reels["delta"].to_numpy(dtype=float)[recent],
+            }
+        )
+        agg = frame.groupby(["song", "day"]).agg(uses=("delta", "size"), delta_sum=("delta", "sum"))
+        agg = agg.reset_index()
+        tags = np.full((len(song_ids), TOP_TAGS), "", dtype=object)
+        # Prefer the using creators' usual tags (a song "for #food" is one food creators
+        # use); fall back to the reels' own tags.
+        tag_col = "creator_tags" if "creator_tags" in reels else "hashtags"
+        if tag_col in reels:
+            exploded = pd.DataFrame({"song": codes, "tag": reels[tag_col].to_numpy()}).explode(
+                "tag"
+            )
+            exploded = exploded.dropna()
+            counts = exploded.groupby(["song", "tag"]).size().rename("n").reset_index()
+            counts = counts.sort_values(["song", "n", "tag"], ascending=[True, False, True])
+            counts["rank"] = counts.groupby("song").cumcount()
+            counts = counts[counts["rank"] < TOP_TAGS]
+            tags[counts["song"].to_numpy(), counts["rank"].to_numpy()] = counts["tag"].to_numpy()
+        return cls(
+            str(as_of.date()),
+            np.asarray(song_ids).astype(str),
+            agg["song"].to_numpy(np.int32),
+            agg["day"].to_numpy(np.int32),
+            agg["uses"].to_numpy(np.int32),
+            agg["delta_sum"].to_numpy(np.float32),
+            tags.astype(str),
+            horizon_days,
+            min_support,
+            delta_weight,
+        )
+
+    def set_labels(self, labels: np.ndarray) -> None:
+        self.labels = np.asarray(labels).astype(str)
+
+    def _window(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-song uses and Delta sums over days back in [lo, hi)."""
+        n = len(self.song_ids)
+        keep = (self.day >= lo) & (self.day < hi)
+        uses = np.bincount(self.song[keep], weights=self.uses[keep], minlength=n)
+        delta = np.bincount(self.song[keep], weights=self.delta_sum[keep], minlength=n)
+        return uses.astype(np.float64), delta.astype(np.float64)
+
+    def rank(self, window_days: int = 7, topic: str | None = None) -> list[TrendingSong]:
+        """All songs with at least `min_support` uses in the last window, best first.
+        Score = log growth of the song's share of reels (last window vs the one before,
+        add-one smoothed) + `delta_weight` x the rise in mean Delta."""
+        max_window = self.horizon_days // 2
+        if not 1 <= window_days <= max_window:
+            raise BadQuery(f"The trending window must be between 1 and {max_window} days.")
+        now_u, now_d = self._window(0, window_days)
+        before_u, before_d = self._window(window_days, 2 * window_days)
+        total_now, total_before = now_u.sum() + 1.0, before_u.sum() + 1.0
+        growth = np.log((now_u + 1.0) / total_now) - np.log((before_u + 1.0) / total_before)
+        mean_now = np.divide(now_d, now_u, out=np.zeros_like(now_d), where=now_u > 0)
+        mean_before = np.divide(before_d, before_u, out=np.zeros_like(before_d), where=before_u > 0)
+        score = growth + self.delta_weight * (mean_now - mean_before)
+        ok = now_u >= self.min_support
+        if topic:
+            tag = normalize_tag(topic)
+            if not tag:
+                raise BadQuery(f"{topic!r} is not a usable hashtag.")
+            ok &= (self.tags == tag).any(axis=1)
+        idx = np.flatnonzero(ok)
+        idx = idx[np.lexsort((-now_u[idx], -score[idx]))]
+        return [
+            TrendingSong(
+                str(self.song_ids[i]),
+                float(score[i]),
+                int(now_u[i]),
+                int(before_u[i]),
+                float(mean_now[i]),
+                float(mean_before[i]) if before_u[i] else None,
+            )
+            for i in idx
+        ]
+
+    def top(
+        self, window_days: int = 7, k: int = 10, topic: str | None = None
+    ) -> list[Recommendation]:
+        if k <= 0:
+            raise BadQuery("k must be at least 1.")
+        label_of = dict(
+            zip(
+                self.song_ids.tolist(),
+                (self.labels if self.labels is not None else self.song_ids).tolist(),
+                strict=True,
+            )
+        )
+        out = []
+        for t in self.rank(window_days, topic)[:k]:
+            change = (
+                f"{(t.uses_now - t.uses_before) / t.uses_before:+.0%}" if t.uses_before else "new"
+            )
+            delta = f"Delta {t.delta_now:+.1f}" + (
+                f" (was {t.delta_before:+.1f})" if t.delta_before is not None else ""
+            )
+            why = (
+                f"{t.uses_now} reels in the last {window_days} days vs {t.uses_before} "
+                f"the {window_days} before ({change}), {delta}"
+            )
+            out.append(
+                Recommendation(
+                    id=t.song_id,
+                    label=label_of.get(t.song_id, t.song_id),
+                    score=t.score,
+                    why=why,
+                    extra={"uses_now": t.uses_now, "uses_before": t.uses_before},
+                )
+            )
+        return out
+
+    # ------------------------------------------------------------ payload
+    def meta(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of,
+            "horizon_days": self.horizon_days,
+            "min_support": self.min_support,
+            "delta_weight": self.delta_weight,
+        }
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out = {
+            "song_ids": self.song_ids,
+            "song": self.song,
+            "day": self.day,
+            "uses": self.uses,
+            "delta_sum": self.delta_sum,
+            "tags": self.tags,
+        }
+        if self.labels is not None:
+            out["labels"] = self.labels
+        return out
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray], meta: dict[str, Any]) -> TrendingIndex:
+        return cls(
+            meta["as_of"],
+            a["song_ids"].astype(str),
+            a["song"],
+            a["day"],
+            a["uses"],
+            a["delta_sum"],
+            a["tags"].astype(str),
+            int(meta["horizon_days"]),
+            int(meta["min_support"]),
+            float(meta["delta_weight"]),
+            a["labels"].astype(str) if "labels" in a else None,
+        )

@@ -1,0 +1,39 @@
+"""The "tags" model kind: the daily pipeline's entry to the hashtag embeddings, related
+tags and topic search (engine.tags.model)."""
+
+from __future__ import annotations
+
+from engine.core.dataset import Dataset
+from engine.tags.model import TagConfig, TagModel, fit_tag_model
+from engine.training.contract import TrainContext, TrainResult
+
+
+class TagsKind:
+    """Measures skip-gram, CBOW, PPMI-SVD and their blend on 10% held-out posts, ships the
+    best (or the configured method); the quality gate watches the shipped one's quality."""
+
+    kind = "tags"
+    depends_on: tuple[str, ...] = ()
+
+    def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
+        cfg = TagConfig.from_dict(ctx.config)
+        model, report = fit_tag_model(data.posts, data.influencers, cfg, seed=ctx.seed, log=ctx.log)
+        quality = ", ".join(f"{m} {q:.3f}" for m, q in sorted(report.quality.items()))
+        summary = (
+            f"{len(model.tags)} tags x {model.vectors.shape[1]} dims, {len(model.handles)} creators; "
+            f"default = {report.chosen}; held-out quality on {report.heldout_posts} posts: {quality}"
+        )
+        return TrainResult(
+            payload=model.to_bytes(),
+            metrics=model.metrics,
+            params=model.params,
+            quality_metric="quality" if report.heldout_posts else None,
+            model=model,
+            summary=summary,
+        )
+
+    def load(self, payload: bytes) -> TagModel:
+        return TagModel.from_bytes(payload)
+
+
+TAGS = TagsKind()

@@ -1,0 +1,77 @@
+"""The contract between the daily pipeline and each model kind.
+
+A model kind (lookalike, tags, photos, songs ...) is an object with a `kind` name, a
+`train(data, ctx)` that fits and evaluates on a held-out split, and a `load(payload)`
+that turns published bytes back into a queryable model. The pipeline publishes every
+kind's bytes in one transaction; the Recommender loads them. Kinds never see the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+
+from engine.core.dataset import Dataset
+
+T = TypeVar("T")
+
+
+class FeatureCache(Protocol):
+    """Content-addressed cache of per-item feature vectors (image features by the sha256
+    of the image bytes), so that a daily retrain only computes what is new."""
+
+    def get_many(self, keys: list[str], extractor: str) -> dict[str, np.ndarray]: ...
+
+    def put_many(self, items: dict[str, np.ndarray], extractor: str) -> None: ...
+
+
+class NullFeatureCache:
+    def get_many(self, keys: list[str], extractor: str) -> dict[str, np.ndarray]:
+        return {}
+
+    def put_many(self, items: dict[str, np.ndarray], extractor: str) -> None:
+        return None
+
+
+def _no_progress(items: Iterable[T], desc: str = "", total: int | None = None) -> Iterable[T]:
+    return items
+
+
+@dataclass
+class TrainContext:
+    """What a kind may use besides the data: its config section, a progress-bar factory
+    (tqdm on a terminal, silent in tests), the feature cache, and the other kinds'
+    freshly trained (not yet published) models, for kinds that build on another."""
+
+    config: dict[str, Any] = field(default_factory=dict)
+    progress: Callable[..., Iterable[Any]] = _no_progress
+    feature_cache: FeatureCache = field(default_factory=NullFeatureCache)
+    trained: dict[str, Any] = field(default_factory=dict)
+    seed: int = 42
+    log: Callable[[str], None] = lambda _msg: None
+
+
+@dataclass
+class TrainResult:
+    """`metrics` are held-out figures; `quality_metric` names the one (higher is better)
+    that the quality gate compares between versions. `model` is the in-memory model,
+    offered to later kinds through `TrainContext.trained`."""
+
+    payload: bytes
+    metrics: dict[str, float]
+    params: dict[str, Any]
+    quality_metric: str | None = None
+    model: Any = None
+    summary: str = ""
+
+
+class ModelKind(Protocol):
+    kind: str
+    depends_on: tuple[str, ...]
+
+    def train(self, data: Dataset, ctx: TrainContext) -> TrainResult: ...
+
+    def load(self, payload: bytes) -> Any: ...

@@ -1,0 +1,224 @@
+"""The daily job: read the store once, fit every model kind in dependency order,
+evaluate each on its held-out split, and publish all new versions in one transaction.
+
+A run that fails anywhere publishes nothing (serving stays on the previous complete
+set); a kind whose inputs and config did not change is skipped; a new version whose
+held-out quality falls more than `gate_margin` below the current one is kept as
+'rejected' with the reason instead of being published, unless forced."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sys
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.training.contract import TrainContext, TrainResult
+from engine.training.kinds import all_kinds
+
+
+@dataclass
+class KindOutcome:
+    kind: str
+    status: str  # published | skipped | rejected | failed | pending
+    seconds: float = 0.0
+    peak_rss_mb: float | None = None
+    version: int | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass
+class TrainReport:
+    run_id: str
+    outcomes: list[KindOutcome]
+    fingerprint: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.status == "failed" for o in self.outcomes)
+
+    def table(self) -> str:
+        lines = [
+            f"{'kind':<12} {'status':<10} {'version':>7} {'seconds':>8} {'peak MB':>8}  metrics / message"
+        ]
+        for o in self.outcomes:
+            shown = ", ".join(f"{k}={_fmt(v)}" for k, v in list(o.metrics.items())[:6]) or o.message
+            if o.message and o.metrics:
+                shown += f" ({o.message})"
+            peak = f"{o.peak_rss_mb:.0f}" if o.peak_rss_mb else "-"
+            lines.append(
+                f"{o.kind:<12} {o.status:<10} {o.version or '-':>7} {o.seconds:>8.1f} {peak:>8}  {shown}"
+            )
+        return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+def kind_fingerprint(data_fingerprint: str, kind: str, config: dict[str, Any]) -> str:
+    blob = json.dumps(
+        {"data": data_fingerprint, "kind": kind, "config": config}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _reset_peak_rss() -> None:
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")  # Linux: reset VmHWM
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def gate(
+    kind: str, new: TrainResult, current_metrics: dict[str, Any] | None, margin: float
+) -> str | None:
+    """The reason to reject `new`, or None. Relative margin on the kind's own
+    quality metric (higher is better)."""
+    name = new.quality_metric
+    if not name or not current_metrics or name not in current_metrics or name not in new.metrics:
+        return None
+    old, fresh = float(current_metrics[name]), float(new.metrics[name])
+    if fresh < old - margin * abs(old):
+        return (
+            f"{name} fell from {old:.4g} to {fresh:.4g}, more than the allowed "
+            f"{margin:.0%}; kept the current version (use --force to publish anyway)"
+        )
+    return None
+
+
+def run_training(
+    store,
+    *,
+    kinds: list[str] | None = None,
+    force: bool = False,
+    config: dict[str, dict[str, Any]] | None = None,
+    gate_margin: float = 0.05,
+    keep: int = 5,
+    progress: bool = False,
+    log=None,
+    seed: int = 42,
+) -> TrainReport:
+    """Train, gate and publish. `store` is a models.store.Store."""
+    from models.registry import REJECTED, NewArtifact
+
+    started = time.perf_counter()
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    run_id = uuid.uuid4().hex[:12]
+    config = config or {}
+    log(f"train {run_id}: reading the store")
+    data = store.load_dataset()
+    fingerprint = data.fingerprint()
+    log(
+        f"train {run_id}: {len(data.influencers)} influencers, {len(data.posts)} posts, "
+        f"{len(data.songs)} songs (fingerprint {fingerprint[:12]})"
+    )
+    ctx = TrainContext(
+        progress=_progress_factory(progress),
+        feature_cache=store.feature_cache(),
+        seed=seed,
+        log=log,
+    )
+    outcomes: list[KindOutcome] = []
+    to_publish: list[NewArtifact] = []
+    to_reject: list[tuple[NewArtifact, str]] = []
+    for kind in all_kinds(kinds):
+        name = kind.kind
+        kconfig = config.get(name, {})
+        kfp = kind_fingerprint(fingerprint, name, kconfig)
+        current = store.registry.latest_info(name)
+        if current and current.fingerprint == kfp and not force:
+            ctx.trained[name] = kind.load(store.registry.get(name, current.version).payload)
+            outcomes.append(
+                KindOutcome(
+                    name,
+                    "skipped",
+                    version=current.version,
+                    metrics=dict(current.metrics or {}),
+                    message="data unchanged",
+                )
+            )
+            continue
+        ctx.config = kconfig
+        _reset_peak_rss()
+        t0 = time.perf_counter()
+        log(f"train {run_id}: fitting {name}")
+        try:
+            result = kind.train(data, ctx)
+        except Exception as err:  # noqa: BLE001 - any failure must stop the publish
+            outcomes.append(
+                KindOutcome(
+                    name,
+                    "failed",
+                    time.perf_counter() - t0,
+                    _peak_rss_mb(),
+                    message=f"{type(err).__name__}: {err}",
+                )
+            )
+            log(traceback.format_exc())
+            continue
+        seconds = time.perf_counter() - t0
+        ctx.trained[name] = result.model
+        params = {
+            **result.params,
+            "train_seconds": round(seconds, 2),
+            "data_influencers": len(data.influencers),
+            "data_posts": len(data.posts),
+        }
+        metrics = dict(result.metrics)
+        if result.quality_metric:
+            metrics.setdefault("quality_metric", result.quality_metric)
+        art = NewArtifact(name, result.payload, params, metrics, kfp, result.summary)
+        reason = (
+            None if force else gate(name, result, current.metrics if current else None, gate_margin)
+        )
+        outcome = KindOutcome(name, "pending", seconds, _peak_rss_mb(), metrics=metrics)
+        if reason:
+            outcome.status, outcome.message = "rejected", reason
+            to_reject.append((art, reason))
+        else:
+            to_publish.append(art)
+        outcomes.append(outcome)
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        for o in outcomes:
+            if o.status == "pending":
+                o.status, o.message = "not published", "another kind failed; nothing published"
+        return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
+    if to_publish:
+        versions = store.registry.publish(to_publish, run_id=run_id)
+        for o in outcomes:
+            if o.kind in versions:
+                o.status, o.version = "published", versions[o.kind]
+    for art, reason in to_reject:
+        store.registry.publish([art], run_id=run_id, status=REJECTED, reasons={art.kind: reason})
+    if keep:
+        store.registry.prune(keep)
+    return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
+
+
+def _progress_factory(enabled: bool):
+    from tqdm import tqdm
+
+    def progress(items, desc: str = "", total: int | None = None):
+        return tqdm(
+            items, desc=desc, total=total, disable=not enabled, file=sys.stderr, mininterval=0.5
+        )
+
+    return progress
