@@ -8,11 +8,9 @@ import re
 from dataclasses import dataclass, field
 
 from engine.core.errors import BadQuery
-from engine.core.filters import parse_count
+from engine.core.filters import Filters, check_k, parse_count
 from engine.core.filters import parse_range as _range
-from engine.service import LookalikeFilters
 
-MAX_K = 50
 # Slack turns "@name" into "<@U123|name>" when it matches a workspace member.
 _SLACK_MENTION = re.compile(r"^<@[A-Z0-9]+(?:\|([^>]+))?>$")
 
@@ -21,14 +19,14 @@ _SLACK_MENTION = re.compile(r"^<@[A-Z0-9]+(?:\|([^>]+))?>$")
 class LookalikeRequest:
     handle: str
     k: int = 10
-    filters: LookalikeFilters = field(default_factory=LookalikeFilters)
+    filters: Filters = field(default_factory=Filters)
 
 
 @dataclass(frozen=True)
 class TopicRequest:
     query: str
     k: int = 10
-    filters: LookalikeFilters = field(default_factory=LookalikeFilters)
+    filters: Filters = field(default_factory=Filters)
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def _split_options(text: str, known: set[str]) -> tuple[list[str], dict[str, str
     return words, options
 
 
-def _filters(options: dict[str, str]) -> LookalikeFilters:
+def _filters(options: dict[str, str]) -> Filters:
     fmin = fmax = er = lang = None
     if "followers" in options:
         fmin, fmax = _range(options["followers"], parse_count, "followers", "followers:10k-100k")
@@ -90,7 +88,7 @@ def _filters(options: dict[str, str]) -> LookalikeFilters:
             raise BadQuery("`er:` takes a minimum engagement rate in percent, like `er:>2`.")
     if "lang" in options:
         lang = options["lang"].strip().lower() or None
-    return LookalikeFilters(followers_min=fmin, followers_max=fmax, min_er=er, language=lang)
+    return Filters(followers_min=fmin, followers_max=fmax, min_er=er, language=lang)
 
 
 def _k(word: str, what: str) -> int:
@@ -98,9 +96,7 @@ def _k(word: str, what: str) -> int:
         k = int(word)
     except ValueError:
         raise BadQuery(f"I did not understand `{word}` in {what}.") from None
-    if not 1 <= k <= MAX_K:
-        raise BadQuery(f"Ask for between 1 and {MAX_K} results.")
-    return k
+    return check_k(k)
 
 
 FILTER_KEYS = {"followers", "er", "lang"}

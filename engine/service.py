@@ -16,18 +16,11 @@ from datetime import datetime
 from typing import Any
 
 from engine.core.errors import ModelNotTrained, ScoutError, UnknownHandle, close_matches
+from engine.core.filters import Filters
 from engine.core.recommendation import Answer, Recommendation
 from engine.core.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class LookalikeFilters:
-    followers_min: int | None = None
-    followers_max: int | None = None
-    min_er: float | None = None  # percent, e.g. 2.0 means ER >= 2%
-    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +147,7 @@ class Recommender:
         handle: str,
         k: int = 10,
         *,
-        filters: LookalikeFilters | None = None,
+        filters: Filters | None = None,
         method: str = "auto",
         exclude: tuple[str, ...] = (),
     ) -> Answer:
@@ -198,7 +191,7 @@ class Recommender:
         answer.meta["model_version"] = self.model_version("tags")
         return answer
 
-    def topic(self, query: str, k: int = 10, *, filters: LookalikeFilters | None = None) -> Answer:
+    def topic(self, query: str, k: int = 10, *, filters: Filters | None = None) -> Answer:
         """Creators whose content fits a weighted tag query (issue: tags)."""
         from engine.tags.query import parse_topic
 

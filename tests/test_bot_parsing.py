@@ -41,7 +41,7 @@ def test_lookalike_with_every_option():
     ("text", "message"),
     [
         ("", "Whom should I find lookalikes for"),
-        ("@a 500", "between 1 and 50"),
+        ("@a 500", "between 1 and 100"),
         ("@a 5 extra words", "did not understand"),
         ("@a followers:abc", "is not a range"),
         ("@a er:<3", "minimum engagement rate"),

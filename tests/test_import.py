@@ -97,7 +97,7 @@ def test_bad_rows_reject_the_whole_file_and_name_each_problem(any_db_url, tmp_pa
     assert problems == [
         f"{path}:2: handle: required, but empty",
         f"{path}:3: likes: must be >= 0, got -3",
-        f"{path}:4: likes: expected a whole number >= 0, got 'many'",
+        f"{path}:4: likes: expected a whole number >= 0 (500, 12,345, 1.2k), got 'many'",
         f"{path}:5: posted_at: not an ISO 8601 date or datetime: '2026-13-45'",
         f"{path}:7: post_id: duplicate of line 6 ('p14')",
         f"{path}:8: song_id: unknown song 'nope' (import songs first)",
@@ -126,7 +126,7 @@ def test_jsonl_and_header_problems(migrated_sqlite, tmp_path):
     with pytest.raises(ImportRejected) as exc:
         import_file(path, "songs", migrated_sqlite)
     assert exc.value.problems == [
-        f"{path}:2: year: expected a whole number >= 0, got 'soon'",
+        f"{path}:2: year: expected a whole number >= 0 (500, 12,345, 1.2k), got 'soon'",
         f"{path}:3: invalid JSON: Expecting property name enclosed in double quotes",
     ]
     good = write(tmp_path, "ok.jsonl", "\n".join(json.dumps(r) for r in rows[:1]) + "\n")

@@ -11,11 +11,12 @@ import scipy.sparse as sp
 
 from engine.core.artifact_io import unpack
 from engine.core.errors import BadQuery, UnknownHandle
+from engine.core.filters import Filters
 from engine.core.index import l2_normalise
 from engine.core.text import caption_words
 from engine.ingest.importer import import_file
 from engine.lookalike.model import TOP_TOKENS, LookalikeModel, ppmi
-from engine.service import LookalikeFilters, Recommender
+from engine.service import Recommender
 
 
 def test_ppmi_matches_the_formula_and_stays_sparse():
@@ -55,7 +56,7 @@ def test_lookalikes_share_the_planted_topic(rec, demo_small_dir):
 
 def test_filters_reasons_and_errors(rec):
     h = rec.store.influencers_frame()["handle"].iloc[0]
-    f = LookalikeFilters(followers_min=10_000, followers_max=100_000, min_er=1.0)
+    f = Filters(followers_min=10_000, followers_max=100_000, min_er=1.0)
     for r in rec.lookalike(h, k=5, filters=f).results:
         assert 10_000 <= r.extra["followers"] <= 100_000 and r.extra["er"] >= 1.0
     with pytest.raises(UnknownHandle) as exc:

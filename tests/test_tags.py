@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from engine.core.errors import BadQuery
-from engine.service import LookalikeFilters
+from engine.core.filters import Filters
 from engine.tags.model import (
     Embedding,
     TagConfig,
@@ -147,11 +147,11 @@ def test_bloggers_for_topic_precision_filters_and_why(fitted):
     assert [r.id.startswith("cars") for r in answer.results] == [True] * 12
     assert answer.results[0].why.startswith("posts with #")
     filtered = model.bloggers_for_topic(
-        "#bmw", k=20, filters=LookalikeFilters(followers_min=5000, language="de")
+        "#bmw", k=20, filters=Filters(followers_min=5000, language="de")
     )
     assert filtered.results and all(r.extra["followers"] >= 5000 for r in filtered.results)
     assert all(r.extra["language"] == "de" for r in filtered.results)
-    none = model.bloggers_for_topic("#bmw", k=5, filters=LookalikeFilters(language="ru"))
+    none = model.bloggers_for_topic("#bmw", k=5, filters=Filters(language="ru"))
     assert none.results == [] and "No creator passes" in none.notes[0]
 
 
@@ -166,7 +166,7 @@ def test_unknown_tags_are_reported_with_close_known_ones(fitted):
         model.related_tags("#bmw #bmw:-1")  # the parser sums repeats to 0
     with pytest.raises(BadQuery, match="cancel out"):
         model.related_tags(TopicQuery([("bmw", 1.0), ("bmw", -1.0)]))
-    with pytest.raises(BadQuery, match="k must be"):
+    with pytest.raises(BadQuery, match="Ask for between 1 and 100"):
         model.related_tags("#bmw", k=0)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 
-from engine.core.filters import parse_count, parse_range
+from engine.core.filters import Filters, parse_count, parse_range
 from engine.core.recommendation import Answer
 from engine.lookalike.query import METHODS
-from engine.service import LookalikeFilters, Recommender
+from engine.service import Recommender
 
 HELP = "creators most like HANDLE (PPMI+SVD over captions and hashtags, or thematic tag vectors)"
 
@@ -28,5 +28,5 @@ def run(args: argparse.Namespace) -> Answer:
     lo = hi = None
     if args.followers:
         lo, hi = parse_range(args.followers, parse_count, "followers", "--followers 10k-100k")
-    filters = LookalikeFilters(lo, hi, args.min_er, args.language)
+    filters = Filters(lo, hi, args.min_er, args.language)
     return Recommender(args.db).lookalike(args.handle, args.k, filters=filters, method=args.method)

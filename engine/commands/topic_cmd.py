@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.core.filters import Filters
 from engine.core.recommendation import Answer
 
 HELP = "creators whose content fits a topic of weighted hashtags, e.g. '#apple #iphone:-1'"
@@ -23,13 +24,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.service import LookalikeFilters, Recommender
+    from engine.service import Recommender
 
     rec = Recommender(args.db)
     if args.tags_only:
-        return rec.related_tags(args.query, k=args.k or 20)
-    filters = LookalikeFilters(args.followers_min, args.followers_max, args.min_er, args.language)
-    has_filter = any(
-        v is not None for v in (args.followers_min, args.followers_max, args.min_er, args.language)
-    )
-    return rec.topic(args.query, k=args.k or 10, filters=filters if has_filter else None)
+        return rec.related_tags(args.query, k=20 if args.k is None else args.k)
+    filters = Filters(args.followers_min, args.followers_max, args.min_er, args.language)
+    k = 10 if args.k is None else args.k
+    return rec.topic(args.query, k=k, filters=filters or None)

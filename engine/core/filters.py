@@ -1,24 +1,92 @@
-"""Parsing of the filter values people type (`10k-100k`, `>2`, `1.5m`), shared by the
-CLI and the bot so both accept exactly the same spellings."""
+"""The one filter type every creator query takes, the one limit on how many results a
+query may ask for, and the parsing of the numbers people type (`10k-100k`, `>2`, `1.5m`),
+shared by the CLI, the bot and the importer so all accept exactly the same spellings."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from engine.core.errors import BadQuery
 
-_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
+MAX_K = 100  # results per query, everywhere: console, Slack, CLI and the facade
 
 
-def parse_count(text: str) -> int:
-    """'10k' -> 10000, '1.5m' -> 1500000, '500' -> 500."""
-    m = _NUMBER.match(text.strip().replace(",", "").replace("_", ""))
-    if not m:
-        raise BadQuery(f"`{text}` is not a number (try 500, 10k or 1.5m).")
-    value = float(m.group(1)) * {"": 1, "k": 1_000, "m": 1_000_000}[m.group(2).lower()]
-    return int(value)
+def check_k(k: Any, what: str = "results") -> int:
+    """`k` as a whole number in 1..MAX_K, or BadQuery saying the accepted range."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= MAX_K:
+        raise BadQuery(f"Ask for between 1 and {MAX_K} {what} (got {k!r}).")
+    return int(k)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Audience filters on creators: follower range, minimum engagement rate (percent,
+    2.0 means ER >= 2%) and language code. A creator whose value is unknown fails a
+    filter on that value (NaN compares false), so a filter never lets unknowns through."""
+
+    followers_min: int | None = None
+    followers_max: int | None = None
+    min_er: float | None = None
+    language: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(
+            v is not None and v != ""
+            for v in (self.followers_min, self.followers_max, self.min_er, self.language)
+        )
+
+    def mask(
+        self, followers: np.ndarray, er: np.ndarray, language: Sequence[str] | np.ndarray
+    ) -> np.ndarray:
+        """Boolean mask over creators given their followers, ER (percent) and language."""
+        followers = np.asarray(followers, dtype=np.float64)
+        keep = np.ones(len(followers), dtype=bool)
+        if self.followers_min is not None:
+            keep &= followers >= self.followers_min
+        if self.followers_max is not None:
+            keep &= followers <= self.followers_max
+        if self.min_er is not None:
+            keep &= np.asarray(er, dtype=np.float64) >= self.min_er
+        if self.language:
+            wanted = self.language.lower()
+            keep &= np.array([str(lg or "").lower() == wanted for lg in language], dtype=bool)
+        return keep
+
+
+_NUMBER = re.compile(r"^(\d+(?:\.\d+)?)([kKmMbB]?)$")
+_SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+
+
+def parse_count(text: str | int | float) -> int:
+    """A count as people and exports write it: 500, 12,345, 12 345, 1.2k, 3.4M, 1b.
+    Fractions of one, negatives and words are refused with BadQuery, not guessed."""
+    if isinstance(text, bool):
+        raise BadQuery(f"expected a whole number >= 0, got {text!r}")
+    if isinstance(text, int | np.integer):
+        value = float(text)
+    elif isinstance(text, float | np.floating):
+        if not float(text).is_integer():
+            raise BadQuery(f"expected a whole number >= 0, got {text!r}")
+        value = float(text)
+    else:
+        raw = str(text).strip()
+        cleaned = re.sub(r"[,_\s\u00a0\u202f']", "", raw)
+        if cleaned.startswith("-") and _NUMBER.match(cleaned[1:]):
+            raise BadQuery(f"must be >= 0, got {raw}")
+        m = _NUMBER.match(cleaned)
+        if not m:
+            raise BadQuery(f"expected a whole number >= 0 (500, 12,345, 1.2k), got {raw[:40]!r}")
+        value = float(m.group(1)) * _SCALE[m.group(2).lower()]
+        if not m.group(2) and not value.is_integer():
+            raise BadQuery(f"expected a whole number >= 0, got {raw[:40]!r}")
+    if value < 0:
+        raise BadQuery(f"must be >= 0, got {text}")
+    return int(round(value))
 
 
 def parse_range(text: str, parse: Callable[[str], Any], name: str, example: str) -> tuple:

@@ -14,11 +14,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.core.errors import BadQuery
+from engine.core.filters import parse_count as parse_human_count
 from engine.core.text import post_tags
 
 KINDS = ("influencers", "posts", "songs")
 _HANDLE = re.compile(r"^[\w.\-]{1,100}$", re.UNICODE)
-_INT = re.compile(r"^\s*\d+\s*$")
 
 
 class FieldError(ValueError):
@@ -51,21 +52,14 @@ def _text(max_len: int) -> Callable[[Any], str | None]:
 
 
 def parse_count(v: Any) -> int | None:
-    """A non-negative integer; text, fractions and negatives are refused, not guessed."""
+    """A non-negative whole number as exports write it (12,345 / 12 345 / 1.2k / 3.4M);
+    a blank cell is unknown (None); fractions, negatives and words are refused."""
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
-    if isinstance(v, bool):
-        raise FieldError(f"expected a whole number >= 0, got {v!r}")
-    if isinstance(v, int):
-        n = v
-    elif isinstance(v, float) and v.is_integer() or isinstance(v, str) and _INT.match(v):
-        n = int(v)
-    elif isinstance(v, str) and v.strip().startswith("-") and _INT.match(v.strip()[1:]):
-        raise FieldError(f"must be >= 0, got {v.strip()}")
-    else:
-        raise FieldError(f"expected a whole number >= 0, got {str(v)[:40]!r}")
-    if n < 0:
-        raise FieldError(f"must be >= 0, got {n}")
+    try:
+        n = parse_human_count(v)
+    except BadQuery as err:
+        raise FieldError(str(err)) from None
     if n > 10**15:
         raise FieldError(f"implausibly large: {n}")
     return n

@@ -21,6 +21,7 @@ from sklearn.decomposition import TruncatedSVD
 from engine.core.artifact_io import pack, unpack
 from engine.core.dataset import Dataset
 from engine.core.errors import ScoutError
+from engine.core.filters import Filters
 from engine.core.index import VectorIndex, l2_normalise
 from engine.core.recommendation import Recommendation
 from engine.core.text import caption_words
@@ -220,19 +221,8 @@ class LookalikeModel:
     ) -> list[tuple[int, float]]:
         return self._index.query(vector, k, exclude=exclude, allow=allow)
 
-    def filter_mask(self, filters: Any) -> np.ndarray | None:
-        if filters is None:
-            return None
-        mask = np.ones(len(self.handles), dtype=bool)
-        if getattr(filters, "followers_min", None) is not None:
-            mask &= self.followers >= filters.followers_min
-        if getattr(filters, "followers_max", None) is not None:
-            mask &= self.followers <= filters.followers_max
-        if getattr(filters, "min_er", None) is not None:
-            mask &= self.er >= filters.min_er
-        if getattr(filters, "language", None):
-            mask &= self.language == filters.language.lower()
-        return mask
+    def filter_mask(self, filters: Filters | None) -> np.ndarray | None:
+        return filters.mask(self.followers, self.er, self.language) if filters else None
 
     def why(self, mine: np.ndarray, row: int, n: int = 4) -> str:
         theirs = set(self.top_tokens[row].tolist())

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from engine.core.errors import BadQuery, ScoutError
+from engine.core.filters import Filters, check_k
 from engine.core.index import VectorIndex
 from engine.core.recommendation import Answer
 from engine.lookalike.model import LookalikeModel
@@ -28,7 +29,7 @@ def lookalike(
     handle: str,
     k: int = 10,
     *,
-    filters: Any = None,
+    filters: Filters | None = None,
     method: str = "auto",
     exclude: tuple[str, ...] = (),
     tags_model: Any = None,
@@ -36,8 +37,7 @@ def lookalike(
 ) -> Answer:
     if method not in METHODS:
         raise BadQuery(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
-    if not 1 <= k <= 100:
-        raise BadQuery("Ask for between 1 and 100 lookalikes.")
+    k = check_k(k, "lookalikes")
     notes: list[str] = []
     if handle in model:
         row = model.row(handle)

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.core.artifact_io import pack, unpack
+from engine.core.blacklist import NON_TOPICAL
 from engine.core.index import VectorIndex
 from engine.core.like_rating import like_rating
 from engine.core.recommendation import Answer, Recommendation
-from engine.tags.model import DEFAULT_BLACKLIST
 
 MODES = ("similar", "likes")
 MAX_TAGS = 30  # Instagram's limit per post
@@ -101,7 +101,7 @@ class PhotoTagModel:
                     likes_of.setdefault(t, []).append(likes)
         # Spam and other non-topical tags (#follow, #like4like, colours) are what every
         # picture carries; the same blacklist as the tags model keeps them out of the answer.
-        scores = {t: s for t, s in scores.items() if str(self.vocab[t]) not in DEFAULT_BLACKLIST}
+        scores = {t: s for t, s in scores.items() if str(self.vocab[t]) not in NON_TOPICAL}
         if mode == "likes":
             scores = {t: s * float(self.tag_rating[t]) for t, s in scores.items()}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.vocab[kv[0]]))[:n]

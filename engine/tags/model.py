@@ -27,54 +27,14 @@ import pandas as pd
 from scipy import sparse
 
 from engine.core.artifact_io import pack, unpack
+from engine.core.blacklist import NON_TOPICAL
 from engine.core.errors import BadQuery, close_matches
+from engine.core.filters import Filters, check_k
 from engine.core.like_rating import like_rating
 from engine.core.recommendation import Answer, Recommendation
 from engine.core.text import normalize_tag
 from engine.tags.query import TopicQuery, parse_topic
 
-# Non-topical tags: engagement spam, generic words, numerals and colours in the languages
-# the demo (and most of our creators) use. Configurable: `blacklist` replaces it,
-# `extra_blacklist` adds to it.
-_SPAM = (
-    "love instagood photooftheday follow like4like followme picoftheday instadaily happy "
-    "beautiful tbt cute like likeforlike l4l f4f followforfollow follow4follow instalike "
-    "instamood instagram insta pic pics me myself repost igers "
-    "tagsforlikes likes likeforlikes followers comment smile fun friends life lifestyle "
-    "amazing nice best good new bestoftheday instapic instacool swag yolo mood vibes"
-)
-_WORDS = (
-    # en
-    "today my new the best with friends weekend time day so this really and a an of to "
-    "in on for it is at"
-    # es
-    " hoy mi nuevo el la los las mejor con amigos fin semana tiempo dia muy feliz este y de "
-    "en"
-    # fr
-    " aujourdhui mon nouveau le les meilleur avec amis weekend temps jour tres heureux et "
-    "du des"
-    # de
-    " heute mein neuer der die das beste mit freunden wochenende zeit tag sehr glucklich und"
-    # it
-    " oggi il mio nuovo migliore amici fine settimana tempo giorno molto felice"
-    # pt
-    " hoje meu novo o melhor com amigos fim semana tempo dia muito feliz"
-    # ru (transliterated and Cyrillic)
-    " segodnya moy novyy luchshiy s druzyami vremya den ochen schastliv"
-    " сегодня мой новый лучший с друзьями выходные время день очень счастлив любовь"
-)
-_COLOURS = (
-    "red blue green yellow black white pink purple orange brown grey gray gold silver "
-    "rojo azul verde amarillo negro blanco rosa rouge bleu vert jaune noir blanc rot blau "
-    "grun gelb schwarz weiss rosso blu giallo nero bianco vermelho preto branco"
-)
-_NUMERALS = (
-    "one two three four five six seven eight nine ten uno dos tres cuatro cinco un deux "
-    "trois eins zwei drei due tre um dois"
-)
-DEFAULT_BLACKLIST: frozenset[str] = frozenset(
-    normalize_tag(w) for w in f"{_SPAM} {_WORDS} {_COLOURS} {_NUMERALS}".split()
-)
 METHODS = ("skipgram", "cbow", "ppmi")
 
 
@@ -86,7 +46,7 @@ class TagConfig:
         5  # 3 keeps personal brand tags (#rosafood) of namesakes; quality 0.4297 vs 0.4276
     )
     favourite_cap: int = 6  # a blogger contributes at most this many posts per tag
-    blacklist: frozenset[str] = DEFAULT_BLACKLIST
+    blacklist: frozenset[str] = NON_TOPICAL
     extra_blacklist: frozenset[str] = frozenset()
     vector_size: int = 128  # PPMI-SVD measured best at 128 of 32/64/128/200 on both corpora
     window: int = 30  # larger than any post: a shuffled post is one bag of tags
@@ -438,7 +398,7 @@ class TagModel:
 
     def related_tags(self, query: TopicQuery | str, k: int = 20) -> Answer:
         """Tags nearest to the weighted sum of the query's tag vectors."""
-        k = _check_k(k)
+        k = check_k(k)
         vec, used, notes = self.resolve(query)
         exclude = {self._tag_pos[t] for t, _ in used}
         results = []
@@ -470,7 +430,7 @@ class TagModel:
         Dividing by the logs keeps huge generalist accounts (many followers, many tags)
         from winning every topic by sheer breadth; λ, φ, τ default to the benchmark's pick.
         """
-        k = _check_k(k)
+        k = check_k(k)
         vec, used, notes = self.resolve(query)
         lam = self.params.get("lam", 0.0) if lam is None else lam
         phi = self.params.get("phi", 0.0) if phi is None else phi
@@ -518,24 +478,10 @@ class TagModel:
         denom = damp(self.avg_likes, lam) * damp(self.followers, phi) * damp(self.n_tags, tau)
         return sims / denom
 
-    def _filter_mask(self, filters: Any) -> np.ndarray:
-        mask = np.ones(len(self.handles), dtype=bool)
-        if filters is None:
-            return mask
-        fmin, fmax = (
-            getattr(filters, "followers_min", None),
-            getattr(filters, "followers_max", None),
-        )
-        if fmin is not None:
-            mask &= self.followers >= fmin
-        if fmax is not None:
-            mask &= self.followers <= fmax
-        if getattr(filters, "min_er", None) is not None:
-            mask &= self.er >= filters.min_er
-        lang = getattr(filters, "language", None)
-        if lang:
-            mask &= np.array([lg == lang.lower() for lg in self.language])
-        return mask
+    def _filter_mask(self, filters: Filters | None) -> np.ndarray:
+        if not filters:
+            return np.ones(len(self.handles), dtype=bool)
+        return filters.mask(self.followers, self.er, self.language)
 
     def _closest_tags(self, b: int, vec: np.ndarray, n: int = 3) -> list[tuple[str, int]]:
         """The blogger's own tags nearest the topic, with how many posts carry each."""
@@ -546,12 +492,6 @@ class TagModel:
         sims = self.vectors[idx] @ vec
         order = np.argsort(-sims)[:n]
         return [(self.tags[int(idx[j])], int(counts[j])) for j in order if sims[j] > 0]
-
-
-def _check_k(k: int) -> int:
-    if not isinstance(k, int) or k < 1 or k > 1000:
-        raise BadQuery("k must be a whole number between 1 and 1000.")
-    return k
 
 
 def _terms_text(terms: list[tuple[str, float]]) -> str:

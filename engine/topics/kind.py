@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.core.blacklist import SPAM_CLUSTER
 from engine.core.dataset import Dataset
-from engine.topics.model import DEFAULT_BLACKLIST, TopicConfig, TopicModel, fit_topics
+from engine.topics.model import TopicConfig, TopicModel, fit_topics
 from engine.training.contract import TrainContext, TrainResult
 
 
@@ -34,13 +35,6 @@ class TopicsKind:
         if tag_model is None:
             raise RuntimeError("the topics model needs the tags model trained first")
         cfg = TopicConfig.from_dict(ctx.config)
-        blacklist = set(DEFAULT_BLACKLIST)
-        try:
-            from engine.tags.model import DEFAULT_BLACKLIST as TAG_BLACKLIST
-
-            blacklist |= set(TAG_BLACKLIST)
-        except ImportError:  # pragma: no cover - the tags module ships with this one
-            pass
         handles, bvecs = tag_model.blogger_vectors()
         model = fit_topics(
             tag_model.tags,
@@ -49,7 +43,7 @@ class TopicsKind:
             handles=handles,
             blogger_vectors=bvecs,
             config=cfg,
-            blacklist=blacklist,
+            blacklist=SPAM_CLUSTER,
             seed=ctx.seed,
         )
         biggest = ", ".join(f"{t.name} ({t.creators})" for t in model.topics[:5])

@@ -18,43 +18,13 @@ from typing import Any
 import numpy as np
 
 from engine.core.artifact_io import pack, unpack
+from engine.core.blacklist import SPAM_CLUSTER
 
 METHODS = ("auto", "kmeans", "agglomerative", "hdbscan")
 # Average-linkage needs the full n x n distance matrix; above this many tags "auto" uses
 # k-means (benchmarks.bench_topics: both recover the demo's planted topics exactly,
 # agglomerative 5x faster at 650 tags and slightly better on the small demo).
 AGGLOMERATIVE_MAX_TAGS = 6000
-# Tags that say nothing about a theme (TopicTensor's blacklist); a cluster made mostly of
-# them is a "spam" cluster and is dropped.
-DEFAULT_BLACKLIST = frozenset(
-    [
-        "love",
-        "instagood",
-        "photooftheday",
-        "follow",
-        "like4like",
-        "followme",
-        "picoftheday",
-        "instadaily",
-        "happy",
-        "beautiful",
-        "tbt",
-        "cute",
-        "fashion",
-        "art",
-        "photography",
-        "me",
-        "selfie",
-        "instalike",
-        "likeforlike",
-        "f4f",
-        "l4l",
-        "followforfollow",
-        "tagsforlikes",
-        "repost",
-        "nofilter",
-    ]
-)
 NOISE = -1
 
 
@@ -322,7 +292,7 @@ def fit_topics(
     handles: Sequence[str] = (),
     blogger_vectors: np.ndarray | None = None,
     config: TopicConfig | None = None,
-    blacklist: Collection[str] = DEFAULT_BLACKLIST,
+    blacklist: Collection[str] = SPAM_CLUSTER,
     seed: int = 42,
 ) -> TopicModel:
     """Cluster the tags, drop useless clusters (too small, mostly blacklisted tags, too
