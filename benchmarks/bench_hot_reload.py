@@ -20,10 +20,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from benchmarks.report import print_table, write_results
+from engine.bootstrap import bootstrap, scratch
 from engine.core.settings import REPO_ROOT, Settings
-from engine.ingest.importer import import_file
 from engine.service import Recommender
-from models.migrate import upgrade
 from models.store import Store
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -82,15 +81,13 @@ def main() -> None:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
     try:
-        upgrade(url)
-        for kind in ("songs", "influencers", "posts"):
-            import_file(ddir / f"{kind}.csv", kind, url)
+        scratch(url, ddir).close()
         train = [sys.executable, "-m", "engine", "train", "--db", url]
         subprocess.run(train, cwd=REPO_ROOT, check=True, capture_output=True)
         store = Store(url)
         v1 = store.registry.latest_version("lookalike")
         settings = Settings.from_env(url)
-        rec = Recommender(settings=type(settings)(**{**settings.__dict__, "reload_seconds": 0.5}))
+        rec = bootstrap(settings=type(settings)(**{**settings.__dict__, "reload_seconds": 0.5}))
         handles = store.influencers_frame()["handle"].tolist()[:200]
         samples: list[Sample] = []
         stop = threading.Event()
@@ -103,7 +100,7 @@ def main() -> None:
         time.sleep(2)
         with tempfile.TemporaryDirectory() as tmp:
             extra = new_posts(ddir, Path(tmp) / "new_posts.csv", 300 if args.quick else 2000)
-            import_file(extra, "posts", url)
+            bootstrap(url).import_file(extra, "posts")
             extra.unlink()
         t_train = time.perf_counter()
         proc = subprocess.run(train, cwd=REPO_ROOT, capture_output=True, text=True)

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import create_engine, text
 
 from benchmarks.report import print_table, write_results
-from engine.ingest.importer import import_file
+from engine.bootstrap import bootstrap
 from models.migrate import upgrade
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -93,8 +93,10 @@ def main() -> None:
                 url, cleanup = pg_database()
             try:
                 upgrade(url)
-                first = import_file(csv_path, "posts", url)
-                again = import_file(csv_path, "posts", url)  # idempotent re-import = all updates
+                first = bootstrap(url).import_file(csv_path, "posts")
+                again = bootstrap(url).import_file(
+                    csv_path, "posts"
+                )  # idempotent re-import = all updates
                 engine = create_engine(url)
                 t0 = time.perf_counter()
                 frame.to_sql(

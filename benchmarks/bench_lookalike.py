@@ -22,27 +22,25 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import print_table, write_results
+from engine.bootstrap import DEMO_FILES, scratch
 from engine.core.dataset import Dataset
 from engine.core.settings import Settings
 from engine.demo.generate import demo_dir, generate, load_truth
-from engine.ingest.importer import import_file
 from engine.lookalike.model import LookalikeConfig, LookalikeModel, fit_lookalike
 from engine.service import Recommender
-from engine.training.pipeline import _peak_rss_mb, _reset_peak_rss, run_training
-from models.migrate import upgrade
-from models.store import Store
+from engine.training.pipeline import _peak_rss_mb, _reset_peak_rss
 
 METHODS = ("ppmi", "tags", "blend")
 
 
 def trained_store(url: str, files: dict[str, Path]) -> Recommender:
-    upgrade(url)
-    for kind in ("songs", "influencers", "posts"):
+    rec = scratch(url)
+    for kind in DEMO_FILES:
         if kind in files:
-            import_file(files[kind], kind, url)
-    report = run_training(Store(url), kinds=["tags", "lookalike"], log=lambda m: None)
+            rec.import_file(files[kind], kind)
+    report = rec.train(kinds=["tags", "lookalike"], log=lambda m: None)
     assert report.ok, report.table()
-    return Recommender(url)
+    return rec
 
 
 def topic_precision(rec: Recommender, truth: dict[str, str], n_queries: int) -> list[dict]:

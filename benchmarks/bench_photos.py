@@ -111,24 +111,14 @@ def twelve_mp_jpeg(shared: Path) -> bytes:
 
 
 def latency(demo_dir: Path, shared: Path, repeats: int) -> dict:
-    from engine.ingest.importer import import_file
-    from engine.service import Recommender
-    from engine.training.pipeline import run_training
-    from models.migrate import upgrade
-    from models.store import Store
+    from engine.bootstrap import scratch
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/scout.db"
-        upgrade(url)
-        for kind in ("songs", "influencers", "posts"):
-            import_file(demo_dir / f"{kind}.csv", kind, url)
-        store = Store(url)
+        rec = scratch(f"sqlite:///{tmp}/scout.db", demo_dir)
         started = time.perf_counter()
-        report = run_training(store, kinds=["photos"], log=lambda m: None)
+        report = rec.train(kinds=["photos"], log=lambda m: None)
         train_s = time.perf_counter() - started
-        store.dispose()
         assert report.ok, report.table()
-        rec = Recommender(url)
         photo = twelve_mp_jpeg(shared)
         started = time.perf_counter()
         rec.photo_hashtags(photo)  # first call: loads the model and TensorFlow

@@ -29,15 +29,9 @@ from engine.core.evaluation import precision_at_k
 from engine.core.settings import Settings
 from engine.core.text import post_tags
 from engine.demo.generate import demo_dir, generate, is_complete, load_truth
-from engine.tags.model import (
-    TagConfig,
-    TagModel,
-    choose_embedding,
-    clean_post_tags,
-    fit_tag_model,
-    fit_word2vec,
-    prepare_sentences,
-)
+from engine.tags.embeddings import fit_word2vec
+from engine.tags.model import TagModel, choose_embedding, fit_tag_model
+from engine.tags.prepare import TagConfig, clean_post_tags, prepare_sentences
 from engine.tags.query import parse_topic
 
 SEED = 42

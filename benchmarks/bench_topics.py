@@ -43,31 +43,22 @@ MAP_NEIGHBOURS = 300
 def trained_demo(size: str, seed: int, db: Path):
     """Generate (once) and import the demo into a fresh SQLite file, train every kind,
     and return (Recommender, truth)."""
+    from engine.bootstrap import scratch
     from engine.demo import generate as demo
-    from engine.ingest.importer import import_file
-    from engine.service import Recommender
-    from engine.training.pipeline import run_training
-    from models.migrate import upgrade
-    from models.store import Store
 
     folder = demo.demo_dir(Settings.from_env().data_dir, size, seed)
     if not demo.is_complete(folder):
         demo.generate(folder, size=size, seed=seed)
-    url = f"sqlite:///{db}"
-    upgrade(url)
-    for kind in ("songs", "influencers", "posts"):
-        import_file(folder / f"{kind}.csv", kind, url)
-    store = Store(url)
+    rec = scratch(f"sqlite:///{db}", folder)
     t0 = time.perf_counter()
     from engine.training.kinds import KIND_OBJECTS
 
     kinds = [k for k in ("tags", "lookalike", "topics") if k in KIND_OBJECTS]
-    report = run_training(store, kinds=kinds, log=lambda m: None)
-    store.dispose()
+    report = rec.train(kinds=kinds, log=lambda m: None)
     if not report.ok:
         raise SystemExit(report.table())
     print(f"trained {', '.join(kinds)} on the {size} demo in {time.perf_counter() - t0:.1f}s")
-    return Recommender(url), demo.load_truth(folder)
+    return rec, demo.load_truth(folder)
 
 
 def majority_of_tags(tag_model, tag_topic: np.ndarray) -> np.ndarray:
@@ -90,7 +81,7 @@ def majority_of_tags(tag_model, tag_topic: np.ndarray) -> np.ndarray:
 
 def compare_methods(tag_model, truth: dict, seed: int) -> list[dict]:
     planted = len(truth["topic_tags"])
-    handles, bvecs = tag_model.blogger_vectors()
+    handles, bvecs = tag_model.creator_vectors()
     usage = tag_uses(tag_model)
     base = TopicConfig()
     configs = [

@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 
 from benchmarks.report import print_table, write_results
+from engine.bootstrap import bootstrap, scratch
+from engine.core.dataset import Dataset
 from engine.core.settings import Settings
-from engine.ingest.importer import import_file
-from engine.training.pipeline import run_training
-from models.migrate import upgrade
-from models.store import Store
 
 TOPICS = {
     "food": [
@@ -120,9 +118,10 @@ def synthetic_posts(dir_: Path, n_posts: int, seed: int = 3) -> Path:
 
 
 def measure(label: str, url: str) -> list[dict]:
-    store = Store(url)
+    rec = bootstrap(url)
+    store = rec.store
     t0 = time.perf_counter()
-    data = store.load_dataset()
+    data = Dataset.read(store)
     read_s = time.perf_counter() - t0
     rows = [
         {
@@ -136,7 +135,7 @@ def measure(label: str, url: str) -> list[dict]:
         }
     ]
     del data
-    report = run_training(store, force=True, log=lambda m: None)
+    report = rec.train(force=True, log=lambda m: None)
     for o in report.outcomes:
         rows.append(
             {
@@ -166,17 +165,14 @@ def main() -> None:
         if not (ddir / "truth.json").exists():
             generate(ddir, size=size, seed=42)
         url = f"sqlite:///{tmp}/demo.db"
-        upgrade(url)
-        for kind in ("songs", "influencers", "posts"):
-            import_file(ddir / f"{kind}.csv", kind, url)
+        scratch(url, ddir).close()
         rows += measure(f"demo {size}", url)
         n = 100_000 if args.quick else 1_000_000
         sdir = synthetic_posts(Path(tmp), n)
         url2 = f"sqlite:///{tmp}/synthetic.db"
-        upgrade(url2)
-        import_file(sdir / "influencers.csv", "influencers", url2)
+        rec2 = scratch(url2, sdir, kinds=["influencers"])
         t0 = time.perf_counter()
-        import_file(sdir / "posts.csv", "posts", url2)
+        rec2.import_file(sdir / "posts.csv", "posts")
         rows.append(
             {
                 "data": f"synthetic {n:,}",

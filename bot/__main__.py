@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import datetime
 
@@ -14,15 +13,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot")
     parser.add_argument("mode", choices=["console", "socket", "serve", "clock", "auto"])
     parser.add_argument("--db", default=None, help="DATABASE_URL override")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    parser.add_argument("--port", type=int, default=None, help="default: PORT, else 3000")
     parser.add_argument("--host", default="0.0.0.0")  # noqa: S104
     parser.add_argument("--once", action="store_true", help="clock: one tick, then exit")
     parser.add_argument("--now", default=None, help="clock: pretend UTC time (YYYY-MM-DDTHH:MM)")
     parser.add_argument("--no-train", action="store_true", help="clock: digests only")
     args = parser.parse_args(argv)
-    if args.db:
-        os.environ["DATABASE_URL"] = args.db
     config = BotConfig.from_env()
+    port = args.port if args.port is not None else config.port
     mode = args.mode
     if mode == "auto":
         if config.app_token and config.bot_token:
@@ -36,18 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "serve":
         from bot.web import serve
 
-        serve(args.port, args.host)
+        serve(port, args.host, database_url=args.db, workers=config.web_concurrency)
         return 0
     if mode == "console":
         from bot.app import load_recommender
         from bot.console import run
         from bot.scout import Scout
-        from engine.core.settings import Settings
-        from models.store import Store
-        from models.workspace import Workspace
 
-        store = Store(Settings.from_env().database_url)
-        run(Scout(load_recommender(config, store.url), Workspace(store)))
+        run(Scout(load_recommender(config, args.db)))
         return 0
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -62,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         from slack_sdk.errors import SlackApiError
 
         try:
-            SocketModeHandler(create_bot(config).app, config.app_token).start()
+            SocketModeHandler(
+                create_bot(config, database_url=args.db).app, config.app_token
+            ).start()
         except SlackApiError as err:
             code = err.response.get("error") if err.response is not None else err
             print(
@@ -76,14 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     from bot.app import load_recommender
     from bot.clock import run_clock
     from bot.scout import Scout
-    from engine.core.settings import Settings
-    from models.store import Store
-    from models.workspace import Workspace
 
-    store = Store(Settings.from_env().database_url)
-    scout = Scout(load_recommender(config, store.url), Workspace(store))
+    scout = Scout(load_recommender(config, args.db))
     now = datetime.fromisoformat(args.now) if args.now else None
-    result = run_clock(scout, store, config, once=args.once, now=now, train=not args.no_train)
+    result = run_clock(scout, config, once=args.once, now=now, train=not args.no_train)
     if args.once and result is not None:
         print(
             f"sent={result.sent} skipped={result.skipped} disabled={result.disabled} failed={result.failed}"

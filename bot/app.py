@@ -37,16 +37,18 @@ COMMANDS = [
 
 
 def load_recommender(config: BotConfig, database_url: str | None = None) -> Any:
-    """The engine facade, or the object that SCOUT_RECOMMENDER ('module:callable') makes
-    (tests inject a slow or failing engine into a real served bot this way)."""
+    """The engine facade (engine.bootstrap), or the object that SCOUT_RECOMMENDER
+    ('module:callable') makes from it: tests inject a slow or failing engine into a real
+    served bot this way, keeping the real store for digests and feedback."""
+    from engine.bootstrap import bootstrap
+
+    real = bootstrap(database_url)
     if config.recommender_factory:
         import importlib
 
         module, _, name = config.recommender_factory.partition(":")
-        return getattr(importlib.import_module(module), name)()
-    from engine.service import Recommender
-
-    return Recommender(database_url)
+        return getattr(importlib.import_module(module), name)(real)
+    return real
 
 
 class _Seen:
@@ -97,16 +99,9 @@ def _payload(reply: Reply, *, in_channel: bool = True) -> dict[str, Any]:
 class SlackBot:
     """Builds the bolt App and holds the pieces its listeners share."""
 
-    def __init__(
-        self,
-        config: BotConfig,
-        recommender: Any,
-        workspace: Any = None,
-        store: Any = None,
-    ) -> None:
+    def __init__(self, config: BotConfig, recommender: Any) -> None:
         self.config = config
-        self.scout = Scout(recommender, workspace)
-        self.store = store
+        self.scout = Scout(recommender)
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="scout-work")
         self.seen = _Seen()
         self.images = _Images()
@@ -130,16 +125,14 @@ class SlackBot:
 
     def oauth_settings(self):
         from slack_bolt.oauth.oauth_settings import OAuthSettings
-        from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-        if self.store is None:
-            raise RuntimeError("OAuth needs the store (DATABASE_URL) for installations")
+        rec = self.scout.rec
         return OAuthSettings(
             client_id=self.config.client_id,
             client_secret=self.config.client_secret,
             scopes=SCOPES,
-            installation_store=installation_store(self.config, self.store),
-            state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=self.store.engine),
+            installation_store=rec.slack_installation_store(self.config.client_id),
+            state_store=rec.slack_state_store(expiration_seconds=600),
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",
         )
@@ -228,7 +221,7 @@ class SlackBot:
         def work() -> None:
             try:
                 data = json.loads(action["value"])
-                self.scout.workspace.record_feedback(
+                self.scout.rec.record_feedback(
                     (body.get("team") or {}).get("id"),
                     (body.get("user") or {}).get("id"),
                     data["k"],
@@ -322,7 +315,7 @@ class SlackBot:
     def fetch_image(self, client, file: dict) -> bytes:
         """The file's bytes, downloaded with the bot token; non-images and big files are
         refused before downloading."""
-        from engine.core.errors import BadImage
+        from engine.service import BadImage
 
         if not file.get("url_private_download") or "size" not in file or "mimetype" not in file:
             file = client.files_info(file=file["id"])["file"]
@@ -382,27 +375,16 @@ class SlackBot:
         )
 
 
-def installation_store(config: BotConfig, store: Any):
-    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-
-    return SQLAlchemyInstallationStore(client_id=config.client_id, engine=store.engine)
-
-
 def create_bot(
     config: BotConfig | None = None,
     recommender: Any = None,
     database_url: str | None = None,
 ) -> SlackBot:
     """The app factory: every mode builds its bot here; tests pass a recommender."""
-    from engine.core.settings import Settings
-    from models.store import Store
-    from models.workspace import Workspace
-
     config = config or BotConfig.from_env()
-    store = Store(Settings.from_env(database_url).database_url)
     if recommender is None:
-        recommender = load_recommender(config, store.url)
-    bot = SlackBot(config, recommender, Workspace(store), store)
+        recommender = load_recommender(config, database_url)
+    bot = SlackBot(config, recommender)
     threading.Thread(target=warm_up, args=(recommender,), name="scout-warm", daemon=True).start()
     return bot
 

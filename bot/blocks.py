@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.recommendation import Answer, Recommendation
+from engine.service import Answer, Recommendation
 
 MAX_TEXT = 2900  # Slack rejects section text over 3000 characters
 

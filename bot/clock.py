@@ -55,13 +55,11 @@ def is_due(local_time: str, timezone: str, now_utc: datetime):
 class TokenSource:
     """The bot token for a workspace: the OAuth installation's, or SLACK_BOT_TOKEN."""
 
-    def __init__(self, config: BotConfig, store: Any) -> None:
+    def __init__(self, config: BotConfig, recommender: Any) -> None:
         self.config = config
         self.installations = None
         if config.oauth:
-            from bot.app import installation_store
-
-            self.installations = installation_store(config, store)
+            self.installations = recommender.slack_installation_store(config.client_id)
 
     def token(self, team_id: str) -> str | None:
         if self.installations is not None:
@@ -130,17 +128,15 @@ def send_due_digests(
     return run
 
 
-def _train_in_background(store: Any, state: dict) -> None:
+def _train_in_background(recommender: Any, state: dict) -> None:
     """Daily retrain without blocking the minute ticks (one at a time per process; the
-    database claim in engine.training.daily keeps clocks apart)."""
+    facade's database claim keeps clocks apart)."""
     if state.get("thread") is not None and state["thread"].is_alive():
         return
 
     def work() -> None:
-        from engine.training.daily import train_if_due
-
         try:
-            report = train_if_due(store, log=lambda m: log.info("train: %s", m))
+            report = recommender.train_if_due(log=lambda m: log.info("train: %s", m))
             if report is not None:
                 log.info("daily training done:\n%s", report.table())
         except Exception:  # noqa: BLE001
@@ -152,14 +148,13 @@ def _train_in_background(store: Any, state: dict) -> None:
 
 def run_clock(
     scout: Scout,
-    store: Any,
     config: BotConfig,
     *,
     once: bool = False,
     now: datetime | None = None,
     train: bool = True,
 ) -> DigestRun | None:
-    tokens = TokenSource(config, store)
+    tokens = TokenSource(config, scout.rec)
     state: dict = {}
     while True:
         started = time.monotonic()
@@ -178,5 +173,5 @@ def run_clock(
         if once:
             return result
         if train:
-            _train_in_background(store, state)
+            _train_in_background(scout.rec, state)
         time.sleep(max(1.0, 60 - (time.monotonic() - started) % 60))

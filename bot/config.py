@@ -31,6 +31,8 @@ class BotConfig:
     max_upload_bytes: int
     workers: int
     recommender_factory: str | None
+    port: int = 3000
+    web_concurrency: int = 1
 
     @classmethod
     def from_env(cls) -> BotConfig:
@@ -46,6 +48,8 @@ class BotConfig:
             max_upload_bytes=int(float(env.get("SCOUT_MAX_UPLOAD_MB", "10")) * 1024 * 1024),
             workers=int(env.get("SCOUT_BOT_WORKERS", "8")),
             recommender_factory=env.get("SCOUT_RECOMMENDER") or None,
+            port=int(env.get("PORT") or 3000),
+            web_concurrency=int(env.get("WEB_CONCURRENCY") or 1),
         )
 
     @property

@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.core.errors import BadQuery
-from engine.core.filters import Filters, check_k, parse_count
-from engine.core.filters import parse_range as _range
+from engine.service import BadQuery, Filters, check_k, parse_count
+from engine.service import parse_range as _range
 
 # Slack turns "@name" into "<@U123|name>" when it matches a workspace member.
 _SLACK_MENTION = re.compile(r"^<@[A-Z0-9]+(?:\|([^>]+))?>$")

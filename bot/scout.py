@@ -17,8 +17,7 @@ from typing import Any
 from bot import blocks as bk
 from bot import parsing
 from bot.blocks import Reply
-from engine.core.errors import ModelNotTrained, ScoutError
-from engine.core.recommendation import Answer
+from engine.service import Answer, ModelNotTrained, ScoutError
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +83,9 @@ def _data_size(info: Any) -> str:
 
 
 class Scout:
-    def __init__(self, recommender: Any, workspace: Any = None) -> None:
+    def __init__(self, recommender: Any) -> None:
         self.rec = recommender
-        self.workspace = workspace
+        self.workspace = recommender.digests  # digest state, kept by the facade's store
         # New commands register here and in bot/manifest.yml.
         self.commands: dict[str, Callable[[str, Caller], Reply]] = {
             "lookalike": self.lookalike,

@@ -3,7 +3,6 @@ threads (one request thread per delivery, acks never queue behind slow work)."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from bot.app import SlackBot, create_bot
@@ -37,15 +36,22 @@ def flask_app(bot: SlackBot):
     return web
 
 
-def create_wsgi():
+def create_wsgi(database_url: str | None = None):
     """gunicorn's entry point: `gunicorn 'bot.web:create_wsgi()'`."""
     from bot.config import setup_logging
 
     setup_logging()
-    return flask_app(create_bot())
+    return flask_app(create_bot(database_url=database_url))
 
 
-def serve(port: int, host: str = "0.0.0.0", threads: int = 8) -> None:  # noqa: S104
+def serve(
+    port: int,
+    host: str = "0.0.0.0",  # noqa: S104
+    threads: int = 8,
+    *,
+    database_url: str | None = None,
+    workers: int = 1,
+) -> None:
     """Run under gunicorn (gthread), as the Procfile's web process does."""
     from gunicorn.app.base import BaseApplication
 
@@ -53,7 +59,7 @@ def serve(port: int, host: str = "0.0.0.0", threads: int = 8) -> None:  # noqa: 
         def load_config(self) -> None:
             options: dict[str, Any] = {
                 "bind": f"{host}:{port}",
-                "workers": int(os.environ.get("WEB_CONCURRENCY", "1")),
+                "workers": workers,
                 "worker_class": "gthread",
                 "threads": threads,
                 "timeout": 60,
@@ -63,6 +69,6 @@ def serve(port: int, host: str = "0.0.0.0", threads: int = 8) -> None:  # noqa: 
                 self.cfg.set(key, value)
 
         def load(self):
-            return create_wsgi()
+            return create_wsgi(database_url)
 
     _App().run()

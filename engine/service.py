@@ -4,6 +4,12 @@ It loads the latest published artifact of each kind from the store (lazily, then
 re-checks the registry every `reload_seconds`), swaps models atomically (a query keeps
 the model object it started with), and turns store rows into the inputs the pure
 algorithm modules need (fold-in of influencers imported after the last training).
+Writes go through it too (import, training, feedback, digest state), so the bot needs
+nothing else. It is handed its store (engine.bootstrap builds the real one), so a test
+can give it a fake.
+
+The answer and error types the bot renders are re-exported here: bot/ imports this
+module and engine.bootstrap, nothing else of the engine.
 """
 
 from __future__ import annotations
@@ -13,12 +19,36 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from engine.core.errors import ModelNotTrained, ScoutError, UnknownHandle, close_matches
-from engine.core.filters import Filters
+from engine.core.errors import (
+    BadImage,
+    BadQuery,
+    ModelNotTrained,
+    ScoutError,
+    UnknownHandle,
+    close_matches,
+)
+from engine.core.filters import MAX_K, Filters, check_k, parse_count, parse_range
 from engine.core.recommendation import Answer, Recommendation
 from engine.core.settings import Settings
+
+__all__ = [
+    "MAX_K",
+    "Answer",
+    "BadImage",
+    "BadQuery",
+    "Filters",
+    "ModelInfo",
+    "ModelNotTrained",
+    "Recommendation",
+    "Recommender",
+    "ScoutError",
+    "check_k",
+    "parse_count",
+    "parse_range",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +71,70 @@ class _Loaded:
 
 
 class Recommender:
-    def __init__(self, database_url: str | None = None, settings: Settings | None = None) -> None:
-        from models.store import Store  # the facade is one of two places that meet the store
-
-        self.settings = settings or Settings.from_env(database_url)
-        self.store = Store(self.settings.database_url)
+    def __init__(self, store: Any, settings: Settings, *, workspace: Any = None) -> None:
+        """`store` is a models.store.Store (or a fake with the same reads); `workspace`
+        holds digest subscriptions and feedback (models.workspace.Workspace)."""
+        self.settings = settings
+        self.store = store
+        self.digests = workspace
         self._loaded: dict[str, _Loaded] = {}
         self._checked_at: dict[str, float] = {}
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Release the store's connections (a CLI command's last step)."""
+        self.store.dispose()
+
+    # ------------------------------------------------------------------ writes
+    def import_file(self, path: Path | str, kind: str, *, progress: bool = False) -> Any:
+        """Validate and write one export file (all rows or none); an ImportReport."""
+        from engine.ingest.importer import import_file
+
+        return import_file(path, kind, self.store, progress=progress)
+
+    def train(self, **options: Any) -> Any:
+        """Fit, gate and publish every kind (engine.training.pipeline); a TrainReport.
+        Training settings come from the settings, so they reach each kind's fingerprint."""
+        from engine.training.pipeline import run_training
+
+        options.setdefault("config", self.settings.training_config())
+        return run_training(self.store, **options)
+
+    def train_if_due(self, now: datetime | None = None, **options: Any) -> Any:
+        """Today's retrain if its hour has come and no other clock has claimed it."""
+        from engine.training.daily import train_if_due
+
+        options.setdefault("config", self.settings.training_config())
+        return train_if_due(self.store, now, at=self.settings.train_at, **options)
+
+    def record_feedback(
+        self,
+        team_id: str | None,
+        user_id: str | None,
+        kind: str,
+        query: str | None,
+        item_id: str,
+        vote: int,
+    ) -> None:
+        """A 👍/👎 on one result, kept for evaluation."""
+        self._workspace().record_feedback(team_id, user_id, kind, query, item_id, vote)
+
+    def _workspace(self) -> Any:
+        if self.digests is None:
+            raise ScoutError("This Scout has no workspace store (digests and feedback are off).")
+        return self.digests
+
+    def slack_installation_store(self, client_id: str | None) -> Any:
+        """slack_sdk's OAuth installation store, in Scout's own database."""
+        from models.slack import installation_store
+
+        return installation_store(self.store, client_id)
+
+    def slack_state_store(self, expiration_seconds: int = 600) -> Any:
+        """slack_sdk's OAuth state store (CSRF), in Scout's own database."""
+        from models.slack import state_store
+
+        return state_store(self.store, expiration_seconds)
 
     # ------------------------------------------------------------------ models
     def model(self, kind: str) -> Any:
@@ -221,9 +307,9 @@ class Recommender:
             raise ScoutError(
                 f"The photo model (v{version}) was built with image features from "
                 f"{model.extractor_id[:24]}, but SCOUT_MOBILENET now gives {configured[:24]}; "
-                "mixing them would compare unrelated features. Retrain the photo model with "
-                "`python -m engine train --kinds photos --force` (the data did not change, so a "
-                "plain train skips it) or set SCOUT_MOBILENET back."
+                "mixing them would compare unrelated features. Run `python -m engine train` "
+                "(the extractor is part of the photo model's fingerprint, so it retrains) "
+                "or set SCOUT_MOBILENET back."
             )
         pixels = decode_image(image, name="The photo")
         feature = self._photo_extractor().featurize([pixels])[0]
@@ -338,12 +424,7 @@ class Recommender:
                 model = self.model(kind)
             except ModelNotTrained:
                 continue
-            getter = getattr(model, "blogger_vectors", None) or getattr(
-                model, "influencer_vectors", None
-            )
-            if getter is None:
-                continue
-            handles, vectors = getter()
+            handles, vectors = model.creator_vectors()
             handles = list(handles)
             if handle in handles:
                 return handles, vectors, kind

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from engine.core.settings import Settings, normalize_database_url
+from engine.core.settings import Settings  # an entry point: settings are read in one place
 from models.schema import Base
-from models.store import make_engine
+from models.store import make_engine, normalize_database_url
 
 config = context.config
 target_metadata = Base.metadata

@@ -4,7 +4,7 @@
 import argparse
 import sys
 
-from engine.core.settings import Settings
+from engine.core.settings import Settings  # an entry point: settings are read in one place
 from models.migrate import downgrade, upgrade
 
 parser = argparse.ArgumentParser(prog="python -m models")

@@ -7,33 +7,24 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 
+from models import claims
 from models.schema import JobRun
 from models.store import Store
 
 
 def claim(store: Store, job: str, run_date: date, now: datetime, stale_after: timedelta) -> bool:
-    try:
-        with store.session() as s:
-            s.add(JobRun(job=job, run_date=run_date, status="running", started_at=now))
-        return True
-    except IntegrityError:
-        pass
-    with store.session() as s:
-        taken = s.execute(
-            update(JobRun)
-            .where(
-                JobRun.job == job,
-                JobRun.run_date == run_date,
-                or_(
-                    JobRun.status == "failed",
-                    (JobRun.status == "running") & (JobRun.started_at < now - stale_after),
-                ),
-            )
-            .values(status="running", started_at=now, finished_at=None, message=None)
-        ).rowcount
-    return taken == 1
+    stale_or_failed = or_(
+        JobRun.status == "failed",
+        (JobRun.status == "running") & (JobRun.started_at < now - stale_after),
+    )
+    return claims.claim(
+        store,
+        JobRun(job=job, run_date=run_date, status="running", started_at=now),
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.run_date == run_date, stale_or_failed)
+        .values(status="running", started_at=now, finished_at=None, message=None),
+    )
 
 
 def finish(

@@ -3,13 +3,16 @@ the Procfile's release step and the tests use the same path."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from engine.core.settings import REPO_ROOT, normalize_database_url
-from models.store import make_engine
+from models.store import make_engine, normalize_database_url
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def alembic_config(database_url: str) -> Config:

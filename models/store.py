@@ -13,10 +13,24 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.core.dataset import INFLUENCER_COLUMNS, POST_COLUMNS, SONG_COLUMNS, Dataset
-from engine.core.settings import normalize_database_url
 from models.registry import Registry
 from models.schema import FeatureCacheEntry, Influencer, Post, PostHashtag, Song
+
+# The columns of the frames the store hands out (engine.core.dataset documents them).
+INFLUENCER_FIELDS = ("handle", "platform", "name", "followers", "following", "posts_count")
+INFLUENCER_FIELDS += ("bio", "language", "country")
+POST_FIELDS = ("post_id", "platform", "handle", "posted_at", "caption", "likes", "comments")
+POST_FIELDS += ("image", "song_id", "hashtags")
+SONG_FIELDS = ("song_id", "title", "artist", "release", "year")
+
+
+def normalize_database_url(url: str) -> str:
+    """Heroku hands out `postgres://` URLs; SQLAlchemy 2 wants a driver name."""
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
 
 
 def make_engine(url: str) -> Engine:
@@ -114,7 +128,7 @@ class Store:
     def influencers_frame(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
             df = pd.read_sql(
-                select(*[getattr(Influencer, c) for c in INFLUENCER_COLUMNS]).order_by(
+                select(*[getattr(Influencer, c) for c in INFLUENCER_FIELDS]).order_by(
                     Influencer.id
                 ),
                 conn,
@@ -158,23 +172,23 @@ class Store:
         posts["likes"] = posts["likes"].fillna(0).astype("int64")
         posts["comments"] = posts["comments"].fillna(0).astype("int64")
         posts["hashtags"] = _group_tags(posts["pk"].to_numpy(), tags)
-        return posts[POST_COLUMNS].reset_index(drop=True)
+        return posts[list(POST_FIELDS)].reset_index(drop=True)
 
     def songs_frame(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
             df = pd.read_sql(
-                select(*[getattr(Song, c) for c in SONG_COLUMNS]).order_by(Song.song_id), conn
+                select(*[getattr(Song, c) for c in SONG_FIELDS]).order_by(Song.song_id), conn
             )
         df["year"] = df["year"].astype("Int64")
         return df
 
-    def load_dataset(self) -> Dataset:
-        return Dataset(
-            self.influencers_frame(),
-            self.posts_frame(),
-            self.songs_frame(),
-            meta={"database": self.engine.url.render_as_string(hide_password=True)},
-        )
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(influencers, posts, songs): everything training reads, in one call."""
+        return self.influencers_frame(), self.posts_frame(), self.songs_frame()
+
+    def describe(self) -> str:
+        """The database URL without its password, for logs and reports."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     # -------------------------------------------------------- feature cache
     def feature_cache(self) -> DbFeatureCache:

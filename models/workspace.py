@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from models import claims
 from models.schema import DigestDelivery, DigestSubscription, Feedback
 from models.store import Store
 
@@ -134,34 +135,26 @@ class Workspace:
         stale_after: timedelta = timedelta(minutes=10),
     ) -> bool:
         """True for exactly one caller per (subscription, local date) at a time."""
-        try:
-            with self.store.session() as s:
-                s.add(
-                    DigestDelivery(
-                        subscription_id=subscription_id,
-                        local_date=local_date,
-                        status="claimed",
-                        created_at=now,
-                    )
-                )
-            return True
-        except IntegrityError:
-            pass
-        with self.store.session() as s:
-            taken = s.execute(
-                update(DigestDelivery)
-                .where(
-                    DigestDelivery.subscription_id == subscription_id,
-                    DigestDelivery.local_date == local_date,
-                    or_(
-                        DigestDelivery.status == "failed",
-                        (DigestDelivery.status == "claimed")
-                        & (DigestDelivery.created_at < now - stale_after),
-                    ),
-                )
-                .values(status="claimed", created_at=now, error=None)
-            ).rowcount
-        return taken == 1
+        stale_or_failed = or_(
+            DigestDelivery.status == "failed",
+            (DigestDelivery.status == "claimed") & (DigestDelivery.created_at < now - stale_after),
+        )
+        return claims.claim(
+            self.store,
+            DigestDelivery(
+                subscription_id=subscription_id,
+                local_date=local_date,
+                status="claimed",
+                created_at=now,
+            ),
+            update(DigestDelivery)
+            .where(
+                DigestDelivery.subscription_id == subscription_id,
+                DigestDelivery.local_date == local_date,
+                stale_or_failed,
+            )
+            .values(status="claimed", created_at=now, error=None),
+        )
 
     def finish_delivery(
         self,

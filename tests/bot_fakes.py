@@ -17,8 +17,17 @@ HANDLES = ["ana", "bob", "cat", "dan", "eve", "fay"]
 
 
 class FakeRecommender:
-    def __init__(self) -> None:
+    """Fakes the queries; digests, feedback and training go to the real facade's store."""
+
+    def __init__(self, real=None) -> None:
         self.calls: list[tuple] = []
+        self._real = real
+        self.digests = real.digests if real is not None else None
+
+    def __getattr__(self, name):
+        if name.startswith("_") or self._real is None:
+            raise AttributeError(name)
+        return getattr(self._real, name)
 
     def _handle(self, handle: str) -> str:
         handle = handle.lstrip("@").lower()
@@ -115,5 +124,5 @@ class FakeRecommender:
         ]
 
 
-def make() -> FakeRecommender:
-    return FakeRecommender()
+def make(real=None) -> FakeRecommender:
+    return FakeRecommender(real)

@@ -119,30 +119,18 @@ def demo_small_dir(tmp_path_factory) -> Path:
     return out
 
 
-def import_demo(url: str, demo_dir: Path) -> None:
-    from engine.ingest.importer import import_file
-    from models.migrate import upgrade
-
-    upgrade(url)
-    for kind in ("songs", "influencers", "posts"):
-        import_file(demo_dir / f"{kind}.csv", kind, url)
-
-
 @pytest.fixture(scope="session")
 def trained_demo_db(tmp_path_factory, demo_small_dir) -> Path:
     """A SQLite file with the small demo imported and every model trained, built once.
     Tests that write must copy it (`copy_db`)."""
     import sqlite3
 
-    from engine.training.pipeline import run_training
-    from models.store import Store
+    from engine.bootstrap import scratch
 
     path = tmp_path_factory.mktemp("trained") / "scout.db"
-    url = f"sqlite:///{path}"
-    import_demo(url, demo_small_dir)
-    store = Store(url)
-    report = run_training(store, log=lambda m: None)
-    store.dispose()
+    rec = scratch(f"sqlite:///{path}", demo_small_dir)
+    report = rec.train(log=lambda m: None)
+    rec.close()
     assert report.ok, report.table()
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -4,8 +4,8 @@ previous one serving."""
 
 import logging
 
+from engine.bootstrap import bootstrap
 from engine.core.settings import Settings
-from engine.service import Recommender
 from engine.training.pipeline import run_training
 from tests.fakes import CountKind
 from tests.test_import import load_all
@@ -26,7 +26,7 @@ def test_recommender_swaps_to_new_versions_and_survives_a_bad_one(
     fake_kinds(CountKind("alpha"))
     run_training(store, log=lambda m: None)
     settings = Settings.from_env(migrated_sqlite)
-    rec = Recommender(settings=type(settings)(**{**settings.__dict__, "reload_seconds": 0.0}))
+    rec = bootstrap(settings=type(settings)(**{**settings.__dict__, "reload_seconds": 0.0}))
     held = rec.model("alpha")
     assert rec.model_version("alpha") == 1 and held == {"chef.ana": 2, "new_person": 1}
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.bootstrap import bootstrap
+from engine.core.dataset import Dataset
 from engine.core.errors import ImportRejected, ScoutError
-from engine.ingest.importer import import_file
 from models.migrate import upgrade
 from models.store import Store
 
@@ -35,9 +36,9 @@ def write(tmp: Path, name: str, text: str, bom: bool = False) -> Path:
 
 def load_all(url: str, tmp: Path) -> Store:
     upgrade(url)
-    import_file(write(tmp, "songs.csv", SONGS), "songs", url)
-    import_file(write(tmp, "influencers.csv", INFLUENCERS, bom=True), "influencers", url)
-    import_file(write(tmp, "posts.csv", POSTS), "posts", url)
+    bootstrap(url).import_file(write(tmp, "songs.csv", SONGS), "songs")
+    bootstrap(url).import_file(write(tmp, "influencers.csv", INFLUENCERS, bom=True), "influencers")
+    bootstrap(url).import_file(write(tmp, "posts.csv", POSTS), "posts")
     return Store(url)
 
 
@@ -52,22 +53,20 @@ def test_import_normalises_and_is_idempotent(any_db_url, tmp_path):
     assert posts.loc["p1", "song_id"] == "s1"
     assert store.find_handle("CHEF.ANA") == "chef.ana"
     assert store.find_handle("new_person") == "new_person"  # minimal influencer created
-    before = store.load_dataset().fingerprint()
+    before = Dataset.read(store).fingerprint()
     # Re-import everything: same rows, no duplicates, nothing changed.
-    report = import_file(tmp_path / "posts.csv", "posts", any_db_url)
+    report = bootstrap(any_db_url).import_file(tmp_path / "posts.csv", "posts")
     assert (report.rows, report.new_rows) == (3, 0)
-    import_file(tmp_path / "influencers.csv", "influencers", any_db_url)
+    bootstrap(any_db_url).import_file(tmp_path / "influencers.csv", "influencers")
     assert store.counts() == {"influencers": 3, "posts": 3, "songs": 2}
-    assert store.load_dataset().fingerprint() == before
+    assert Dataset.read(store).fingerprint() == before
     store.dispose()
 
 
 def test_update_in_place_keeps_columns_the_file_lacks(migrated_sqlite, tmp_path):
     store = load_all(migrated_sqlite, tmp_path)
-    import_file(
-        write(tmp_path, "f.csv", "handle,followers\nchef.ana,13000\n"),
-        "influencers",
-        migrated_sqlite,
+    bootstrap(migrated_sqlite).import_file(
+        write(tmp_path, "f.csv", "handle,followers\nchef.ana,13000\n"), "influencers"
     )
     profile = store.influencer_profile("chef.ana")
     assert profile["followers"] == 13000
@@ -89,10 +88,10 @@ BAD_POSTS = (
 
 def test_bad_rows_reject_the_whole_file_and_name_each_problem(any_db_url, tmp_path):
     store = load_all(any_db_url, tmp_path)
-    before = (store.counts(), store.load_dataset().fingerprint())
+    before = (store.counts(), Dataset.read(store).fingerprint())
     path = write(tmp_path, "bad.csv", BAD_POSTS)
     with pytest.raises(ImportRejected) as exc:
-        import_file(path, "posts", any_db_url)
+        bootstrap(any_db_url).import_file(path, "posts")
     problems = exc.value.problems
     assert problems == [
         f"{path}:2: handle: required, but empty",
@@ -102,7 +101,7 @@ def test_bad_rows_reject_the_whole_file_and_name_each_problem(any_db_url, tmp_pa
         f"{path}:7: post_id: duplicate of line 6 ('p14')",
         f"{path}:8: song_id: unknown song 'nope' (import songs first)",
     ]
-    assert (store.counts(), store.load_dataset().fingerprint()) == before
+    assert (store.counts(), Dataset.read(store).fingerprint()) == before
     store.dispose()
 
 
@@ -124,24 +123,24 @@ def test_jsonl_and_header_problems(migrated_sqlite, tmp_path):
     rows = [{"song_id": "j1", "title": "Jay", "year": 2020}, {"song_id": "j2", "year": "soon"}]
     path = write(tmp_path, "songs.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n{not json\n")
     with pytest.raises(ImportRejected) as exc:
-        import_file(path, "songs", migrated_sqlite)
+        bootstrap(migrated_sqlite).import_file(path, "songs")
     assert exc.value.problems == [
         f"{path}:2: year: expected a whole number >= 0 (500, 12,345, 1.2k), got 'soon'",
         f"{path}:3: invalid JSON: Expecting property name enclosed in double quotes",
     ]
     good = write(tmp_path, "ok.jsonl", "\n".join(json.dumps(r) for r in rows[:1]) + "\n")
-    assert import_file(good, "songs", migrated_sqlite).rows == 1
+    assert bootstrap(migrated_sqlite).import_file(good, "songs").rows == 1
     no_handle = write(tmp_path, "x.csv", "name,followers\nA,1\n")
     with pytest.raises(ImportRejected, match="missing required column"):
-        import_file(no_handle, "influencers", migrated_sqlite)
+        bootstrap(migrated_sqlite).import_file(no_handle, "influencers")
     with pytest.raises(ScoutError, match="no such file"):
-        import_file(tmp_path / "absent.csv", "posts", migrated_sqlite)
+        bootstrap(migrated_sqlite).import_file(tmp_path / "absent.csv", "posts")
 
 
 def test_problem_list_is_capped(migrated_sqlite, tmp_path):
     body = "handle,followers\n" + "".join(f"h{i},-1\n" for i in range(80))
     with pytest.raises(ImportRejected) as exc:
-        import_file(write(tmp_path, "many.csv", body), "influencers", migrated_sqlite)
+        bootstrap(migrated_sqlite).import_file(write(tmp_path, "many.csv", body), "influencers")
     assert len(exc.value.problems) == 50 and exc.value.truncated == 30
     assert "and 30 more problems" in str(exc.value)
 
@@ -165,10 +164,10 @@ def test_a_write_failing_midway_leaves_nothing_of_the_file(any_db_url, tmp_path,
     monkeypatch.setattr(importer, "BATCH", 1)
     monkeypatch.setattr(writer, "upsert_posts", fail_on_second_batch)
     with pytest.raises(Exception, match="disk full"):
-        import_file(write(tmp_path, "changed.csv", changed), "posts", any_db_url)
+        bootstrap(any_db_url).import_file(write(tmp_path, "changed.csv", changed), "posts")
     assert store.posts_frame().set_index("post_id")["hashtags"].to_dict() == before
     monkeypatch.setattr(writer, "upsert_posts", real)
-    import_file(tmp_path / "changed.csv", "posts", any_db_url)  # the same file, now whole
+    bootstrap(any_db_url).import_file(tmp_path / "changed.csv", "posts")  # the same file, now whole
     after = store.posts_frame().set_index("post_id")["hashtags"]
     assert after["p1"] == ["grill", "comida", "cocina"] and "p4" in after
     store.dispose()

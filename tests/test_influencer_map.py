@@ -78,11 +78,11 @@ def test_tiny_neighbourhoods_and_bad_input() -> None:
 
 
 def test_facade_and_cli_on_trained_demo(trained_demo_db, tmp_path) -> None:
+    from engine.bootstrap import bootstrap
     from engine.cli import main
-    from engine.service import Recommender
 
     url = f"sqlite:///{trained_demo_db}"
-    rec = Recommender(url)
+    rec = bootstrap(url)
     topics = rec.topics(k=5)
     assert 1 <= len(topics.results) <= 5
     assert all(r.why.startswith("top tags: #") for r in topics.results)

@@ -9,14 +9,13 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
+from engine.bootstrap import bootstrap
 from engine.core.artifact_io import unpack
 from engine.core.errors import BadQuery, UnknownHandle
 from engine.core.filters import Filters
 from engine.core.index import l2_normalise
 from engine.core.text import caption_words
-from engine.ingest.importer import import_file
 from engine.lookalike.model import TOP_TOKENS, LookalikeModel, ppmi
-from engine.service import Recommender
 
 
 def test_ppmi_matches_the_formula_and_stays_sparse():
@@ -39,7 +38,7 @@ def test_caption_words_drop_noise_in_several_languages():
 
 @pytest.fixture(scope="module")
 def rec(trained_demo_db):
-    return Recommender(f"sqlite:///{trained_demo_db}")
+    return bootstrap(f"sqlite:///{trained_demo_db}")
 
 
 def test_lookalikes_share_the_planted_topic(rec, demo_small_dir):
@@ -76,8 +75,8 @@ def test_creator_imported_after_training_is_folded_in(copy_db, demo_small_dir, t
     clone["image"] = ""
     path = tmp_path / "new.csv"
     clone.to_csv(path, index=False)
-    import_file(path, "posts", copy_db)
-    answer = Recommender(copy_db).lookalike("brand_new_creator", k=5)
+    bootstrap(copy_db).import_file(path, "posts")
+    answer = bootstrap(copy_db).lookalike("brand_new_creator", k=5)
     assert any("joined after the last training" in n for n in answer.notes)
     assert first in [r.id for r in answer.results]  # its twin is its nearest creator
 

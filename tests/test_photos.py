@@ -271,13 +271,13 @@ def demo_image(demo_small_dir: Path) -> tuple[bytes, str]:
 def test_facade_suggests_the_photos_topic_tags(copy_db, demo_small_dir):
     """One picture of each of five planted topics: on average at least 4 of the top 10
     tags are the topic's own (the corpus's most used tags score 0 of 10 here: spam)."""
-    from engine.service import Recommender
+    from engine.bootstrap import bootstrap
 
     truth = json.loads((demo_small_dir / "truth.json").read_text())
     by_topic = {}
     for rel, topic in sorted(truth["image_topic"].items()):
         by_topic.setdefault(topic, rel)
-    rec = Recommender(copy_db)
+    rec = bootstrap(copy_db)
     shares = []
     for topic, rel in list(by_topic.items())[:5]:
         answer = rec.photo_hashtags((demo_small_dir / rel).read_bytes(), n=10, k_similar=5)
@@ -297,8 +297,8 @@ def test_facade_suggests_the_photos_topic_tags(copy_db, demo_small_dir):
 def test_facade_refuses_features_from_another_extractor(
     copy_db, demo_small_dir, tmp_path, shared_dir
 ):
+    from engine.bootstrap import bootstrap
     from engine.core.settings import Settings
-    from engine.service import Recommender
 
     other = tmp_path / "other.tflite"  # different bytes -> different checksum
     other.write_bytes(
@@ -306,8 +306,8 @@ def test_facade_refuses_features_from_another_extractor(
     )
     settings = Settings.from_env(copy_db)
     settings = type(settings)(**{**settings.__dict__, "mobilenet": str(other)})
-    rec = Recommender(copy_db, settings=settings)
-    with pytest.raises(ScoutError, match="Retrain"):
+    rec = bootstrap(settings=settings)
+    with pytest.raises(ScoutError, match="python -m engine train"):
         rec.photo_hashtags(demo_image(demo_small_dir)[0])
 
 

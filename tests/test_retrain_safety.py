@@ -10,8 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from engine.ingest.importer import import_file
-from engine.training.pipeline import run_training
+from engine.bootstrap import bootstrap
 from models.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,7 +43,7 @@ def test_sigkill_mid_training_keeps_previous_versions(copy_db):
     assert proc.returncode == -signal.SIGKILL, "the run should have been killed mid-way"
     assert latest(store) == before
     assert all(a.status == "published" for a in store.registry.list())
-    report = run_training(store, force=True, log=lambda m: None)
+    report = bootstrap(copy_db).train(force=True, log=lambda m: None)
     assert report.ok
     assert latest(store) == {k: v + 1 for k, v in before.items()}
     store.dispose()
@@ -67,9 +66,9 @@ def test_gate_rejects_a_model_trained_on_scrambled_data(copy_db, demo_small_dir)
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    import_file(scrambled, "posts", copy_db)
+    bootstrap(copy_db).import_file(scrambled, "posts")
     scrambled.unlink()
-    report = run_training(store, log=lambda m: None)
+    report = bootstrap(copy_db).train(log=lambda m: None)
     status = {o.kind: o.status for o in report.outcomes}
     rejected = {k for k, s in status.items() if s == "rejected"}
     assert "lookalike" in rejected or "tags" in rejected, report.table()

@@ -12,16 +12,9 @@ import pytest
 
 from engine.core.errors import BadQuery
 from engine.core.filters import Filters
-from engine.tags.model import (
-    Embedding,
-    TagConfig,
-    TagModel,
-    clean_post_tags,
-    fit_ppmi_svd,
-    fit_tag_model,
-    prepare_sentences,
-    topic_quality,
-)
+from engine.tags.embeddings import Embedding, fit_ppmi_svd, topic_quality
+from engine.tags.model import TagModel, fit_tag_model
+from engine.tags.prepare import TagConfig, clean_post_tags, prepare_sentences
 from engine.tags.query import TopicQuery
 
 TOPICS = {
@@ -172,7 +165,7 @@ def test_unknown_tags_are_reported_with_close_known_ones(fitted):
 
 def test_blogger_vectors_contract_and_round_trip(fitted):
     model, _ = fitted
-    handles, vecs = model.blogger_vectors()
+    handles, vecs = model.creator_vectors()
     assert len(handles) == 36 and vecs.shape == (36, model.vectors.shape[1])
     assert vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)

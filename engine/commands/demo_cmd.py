@@ -7,10 +7,8 @@ import argparse
 import sys
 import time
 
-from engine.commands.import_cmd import ensure_schema
-from engine.core.settings import Settings
+from engine.bootstrap import DEMO_FILES, bootstrap_prepared
 from engine.demo.generate import SIZES, demo_dir, generate, is_complete
-from engine.ingest.importer import import_file
 
 HELP = "generate and import the demo data set (deterministic, with its planted truth)"
 
@@ -25,16 +23,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.store import Store
-
-    settings = Settings.from_env(args.db)
-    ensure_schema(settings.database_url)
+    rec = bootstrap_prepared(args.db)
+    settings = rec.settings
     if args.if_empty:
-        store = Store(settings.database_url)
-        try:
-            posts = store.counts()["posts"]
-        finally:
-            store.dispose()
+        posts = rec.store.counts()["posts"]
         if posts:
             print(f"the store already has {posts:,} posts; demo data not loaded")
             return 0
@@ -46,17 +38,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"generated in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     else:
         print(f"using the demo files already in {out} (--force regenerates)", file=sys.stderr)
-    for kind in ("songs", "influencers", "posts"):
+    for kind in DEMO_FILES:
         print(f"importing {kind} ...", file=sys.stderr)
-        report = import_file(
-            out / f"{kind}.csv", kind, settings.database_url, progress=sys.stderr.isatty()
-        )
-        print(report)
-    store = Store(settings.database_url)
-    try:
-        counts = store.counts()
-    finally:
-        store.dispose()
+        print(rec.import_file(out / f"{kind}.csv", kind, progress=sys.stderr.isatty()))
+    counts = rec.store.counts()
+    rec.close()
     print(
         f"demo {args.size}-{args.seed} loaded: the store now has {counts['influencers']:,} "
         f"influencers, {counts['posts']:,} posts, {counts['songs']:,} songs; "

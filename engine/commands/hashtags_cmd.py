@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.service import Recommender
+    from engine.bootstrap import bootstrap
 
     if (args.query is None) == (args.photo is None):
         raise BadQuery(
@@ -40,5 +40,5 @@ def run(args: argparse.Namespace) -> Answer:
         path = Path(args.photo)
         if not path.is_file():
             raise BadImage(f"{path}: no such file.")
-        return Recommender(args.db).photo_hashtags(path.read_bytes(), n=args.n, mode=args.mode)
-    return Recommender(args.db).related_tags(args.query, k=args.k)
+        return bootstrap(args.db).photo_hashtags(path.read_bytes(), n=args.n, mode=args.mode)
+    return bootstrap(args.db).related_tags(args.query, k=args.k)

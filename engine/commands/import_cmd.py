@@ -6,8 +6,7 @@ import argparse
 import json
 import sys
 
-from engine.core.settings import Settings
-from engine.ingest.importer import import_file
+from engine.bootstrap import bootstrap_prepared
 
 HELP = "import a CSV or JSONL file of influencers, posts or songs (all rows or none)"
 
@@ -19,14 +18,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env(args.db)
-    ensure_schema(settings.database_url)
-    report = import_file(
-        args.file,
-        args.kind,
-        settings.database_url,
-        progress=not args.quiet and not args.json and sys.stderr.isatty(),
-    )
+    rec = bootstrap_prepared(args.db)
+    try:
+        report = rec.import_file(
+            args.file, args.kind, progress=not args.quiet and not args.json and sys.stderr.isatty()
+        )
+    finally:
+        rec.close()
     if args.json:
         print(
             json.dumps(
@@ -42,12 +40,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(report)
     return 0
-
-
-def ensure_schema(database_url: str) -> None:
-    """Bring a fresh database to the newest migration before the first write, so the
-    first command a new user types just works."""
-    from models.migrate import is_current, upgrade
-
-    if not is_current(database_url):
-        upgrade(database_url)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from engine.bootstrap import bootstrap
 from engine.core.filters import Filters, parse_count, parse_range
 from engine.core.recommendation import Answer
 from engine.lookalike.query import METHODS
-from engine.service import Recommender
 
 HELP = "creators most like HANDLE (PPMI+SVD over captions and hashtags, or thematic tag vectors)"
 
@@ -29,4 +29,4 @@ def run(args: argparse.Namespace) -> Answer:
     if args.followers:
         lo, hi = parse_range(args.followers, parse_count, "followers", "--followers 10k-100k")
     filters = Filters(lo, hi, args.min_er, args.language)
-    return Recommender(args.db).lookalike(args.handle, args.k, filters=filters, method=args.method)
+    return bootstrap(args.db).lookalike(args.handle, args.k, filters=filters, method=args.method)

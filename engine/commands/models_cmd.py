@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.commands.import_cmd import ensure_schema
+from engine.bootstrap import bootstrap_prepared
 from engine.core.errors import ScoutError
-from engine.core.settings import Settings
 
 HELP = "list, show or roll back published model versions"
 
@@ -19,11 +18,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.store import Store
-
-    settings = Settings.from_env(args.db)
-    ensure_schema(settings.database_url)
-    registry = Store(settings.database_url).registry
+    registry = bootstrap_prepared(args.db).store.registry
     if args.action == "list":
         rows = registry.list(args.kind)
         if args.json:

@@ -22,6 +22,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.service import Recommender
+    from engine.bootstrap import bootstrap
 
-    return Recommender(args.db).songs_for(args.handle, k=args.k, method=args.method)
+    return bootstrap(args.db).songs_for(args.handle, k=args.k, method=args.method)

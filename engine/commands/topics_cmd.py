@@ -14,6 +14,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.service import Recommender
+    from engine.bootstrap import bootstrap
 
-    return Recommender(args.db).topics(k=args.k)
+    return bootstrap(args.db).topics(k=args.k)

@@ -6,9 +6,7 @@ import argparse
 import json
 import sys
 
-from engine.commands.import_cmd import ensure_schema
-from engine.core.settings import Settings
-from engine.training.pipeline import run_training
+from engine.bootstrap import bootstrap_prepared
 
 HELP = "train every model on the store's data and publish new versions (one transaction)"
 
@@ -31,14 +29,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from models.store import Store
-
-    settings = Settings.from_env(args.db)
-    ensure_schema(settings.database_url)
-    store = Store(settings.database_url)
+    rec = bootstrap_prepared(args.db)
     kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else None
-    report = run_training(
-        store,
+    report = rec.train(
         kinds=kinds,
         force=args.force,
         gate_margin=args.gate_margin,

@@ -16,6 +16,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.service import Recommender
+    from engine.bootstrap import bootstrap
 
-    return Recommender(args.db).trending(days=args.days, k=args.k, topic=args.topic)
+    return bootstrap(args.db).trending(days=args.days, k=args.k, topic=args.topic)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pandas as pd
 
@@ -44,12 +45,26 @@ POST_COLUMNS = [
 SONG_COLUMNS = ["song_id", "title", "artist", "release", "year"]
 
 
+class FrameSource(Protocol):
+    """What the dataset is read from: models.store.Store, or any fake with its frames."""
+
+    def frames(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]: ...
+
+    def describe(self) -> str: ...
+
+
 @dataclass
 class Dataset:
     influencers: pd.DataFrame
     posts: pd.DataFrame
     songs: pd.DataFrame
     meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, store: FrameSource) -> Dataset:
+        """Everything a model can learn from, read from the store in one go."""
+        influencers, posts, songs = store.frames()
+        return cls(influencers, posts, songs, meta={"database": store.describe()})
 
     @classmethod
     def empty(cls) -> Dataset:

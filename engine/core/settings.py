@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -17,6 +18,7 @@ class Settings:
     data_dir: Path
     mobilenet: str
     reload_seconds: float
+    train_at: str = "04:00"  # HH:MM UTC of the clock's daily retrain
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -29,13 +31,10 @@ class Settings:
             data_dir=Path(env.get("SCOUT_DATA_DIR", str(REPO_ROOT / "data"))),
             mobilenet=env.get("SCOUT_MOBILENET", default_mobilenet),
             reload_seconds=float(env.get("SCOUT_RELOAD_SECONDS", "30")),
+            train_at=env.get("SCOUT_TRAIN_AT", "04:00"),
         )
 
-
-def normalize_database_url(url: str) -> str:
-    """Heroku hands out `postgres://` URLs; SQLAlchemy 2 wants a driver name."""
-    if url.startswith("postgres://"):
-        url = "postgresql+psycopg://" + url[len("postgres://") :]
-    elif url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
+    def training_config(self) -> dict[str, dict[str, Any]]:
+        """Each kind's training settings, as `TrainContext.config` hands them to the kind
+        and as its fingerprint records them: a changed setting retrains that kind."""
+        return {"photos": {"mobilenet": self.mobilenet}}

@@ -8,6 +8,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from engine.core.errors import ImportRejected, ScoutError
 from engine.ingest.rows import (
@@ -132,12 +133,9 @@ def _scan(
     return n, present & set(cols), ignored
 
 
-def import_file(
-    path: Path | str, kind: str, database_url: str, progress: bool = False
-) -> ImportReport:
-    """Validate then write `path` as `kind` into the store at `database_url`."""
+def import_file(path: Path | str, kind: str, store: Any, progress: bool = False) -> ImportReport:
+    """Validate then write `path` as `kind` into `store` (a models.store.Store)."""
     from models import writer
-    from models.store import Store
 
     path = Path(path)
     if kind not in KINDS:
@@ -145,35 +143,31 @@ def import_file(
     if not path.is_file():
         raise ScoutError(f"{path}: no such file")
     started = time.perf_counter()
-    store = Store(database_url)
-    try:
-        known_songs = None
-        if kind == "posts":
-            with store.sessions() as s:
-                known_songs = writer.known_song_ids(s)
-        n, present, ignored = _scan(path, kind, known_songs, progress)
-        before = store.counts()[kind]
-        cols = schema(kind, path.parent)
-        _, rows = read_rows(path)
-        bar = _progress(progress, f"writing {path.name}")
-        id_cache: dict[tuple[str, str], int] = {}
-        with store.session() as session:  # one transaction for the whole file
-            batch: list[dict] = []
-            for raw in rows:
-                rec, _ = validate(kind, raw, cols, str(path))
-                assert rec is not None  # pass 1 proved every row valid
-                batch.append(rec)
-                if len(batch) >= BATCH:
-                    _write(writer, session, kind, batch, present, id_cache)
-                    bar.update(len(batch))
-                    batch = []
-            if batch:
+    known_songs = None
+    if kind == "posts":
+        with store.sessions() as s:
+            known_songs = writer.known_song_ids(s)
+    n, present, ignored = _scan(path, kind, known_songs, progress)
+    before = store.counts()[kind]
+    cols = schema(kind, path.parent)
+    _, rows = read_rows(path)
+    bar = _progress(progress, f"writing {path.name}")
+    id_cache: dict[tuple[str, str], int] = {}
+    with store.session() as session:  # one transaction for the whole file
+        batch: list[dict] = []
+        for raw in rows:
+            rec, _ = validate(kind, raw, cols, str(path))
+            assert rec is not None  # pass 1 proved every row valid
+            batch.append(rec)
+            if len(batch) >= BATCH:
                 _write(writer, session, kind, batch, present, id_cache)
                 bar.update(len(batch))
-        bar.close()
-        after = store.counts()[kind]
-    finally:
-        store.dispose()
+                batch = []
+        if batch:
+            _write(writer, session, kind, batch, present, id_cache)
+            bar.update(len(batch))
+    bar.close()
+    after = store.counts()[kind]
     return ImportReport(
         kind, str(path), n, after - before, time.perf_counter() - started, tuple(ignored)
     )

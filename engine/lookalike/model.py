@@ -25,7 +25,6 @@ from engine.core.filters import Filters
 from engine.core.index import VectorIndex, l2_normalise
 from engine.core.recommendation import Recommendation
 from engine.core.text import caption_words
-from engine.training.contract import TrainContext, TrainResult
 
 TOP_TOKENS = 24
 
@@ -195,7 +194,7 @@ class LookalikeModel:
     def __contains__(self, handle: str) -> bool:
         return handle in self._row
 
-    def influencer_vectors(self) -> tuple[list[str], np.ndarray]:
+    def creator_vectors(self) -> tuple[list[str], np.ndarray]:
         return self.handles.tolist(), self.vectors
 
     def row(self, handle: str) -> int:
@@ -355,42 +354,3 @@ def split_half_retrieval(
         "split_half_mrr": float(np.mean(1.0 / ranks)),
         "split_half_creators": float(len(chosen)),
     }
-
-
-class LookalikeKind:
-    """Daily fit; held-out quality is split-half self-retrieval (it collapses when
-    creators' posts stop being about anything, which the quality gate relies on)."""
-
-    kind = "lookalike"
-    depends_on: tuple[str, ...] = ()
-
-    def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
-        cfg = LookalikeConfig.from_dict({"seed": ctx.seed, **ctx.config})
-        model = fit_lookalike(data, cfg)
-        metrics = split_half_retrieval(model, data.posts, seed=ctx.seed)
-        metrics.update(
-            {
-                "creators": float(len(model.handles)),
-                "vocab": float(len(model.vocab)),
-                "data_influencers": float(len(data.influencers)),
-                "data_posts": float(len(data.posts)),
-            }
-        )
-        summary = (
-            f"{len(model.handles)} creators x {len(model.vocab)} tokens -> {model.vectors.shape[1]} dims; "
-            f"split-half MRR {metrics.get('split_half_mrr', float('nan')):.3f}"
-        )
-        return TrainResult(
-            model.to_bytes(),
-            metrics,
-            model.params,
-            "split_half_mrr" if "split_half_mrr" in metrics else None,
-            model,
-            summary,
-        )
-
-    def load(self, payload: bytes) -> LookalikeModel:
-        return LookalikeModel.from_bytes(payload)
-
-
-LOOKALIKE = LookalikeKind()

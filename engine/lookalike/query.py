@@ -11,7 +11,6 @@ import pandas as pd
 
 from engine.core.errors import BadQuery, ScoutError
 from engine.core.filters import Filters, check_k
-from engine.core.index import VectorIndex
 from engine.core.recommendation import Answer
 from engine.lookalike.model import LookalikeModel
 
@@ -79,26 +78,9 @@ def lookalike(
 
 
 def _tag_vector(tags_model: Any, handle: str) -> np.ndarray | None:
-    handles, vectors = _tag_space(tags_model)
-    i = handles.get(handle)
-    return None if i is None else vectors[i]
-
-
-def _tag_space(tags_model: Any) -> tuple[dict[str, int], np.ndarray]:
-    cached = getattr(tags_model, "_lookalike_space", None)
-    if cached is None:
-        handles, vectors = tags_model.blogger_vectors()
-        # Exact search: building a graph here would stall the first query after every
-        # reload (~90 s at 200k creators), while a scan of the thematic vectors costs
-        # milliseconds per query at that size.
-        cached = (
-            {h: i for i, h in enumerate(handles)},
-            np.asarray(vectors, dtype=np.float32),
-            VectorIndex.build(vectors, exact_threshold=len(vectors)),
-            list(handles),
-        )
-        tags_model._lookalike_space = cached
-    return cached[0], cached[1]
+    space = tags_model.creator_space()
+    i = space.row.get(handle)
+    return None if i is None else space.vectors[i]
 
 
 def _tag_neighbours(
@@ -106,8 +88,8 @@ def _tag_neighbours(
 ) -> list[tuple[int, float]]:
     """Thematic neighbours, mapped onto the lookalike model's rows (for filters and
     display); creators the lookalike model does not know are skipped."""
-    _, _, index, handles = tags_model._lookalike_space
-    tag_to_row = np.array([model.row(h) if h in model else -1 for h in handles])
+    space = tags_model.creator_space()
+    tag_to_row = np.array([model.row(h) if h in model else -1 for h in space.handles])
 
     def ok(rows: np.ndarray) -> np.ndarray:
         mapped = tag_to_row[rows]
@@ -116,7 +98,7 @@ def _tag_neighbours(
             keep[keep] &= allow(mapped[keep])
         return keep
 
-    return [(int(tag_to_row[r]), s) for r, s in index.query(tag_vec, k, allow=ok)]
+    return [(int(tag_to_row[r]), s) for r, s in space.index.query(tag_vec, k, allow=ok)]
 
 
 def _blend(
@@ -135,11 +117,11 @@ def _blend(
     rows |= {r for r, _ in _tag_neighbours(model, tags_model, tag_vec, pool, excluded, allow)}
     if not rows:
         return []
-    idx, tag_vectors = _tag_space(tags_model)
+    space = tags_model.creator_space()
     cand = np.array(sorted(rows))
     ppmi_sim = model.vectors[cand] @ vec
-    tag_rows = np.array([idx.get(str(model.handles[r]), -1) for r in cand])
-    tag_sim = np.where(tag_rows >= 0, tag_vectors[np.maximum(tag_rows, 0)] @ tag_vec, 0.0)
+    tag_rows = np.array([space.row.get(str(model.handles[r]), -1) for r in cand])
+    tag_sim = np.where(tag_rows >= 0, space.vectors[np.maximum(tag_rows, 0)] @ tag_vec, 0.0)
     score = 0.5 * ppmi_sim + 0.5 * tag_sim
     order = np.argsort(-score, kind="stable")[:k]
     return [(int(cand[i]), float(score[i])) for i in order]

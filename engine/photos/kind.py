@@ -14,7 +14,6 @@ import numpy as np
 
 from engine.core.dataset import Dataset
 from engine.core.errors import BadImage
-from engine.core.settings import Settings
 from engine.photos.features import FeatureExtractor, extractor_id_for, make_extractor
 from engine.photos.images import DEFAULT_LIMITS, decode_image
 from engine.photos.model import PhotoTagModel, fit_photo_tags
@@ -172,7 +171,9 @@ class PhotosKind:
     depends_on: tuple[str, ...] = ()
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
-        setting = ctx.config.get("mobilenet") or Settings.from_env().mobilenet
+        # Settings.training_config() passes SCOUT_MOBILENET here, so it is part of this
+        # kind's fingerprint: changing the extractor retrains photos on the next run.
+        setting = ctx.config.get("mobilenet") or "imagenet"
         posts = data.posts
         with_image = posts["image"].dropna() if len(posts) else posts.get("image", [])
         locations = sorted({str(x) for x in with_image if str(x).strip()})

@@ -4,7 +4,8 @@ tags and topic search (engine.tags.model)."""
 from __future__ import annotations
 
 from engine.core.dataset import Dataset
-from engine.tags.model import TagConfig, TagModel, fit_tag_model
+from engine.tags.model import TagModel, fit_tag_model
+from engine.tags.prepare import TagConfig
 from engine.training.contract import TrainContext, TrainResult
 
 

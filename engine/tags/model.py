@@ -15,256 +15,32 @@ whichever measures best. Pure: frames and arrays in, dataclasses out.
 from __future__ import annotations
 
 import math
-import os
-import time
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from engine.core.artifact_io import pack, unpack
-from engine.core.blacklist import NON_TOPICAL
 from engine.core.errors import BadQuery, close_matches
 from engine.core.filters import Filters, check_k
+from engine.core.index import l2_normalise
 from engine.core.like_rating import like_rating
 from engine.core.recommendation import Answer, Recommendation
-from engine.core.text import normalize_tag
+from engine.tags.embeddings import (
+    Embedding,
+    blend,
+    fit_ppmi_svd,
+    fit_word2vec,
+    topic_quality,
+)
+from engine.tags.prepare import METHODS, TagConfig, clean_post_tags, prepare_sentences, tag_bloggers
 from engine.tags.query import TopicQuery, parse_topic
 
-METHODS = ("skipgram", "cbow", "ppmi")
-
-
-@dataclass(frozen=True)
-class TagConfig:
-    """Everything configurable (the pipeline's `tags` config section)."""
-
-    min_bloggers: int = (
-        5  # 3 keeps personal brand tags (#rosafood) of namesakes; quality 0.4297 vs 0.4276
-    )
-    favourite_cap: int = 6  # a blogger contributes at most this many posts per tag
-    blacklist: frozenset[str] = NON_TOPICAL
-    extra_blacklist: frozenset[str] = frozenset()
-    vector_size: int = 128  # PPMI-SVD measured best at 128 of 32/64/128/200 on both corpora
-    window: int = 30  # larger than any post: a shuffled post is one bag of tags
-    epochs: int = 10
-    negative: int = 5
-    method: str = "auto"  # auto | skipgram | cbow | ppmi | blend
-    holdout: float = 0.1
-    refit: bool = True  # refit the chosen method on all posts after measuring
-    cds_alpha: float = 0.75  # PPMI context-distribution smoothing (Levy et al.)
-    # blogger score = sim / (log(likes)^lam * log(followers)^phi * log(tags)^tau)
-    lam: float = 0.0
-    phi: float = 0.0
-    tau: float = 0.0  # λ = φ = τ = 0 measured best on demo p@20 (τ 0.5: 0.985 single-tag)
-    workers: int = 0  # 0 = all cores
-
-    @classmethod
-    def from_dict(cls, cfg: dict[str, Any] | None) -> TagConfig:
-        cfg = dict(cfg or {})
-        for key in ("blacklist", "extra_blacklist"):
-            if key in cfg:
-                cfg[key] = frozenset(normalize_tag(t) for t in cfg[key])
-        unknown = set(cfg) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown tags config keys: {', '.join(sorted(unknown))}")
-        out = cls(**cfg)
-        for name in ("lam", "phi", "tau"):
-            if not 0.0 <= getattr(out, name) <= 1.0:
-                raise ValueError(f"tags config {name} must be in [0, 1]")
-        if out.method not in (*METHODS, "blend", "auto"):
-            raise ValueError(f"tags config method must be auto, blend or one of {METHODS}")
-        return out
-
-    @property
-    def stop(self) -> frozenset[str]:
-        return self.blacklist | self.extra_blacklist
-
-    @property
-    def n_workers(self) -> int:
-        return self.workers or os.cpu_count() or 1
-
-
-# ------------------------------------------------------------------ preparation
-def clean_post_tags(tags: Sequence[str], stop: frozenset[str]) -> list[str]:
-    """Normalised, de-duplicated, without blacklisted tags, numerals and one-letter tags."""
-    seen: dict[str, None] = {}
-    for raw in tags:
-        tag = normalize_tag(raw)
-        if len(tag) < 2 or tag in stop or tag.isdigit():
-            continue
-        seen.setdefault(tag, None)
-    return list(seen)
-
-
-def tag_bloggers(posts: list[list[str]], owners: Sequence[str]) -> Counter:
-    """How many different bloggers used each tag."""
-    pairs = {(o, t) for o, tags in zip(owners, posts, strict=True) for t in tags}
-    return Counter(t for _, t in pairs)
-
-
-def prepare_sentences(
-    posts: list[list[str]], owners: Sequence[str], cfg: TagConfig, seed: int
-) -> tuple[list[list[str]], dict[str, int]]:
-    """Training sentences and the vocabulary (tag -> number of bloggers using it).
-
-    `posts` are cleaned tag lists. A blogger's favourite tag is kept on only
-    `favourite_cap` of their posts, chosen at random, so that a blogger who tags
-    every one of 500 posts #mybrand adds as much co-occurrence as one who did it 6 times.
-    """
-    rng = np.random.default_rng(seed)
-    bloggers = tag_bloggers(posts, owners)
-    vocab = {t: n for t, n in bloggers.items() if n >= cfg.min_bloggers}
-    kept = [[t for t in tags if t in vocab] for tags in posts]
-    by_blogger_tag: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, (owner, tags) in enumerate(zip(owners, kept, strict=True)):
-        for t in tags:
-            by_blogger_tag[(owner, t)].append(i)
-    drop: set[tuple[int, str]] = set()
-    for (_, t), rows in by_blogger_tag.items():
-        if len(rows) > cfg.favourite_cap:
-            chosen = rng.choice(len(rows), size=len(rows) - cfg.favourite_cap, replace=False)
-            drop.update((rows[j], t) for j in chosen)
-    sentences = []
-    for i, tags in enumerate(kept):
-        tags = [t for t in tags if (i, t) not in drop] if drop else list(tags)
-        if len(tags) >= 2:
-            rng.shuffle(tags)
-            sentences.append(tags)
-    return sentences, vocab
-
-
-# ------------------------------------------------------------------ embeddings
-@dataclass
-class Embedding:
-    method: str
-    tags: list[str]
-    vectors: np.ndarray  # (n, d) float32, L2-normalised rows
-    seconds: float = 0.0
-    words_per_sec: float | None = None
-
-    def index(self) -> dict[str, int]:
-        return {t: i for i, t in enumerate(self.tags)}
-
-
-def _normalise(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float32)
-    norms = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.where(norms > 0, norms, 1.0)
-
-
-def fit_word2vec(
-    sentences: list[list[str]], cfg: TagConfig, *, sg: bool, seed: int, epochs: int | None = None
-) -> Embedding:
-    """gensim Word2Vec with negative sampling; words/s is gensim's effective-words count
-    over the training time (the figure its epoch log lines report)."""
-    from gensim.models import Word2Vec
-
-    model = Word2Vec(
-        vector_size=cfg.vector_size,
-        window=cfg.window,
-        min_count=1,
-        sg=int(sg),
-        negative=cfg.negative,
-        hs=0,
-        workers=cfg.n_workers,
-        seed=seed,
-        sample=0,  # tags are already de-duplicated per post; frequent tags still topical
-    )
-    model.build_vocab(sentences)
-    t0 = time.perf_counter()
-    effective, _raw = model.train(
-        sentences, total_examples=len(sentences), epochs=epochs or cfg.epochs
-    )
-    seconds = time.perf_counter() - t0
-    tags = list(model.wv.index_to_key)
-    return Embedding(
-        "skipgram" if sg else "cbow",
-        tags,
-        _normalise(model.wv.vectors),
-        seconds,
-        effective / seconds if seconds > 0 else None,
-    )
-
-
-def fit_ppmi_svd(sentences: list[list[str]], cfg: TagConfig, seed: int) -> Embedding:
-    """Co-occurrence within posts -> PPMI (with context smoothing) -> truncated SVD,
-    vectors U·sqrt(S). Strong when there is too little text for Word2Vec."""
-    from sklearn.utils.extmath import randomized_svd
-
-    t0 = time.perf_counter()
-    tags = sorted({t for s in sentences for t in s})
-    pos = {t: i for i, t in enumerate(tags)}
-    rows = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
-    cols = np.fromiter((pos[t] for s in sentences for t in s), dtype=np.int64, count=len(rows))
-    x = sparse.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(sentences), len(tags))
-    )
-    x.data[:] = 1.0  # a tag counts once per post
-    co = (x.T @ x).tocoo()
-    keep = co.row != co.col
-    r, c, n = co.row[keep], co.col[keep], co.data[keep].astype(np.float64)
-    row_sum = np.bincount(r, weights=n, minlength=len(tags))
-    col_sum = np.bincount(c, weights=n, minlength=len(tags)) ** cfg.cds_alpha
-    total, ctx_total = n.sum(), col_sum.sum()
-    pmi = np.log(n * ctx_total / (row_sum[r] * col_sum[c])) if total else n
-    good = pmi > 0
-    m = sparse.csr_matrix(
-        (pmi[good].astype(np.float32), (r[good], c[good])), shape=(len(tags), len(tags))
-    )
-    dim = max(1, min(cfg.vector_size, len(tags) - 1))
-    u, s, _ = randomized_svd(m, n_components=dim, random_state=seed, n_iter=5)
-    return Embedding("ppmi", tags, _normalise(u * np.sqrt(s)), time.perf_counter() - t0)
-
-
-def blend(a: Embedding, b: Embedding) -> Embedding:
-    """Concatenate two embeddings on their shared tags: cosine = mean of the two cosines."""
-    bi = b.index()
-    tags = [t for t in a.tags if t in bi]
-    ai = a.index()
-    va = a.vectors[[ai[t] for t in tags]]
-    vb = b.vectors[[bi[t] for t in tags]]
-    return Embedding(
-        "blend", tags, _normalise(np.hstack([va, vb]) / math.sqrt(2)), a.seconds + b.seconds
-    )
-
-
-# ------------------------------------------------------------------ quality metric
-def nearest_table(vectors: np.ndarray, k: int, batch: int = 2048) -> np.ndarray:
-    """The k nearest other rows of every row (cosine), best first."""
-    n = len(vectors)
-    k = min(k, n - 1)
-    out = np.empty((n, k), dtype=np.int64)
-    for a in range(0, n, batch):
-        sims = vectors[a : a + batch] @ vectors.T
-        sims[np.arange(len(sims)), np.arange(a, a + len(sims))] = -np.inf
-        part = np.argpartition(-sims, k, axis=1)[:, :k] if k < n - 1 else np.argsort(-sims)[:, :k]
-        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1)
-        out[a : a + batch] = np.take_along_axis(part, order, axis=1)
-    return out
-
-
-def topic_quality(emb: Embedding, posts: list[list[str]], max_tags: int = 30) -> dict[str, float]:
-    """TopicTensor's metric: for each of a held-out post's n known tags take its n nearest
-    tags; quality = share of those n·n candidates that are among the post's other tags.
-    Posts with fewer than two known tags say nothing and are left out."""
-    idx = emb.index()
-    known = [[idx[t] for t in p if t in idx][:max_tags] for p in posts]
-    known = [k for k in known if len(k) >= 2]
-    if not known:
-        return {"quality": 0.0, "posts": 0}
-    table = nearest_table(emb.vectors, max(len(k) for k in known))
-    hits = total = 0
-    for k in known:
-        n = len(k)
-        others = set(k)
-        cand = table[k, :n]
-        hits += int(np.isin(cand, list(others)).sum())
-        total += n * n
-    return {"quality": hits / total, "posts": len(known)}
+if TYPE_CHECKING:
+    from engine.core.index import CreatorSpace
 
 
 # ------------------------------------------------------------------ the fitted model
@@ -341,9 +117,20 @@ class TagModel:
         )
 
     # ------------------------------------------------------------ lookups
-    def blogger_vectors(self) -> tuple[list[str], np.ndarray]:
+    def creator_vectors(self) -> tuple[list[str], np.ndarray]:
         """Handles and their L2-normalised float32 topic vectors (for thematic lookalikes)."""
         return list(self.handles), self.blogger_matrix
+
+    def creator_space(self) -> CreatorSpace:
+        """The creators' topic vectors with an exact index, built on first use and kept
+        with this model (a reload brings a new model, hence a new space)."""
+        from engine.core.index import CreatorSpace
+
+        space = self.__dict__.get("_creator_space")
+        if space is None:
+            space = CreatorSpace.exact(self.handles, self.blogger_matrix)
+            self.__dict__["_creator_space"] = space
+        return space
 
     def _tag_index(self):
         """Nearest-tag search: the shared nmslib index when it exists (exact numpy below
@@ -654,7 +441,7 @@ def fit_tag_model(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(handles), len(emb.tags))
     )
     bt.sum_duplicates()
-    beta = _normalise(bt @ emb.vectors)
+    beta = l2_normalise(bt @ emb.vectors)
 
     owner_idx = np.array([hpos[o] for o in owners], dtype=np.int64)
     n_posts = np.bincount(owner_idx, minlength=len(handles)).astype(float)

@@ -35,7 +35,7 @@ class TopicsKind:
         if tag_model is None:
             raise RuntimeError("the topics model needs the tags model trained first")
         cfg = TopicConfig.from_dict(ctx.config)
-        handles, bvecs = tag_model.blogger_vectors()
+        handles, bvecs = tag_model.creator_vectors()
         model = fit_topics(
             tag_model.tags,
             tag_model.vectors,

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine.core.artifact_io import pack, unpack
 from engine.core.blacklist import SPAM_CLUSTER
+from engine.core.index import l2_normalise
 
 METHODS = ("auto", "kmeans", "agglomerative", "hdbscan")
 # Average-linkage needs the full n x n distance matrix; above this many tags "auto" uses
@@ -65,12 +66,6 @@ class DroppedCluster:
     top_tags: list[str]
     n_tags: int
     reason: str
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.maximum(norms, 1e-12)
 
 
 # ----------------------------------------------------------------- clustering
@@ -142,7 +137,7 @@ def _reduce(x: np.ndarray, cfg: TopicConfig, seed: int) -> np.ndarray:
     if cfg.reduce not in ("pca", "tsne"):
         raise ValueError(f"unknown reduction {cfg.reduce!r}; expected pca or tsne")
     dims = max(2, min(cfg.pca_dims, x.shape[1], len(x) - 1))
-    return _normalise(PCA(n_components=dims, random_state=seed).fit_transform(x))
+    return l2_normalise(PCA(n_components=dims, random_state=seed).fit_transform(x))
 
 
 def _hdbscan(x: np.ndarray, cfg: TopicConfig, seed: int) -> np.ndarray:
@@ -163,7 +158,7 @@ def resolve_method(method: str, n_tags: int) -> str:
 
 def cluster_labels(x: np.ndarray, cfg: TopicConfig, seed: int = 42) -> np.ndarray:
     """Cluster L2-normalised tag vectors; -1 marks a tag left outside every cluster."""
-    x = _normalise(x)
+    x = l2_normalise(x)
     cfg = replace(cfg, method=resolve_method(cfg.method, len(x)))
     if len(x) < 3:
         return np.zeros(len(x), dtype=np.int64)
@@ -182,7 +177,7 @@ def _nearest(vectors: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np
     if len(centroids) == 0 or len(v) == 0:
         return np.full(len(v), NOISE, dtype=np.int64), np.zeros(len(v), dtype=np.float32)
     norms = np.linalg.norm(v, axis=1)
-    sims = _normalise(v) @ centroids.T
+    sims = l2_normalise(v) @ centroids.T
     best = sims.argmax(axis=1)
     best_sim = sims[np.arange(len(v)), best]
     return (
@@ -301,7 +296,7 @@ def fit_topics(
     `usage[i]` is how often tag i was used; it ranks names (common tags name a topic)."""
     cfg = config or TopicConfig()
     tag_arr = np.asarray([str(t) for t in tags], dtype=str)
-    x = _normalise(tag_vectors)
+    x = l2_normalise(tag_vectors)
     if len(tag_arr) != len(x):
         raise ValueError(f"{len(tag_arr)} tags but {len(x)} tag vectors")
     use = np.ones(len(x)) if usage is None else np.asarray(usage, dtype=np.float64)
@@ -312,7 +307,7 @@ def fit_topics(
     dropped: list[DroppedCluster] = []
     for label in sorted(set(raw.tolist()) - {NOISE}):
         members = np.flatnonzero(raw == label)
-        centroid = _normalise(x[members].mean(axis=0, keepdims=True))[0]
+        centroid = l2_normalise(x[members].mean(axis=0, keepdims=True))[0]
         ranked, sims = _rank_members(x, members, centroid, use)
         top = [str(tag_arr[i]) for i in ranked[:8]]
         cohesion = float(sims.mean())

@@ -1,10 +1,9 @@
 """The daily retrain, as the clock process runs it: once per UTC day at `at` (HH:MM,
-env SCOUT_TRAIN_AT, default 04:00), claimed in the database so overlapping or
+Settings.train_at, env SCOUT_TRAIN_AT, default 04:00), claimed in the database so overlapping or
 restarted clocks train exactly once; a run that crashed is retried."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, time, timedelta
 
 from engine.core.errors import BadQuery
@@ -24,7 +23,7 @@ def parse_hhmm(text: str) -> time:
 def train_if_due(
     store,
     now: datetime | None = None,
-    at: str | None = None,
+    at: str = "04:00",
     stale_after: timedelta = timedelta(hours=3),
     log=None,
     **train_kwargs,
@@ -34,7 +33,7 @@ def train_if_due(
     from models import jobs
 
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    due = parse_hhmm(at or os.environ.get("SCOUT_TRAIN_AT", "04:00"))
+    due = parse_hhmm(at)
     if now.time() < due:
         return None
     if not jobs.claim(store, JOB, now.date(), now, stale_after):

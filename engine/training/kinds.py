@@ -10,7 +10,7 @@ import importlib
 from engine.training.contract import ModelKind
 
 KIND_OBJECTS: dict[str, str] = {
-    "lookalike": "engine.lookalike.model:LOOKALIKE",
+    "lookalike": "engine.lookalike.kind:LOOKALIKE",
     "photos": "engine.photos.kind:PHOTOS",
     "songs": "engine.songs.kind:SONGS",
     "tags": "engine.tags.kind:TAGS",

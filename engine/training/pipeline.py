@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.core.dataset import Dataset
 from engine.training.contract import TrainContext, TrainResult
 from engine.training.kinds import all_kinds
 
@@ -123,7 +124,7 @@ def run_training(
     run_id = uuid.uuid4().hex[:12]
     config = config or {}
     log(f"train {run_id}: reading the store")
-    data = store.load_dataset()
+    data = Dataset.read(store)
     fingerprint = data.fingerprint()
     log(
         f"train {run_id}: {len(data.influencers)} influencers, {len(data.posts)} posts, "

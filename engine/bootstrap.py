@@ -1,0 +1,64 @@
+"""The one place that assembles Scout: it reads the settings, opens the one Store and
+hands it to the Recommender facade, the workspace state, import and training. The CLI,
+the bot, the benchmarks and the tests all start here, so a process holds one connection
+pool and a test can hand the facade any store it likes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from engine.core.settings import Settings
+from engine.service import Recommender
+
+DEMO_FILES = ("songs", "influencers", "posts")  # import order: posts refer to both others
+
+
+def bootstrap(database_url: str | None = None, *, settings: Settings | None = None) -> Recommender:
+    """The facade over the store named by `settings` (default: the environment, with
+    `database_url` overriding DATABASE_URL, as `--db` does)."""
+    from models.store import Store
+    from models.workspace import Workspace
+
+    settings = settings or Settings.from_env(database_url)
+    store = Store(settings.database_url)
+    return Recommender(store, settings, workspace=Workspace(store))
+
+
+def prepare(database_url: str) -> None:
+    """Bring the database to the newest migration (a fresh file or server database
+    becomes a ready, empty store) so the first command a new user types just works."""
+    from models.migrate import is_current, upgrade
+
+    if not is_current(database_url):
+        upgrade(database_url)
+
+
+def bootstrap_prepared(database_url: str | None = None) -> Recommender:
+    """The facade over a store brought to the newest migration first (commands that
+    write: import, demo, train, models)."""
+    rec = bootstrap(database_url)
+    prepare(rec.settings.database_url)
+    return rec
+
+
+def scratch(
+    database_url: str,
+    folder: Path | None = None,
+    *,
+    kinds: Iterable[str] = DEMO_FILES,
+    settings: Settings | None = None,
+    progress: bool = False,
+) -> Recommender:
+    """A migrated store with `folder`'s import files (songs, influencers, posts .csv)
+    loaded through the ordinary import path: the set-up every benchmark, the test
+    fixtures and `engine demo` share."""
+    prepare(database_url)
+    base = settings or Settings.from_env()
+    rec = bootstrap(settings=Settings(**{**base.__dict__, "database_url": database_url}))
+    if folder is not None:
+        for kind in kinds:
+            path = Path(folder) / f"{kind}.csv"
+            if path.is_file():
+                rec.import_file(path, kind, progress=progress)
+    return rec

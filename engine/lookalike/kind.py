@@ -1,0 +1,52 @@
+"""The lookalike ModelKind: fit on the store's posts, measure split-half retrieval,
+publish; and load the published bytes back into a queryable model."""
+
+from __future__ import annotations
+
+from engine.core.dataset import Dataset
+from engine.lookalike.model import (
+    LookalikeConfig,
+    LookalikeModel,
+    fit_lookalike,
+    split_half_retrieval,
+)
+from engine.training.contract import TrainContext, TrainResult
+
+
+class LookalikeKind:
+    """Daily fit; held-out quality is split-half self-retrieval (it collapses when
+    creators' posts stop being about anything, which the quality gate relies on)."""
+
+    kind = "lookalike"
+    depends_on: tuple[str, ...] = ()
+
+    def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
+        cfg = LookalikeConfig.from_dict({"seed": ctx.seed, **ctx.config})
+        model = fit_lookalike(data, cfg)
+        metrics = split_half_retrieval(model, data.posts, seed=ctx.seed)
+        metrics.update(
+            {
+                "creators": float(len(model.handles)),
+                "vocab": float(len(model.vocab)),
+                "data_influencers": float(len(data.influencers)),
+                "data_posts": float(len(data.posts)),
+            }
+        )
+        summary = (
+            f"{len(model.handles)} creators x {len(model.vocab)} tokens -> {model.vectors.shape[1]} dims; "
+            f"split-half MRR {metrics.get('split_half_mrr', float('nan')):.3f}"
+        )
+        return TrainResult(
+            model.to_bytes(),
+            metrics,
+            model.params,
+            "split_half_mrr" if "split_half_mrr" in metrics else None,
+            model,
+            summary,
+        )
+
+    def load(self, payload: bytes) -> LookalikeModel:
+        return LookalikeModel.from_bytes(payload)
+
+
+LOOKALIKE = LookalikeKind()

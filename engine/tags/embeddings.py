@@ -1,0 +1,143 @@
+"""The tag embeddings that are fitted and compared on held-out posts (Word2Vec skip-gram
+and CBOW, PPMI + truncated SVD, their blend) and TopicTensor's quality metric that
+compares them."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+
+if TYPE_CHECKING:
+    pass
+
+from engine.core.index import l2_normalise
+from engine.tags.prepare import TagConfig
+
+
+# ------------------------------------------------------------------ embeddings
+@dataclass
+class Embedding:
+    method: str
+    tags: list[str]
+    vectors: np.ndarray  # (n, d) float32, L2-normalised rows
+    seconds: float = 0.0
+    words_per_sec: float | None = None
+
+    def index(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self.tags)}
+
+
+def fit_word2vec(
+    sentences: list[list[str]], cfg: TagConfig, *, sg: bool, seed: int, epochs: int | None = None
+) -> Embedding:
+    """gensim Word2Vec with negative sampling; words/s is gensim's effective-words count
+    over the training time (the figure its epoch log lines report)."""
+    from gensim.models import Word2Vec
+
+    model = Word2Vec(
+        vector_size=cfg.vector_size,
+        window=cfg.window,
+        min_count=1,
+        sg=int(sg),
+        negative=cfg.negative,
+        hs=0,
+        workers=cfg.n_workers,
+        seed=seed,
+        sample=0,  # tags are already de-duplicated per post; frequent tags still topical
+    )
+    model.build_vocab(sentences)
+    t0 = time.perf_counter()
+    effective, _raw = model.train(
+        sentences, total_examples=len(sentences), epochs=epochs or cfg.epochs
+    )
+    seconds = time.perf_counter() - t0
+    tags = list(model.wv.index_to_key)
+    return Embedding(
+        "skipgram" if sg else "cbow",
+        tags,
+        l2_normalise(model.wv.vectors),
+        seconds,
+        effective / seconds if seconds > 0 else None,
+    )
+
+
+def fit_ppmi_svd(sentences: list[list[str]], cfg: TagConfig, seed: int) -> Embedding:
+    """Co-occurrence within posts -> PPMI (with context smoothing) -> truncated SVD,
+    vectors U·sqrt(S). Strong when there is too little text for Word2Vec."""
+    from sklearn.utils.extmath import randomized_svd
+
+    t0 = time.perf_counter()
+    tags = sorted({t for s in sentences for t in s})
+    pos = {t: i for i, t in enumerate(tags)}
+    rows = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
+    cols = np.fromiter((pos[t] for s in sentences for t in s), dtype=np.int64, count=len(rows))
+    x = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(sentences), len(tags))
+    )
+    x.data[:] = 1.0  # a tag counts once per post
+    co = (x.T @ x).tocoo()
+    keep = co.row != co.col
+    r, c, n = co.row[keep], co.col[keep], co.data[keep].astype(np.float64)
+    row_sum = np.bincount(r, weights=n, minlength=len(tags))
+    col_sum = np.bincount(c, weights=n, minlength=len(tags)) ** cfg.cds_alpha
+    total, ctx_total = n.sum(), col_sum.sum()
+    pmi = np.log(n * ctx_total / (row_sum[r] * col_sum[c])) if total else n
+    good = pmi > 0
+    m = sparse.csr_matrix(
+        (pmi[good].astype(np.float32), (r[good], c[good])), shape=(len(tags), len(tags))
+    )
+    dim = max(1, min(cfg.vector_size, len(tags) - 1))
+    u, s, _ = randomized_svd(m, n_components=dim, random_state=seed, n_iter=5)
+    return Embedding("ppmi", tags, l2_normalise(u * np.sqrt(s)), time.perf_counter() - t0)
+
+
+def blend(a: Embedding, b: Embedding) -> Embedding:
+    """Concatenate two embeddings on their shared tags: cosine = mean of the two cosines."""
+    bi = b.index()
+    tags = [t for t in a.tags if t in bi]
+    ai = a.index()
+    va = a.vectors[[ai[t] for t in tags]]
+    vb = b.vectors[[bi[t] for t in tags]]
+    return Embedding(
+        "blend", tags, l2_normalise(np.hstack([va, vb]) / math.sqrt(2)), a.seconds + b.seconds
+    )
+
+
+# ------------------------------------------------------------------ quality metric
+def nearest_table(vectors: np.ndarray, k: int, batch: int = 2048) -> np.ndarray:
+    """The k nearest other rows of every row (cosine), best first."""
+    n = len(vectors)
+    k = min(k, n - 1)
+    out = np.empty((n, k), dtype=np.int64)
+    for a in range(0, n, batch):
+        sims = vectors[a : a + batch] @ vectors.T
+        sims[np.arange(len(sims)), np.arange(a, a + len(sims))] = -np.inf
+        part = np.argpartition(-sims, k, axis=1)[:, :k] if k < n - 1 else np.argsort(-sims)[:, :k]
+        order = np.argsort(-np.take_along_axis(sims, part, axis=1), axis=1)
+        out[a : a + batch] = np.take_along_axis(part, order, axis=1)
+    return out
+
+
+def topic_quality(emb: Embedding, posts: list[list[str]], max_tags: int = 30) -> dict[str, float]:
+    """TopicTensor's metric: for each of a held-out post's n known tags take its n nearest
+    tags; quality = share of those n·n candidates that are among the post's other tags.
+    Posts with fewer than two known tags say nothing and are left out."""
+    idx = emb.index()
+    known = [[idx[t] for t in p if t in idx][:max_tags] for p in posts]
+    known = [k for k in known if len(k) >= 2]
+    if not known:
+        return {"quality": 0.0, "posts": 0}
+    table = nearest_table(emb.vectors, max(len(k) for k in known))
+    hits = total = 0
+    for k in known:
+        n = len(k)
+        others = set(k)
+        cand = table[k, :n]
+        hits += int(np.isin(cand, list(others)).sum())
+        total += n * n
+    return {"quality": hits / total, "posts": len(known)}
