@@ -23,12 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     port = args.port if args.port is not None else config.port
     mode = args.mode
     if mode == "auto":
-        if config.app_token and config.bot_token:
-            mode = "socket"
-        elif config.signing_secret and (config.bot_token or config.oauth):
-            mode = "serve"
-        else:
-            mode = "console"
+        mode, missing = auto_mode(config)
+        if missing:
+            print(f"python -m bot auto: {missing}", file=sys.stderr)
+            return 2
     setup_logging("WARNING" if mode == "console" else None)
 
     if mode == "serve":
@@ -41,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         from bot.console import run
         from bot.scout import Scout
 
-        run(Scout(load_recommender(config, args.db)))
+        run(Scout(load_recommender(config, args.db)), max_upload_bytes=config.max_upload_bytes)
         return 0
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -81,6 +79,39 @@ def main(argv: list[str] | None = None) -> int:
             f"sent={result.sent} skipped={result.skipped} disabled={result.disabled} failed={result.failed}"
         )
     return 0
+
+
+def auto_mode(config) -> tuple[str, str | None]:
+    """The mode the Slack settings ask for, or why they are not enough: a half-configured
+    Slack app must not fall back to the console without a word."""
+    if config.app_token and config.bot_token:
+        return "socket", None
+    if config.signing_secret and (config.bot_token or config.oauth):
+        return "serve", None
+    if config.app_token:
+        return "socket", "Socket Mode needs SLACK_BOT_TOKEN (xoxb-...) as well as SLACK_APP_TOKEN."
+    if config.bot_token or config.client_id or config.client_secret:
+        needs = []
+        if not config.signing_secret:
+            needs.append("SLACK_SIGNING_SECRET")
+        if not config.bot_token and not config.oauth:
+            needs.append(
+                "SLACK_CLIENT_SECRET"
+                if config.client_id
+                else "SLACK_CLIENT_ID"
+                if config.client_secret
+                else "SLACK_BOT_TOKEN"
+            )
+        return "serve", (
+            f"HTTP mode needs {' and '.join(needs)}; or set SLACK_APP_TOKEN (xapp-...) for "
+            "Socket Mode; or unset every SLACK_ variable for the console."
+        )
+    if config.signing_secret:
+        return "serve", (
+            "HTTP mode needs SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+            "SLACK_CLIENT_SECRET (OAuth) besides SLACK_SIGNING_SECRET."
+        )
+    return "console", None
 
 
 if __name__ == "__main__":

@@ -90,7 +90,10 @@ def fmt_er(er: Any) -> str:
 def _meta_line(answer: Answer) -> str:
     bits = []
     if "model_version" in answer.meta and answer.meta["model_version"] is not None:
-        bits.append(f"model v{answer.meta['model_version']}")
+        trained = answer.meta.get("trained_at")
+        bits.append(
+            f"model v{answer.meta['model_version']}" + (f", trained {trained}" if trained else "")
+        )
     for key in ("method", "as_of"):
         if answer.meta.get(key):
             bits.append(f"{key.replace('_', ' ')} {answer.meta[key]}")

@@ -4,6 +4,7 @@ from the same blocks Slack would get. `upload PATH` stands in for sharing a phot
 from __future__ import annotations
 
 import mimetypes
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -12,7 +13,18 @@ from bot import blocks as bk
 from bot.scout import Caller, Scout, polite_error
 
 PROMPT = "scout> "
-CONSOLE = Caller(team_id="TCONSOLE", channel_id="CCONSOLE", user_id="UCONSOLE")
+MAX_UPLOAD_BYTES = 10 * 2**20  # Slack's own upload cap for the bot (SCOUT_MAX_UPLOAD_MB)
+CONSOLE = Caller(team_id="TCONSOLE", channel_id="CCONSOLE", user_id="UCONSOLE", in_slack=False)
+
+
+def _upload_path(rest: str) -> Path:
+    """The path as a terminal pastes it: quoted (`'/x/my owl.jpg'`), with escaped spaces
+    (`/x/my\\ owl.jpg`), or bare with spaces."""
+    try:
+        parts = shlex.split(rest)
+    except ValueError:  # an unbalanced quote: take the text as it is
+        parts = [rest.strip().strip("'\"")]
+    return Path(" ".join(parts) if len(parts) > 1 else (parts[0] if parts else "")).expanduser()
 
 
 def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
@@ -20,17 +32,32 @@ def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
     line = line.strip()
     word, _, rest = line.partition(" ")
     if word == "upload":
-        path = Path(rest.strip()).expanduser()
+        if not rest.strip():
+            return "Give the photo's path, e.g. `upload ../shared/photos/cat.bmp`."
+        path = _upload_path(rest)
         kind = mimetypes.guess_type(path.name)[0] or "unknown type"
         if not kind.startswith("image/"):
             return f"⚠ `{path.name}` is not a photo ({kind}); upload a JPEG or PNG."
+        limit = state.get("max_upload_bytes", MAX_UPLOAD_BYTES)
         try:
+            size = path.stat().st_size
+            if size > limit:
+                return (
+                    f"⚠ `{path.name}` is {size / 2**20:.1f} MB; photos up to "
+                    f"{limit / 2**20:.0f} MB, as in Slack."
+                )
             image = path.read_bytes()
         except OSError as err:
             return f"Cannot read {path}: {err.strerror}"
         state["image"] = image
+        state["mode"] = "similar"
         return bk.to_text(scout.photo(image, "similar", str(path)).blocks)
-    if word == "switch" and state.get("image") is not None:
+    if word == "switch":
+        if state.get("image") is None:
+            return (
+                "Nothing to switch yet: `upload PATH` a photo first, then `switch` toggles "
+                "between the most similar posts' tags and the tags optimised for likes."
+            )
         state["mode"] = "likes" if state.get("mode", "similar") == "similar" else "similar"
         return bk.to_text(scout.photo(state["image"], state["mode"], "console").blocks)
     if word == "more" and rest.strip().isdigit():
@@ -58,14 +85,20 @@ def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
     return text
 
 
-def run(scout: Scout, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+def run(
+    scout: Scout,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    *,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+) -> None:
     interactive = stdin.isatty()
     print(
         "Scout console. Type `help`, a command like `/lookalike @handle`, "
         "`upload PATH`, `switch` (photo mode), `more N`, or `quit`.",
         file=stdout,
     )
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"max_upload_bytes": max_upload_bytes}
     while True:
         if interactive:
             print(PROMPT, end="", file=stdout, flush=True)

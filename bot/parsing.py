@@ -7,7 +7,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from engine.service import BadQuery, Filters, check_k, parse_count
+from engine.service import (
+    BadQuery,
+    Filters,
+    check_k,
+    parse_count,
+    parse_handle,
+    parse_language,
+)
 from engine.service import parse_range as _range
 
 # Slack turns "@name" into "<@U123|name>" when it matches a workspace member.
@@ -58,7 +65,7 @@ def clean_handle(token: str) -> str:
         if not m.group(1):
             raise BadQuery("That is a Slack member, not a creator handle; type the handle as text.")
         token = m.group(1)
-    handle = token.strip().lstrip("@")
+    handle = parse_handle(token)
     if not handle:
         raise BadQuery("Give a creator handle, e.g. `@some_creator`.")
     return handle
@@ -86,7 +93,7 @@ def _filters(options: dict[str, str]) -> Filters:
         if er is None:
             raise BadQuery("`er:` takes a minimum engagement rate in percent, like `er:>2`.")
     if "lang" in options:
-        lang = options["lang"].strip().lower() or None
+        lang = parse_language(options["lang"]) if options["lang"].strip() else None
     return Filters(followers_min=fmin, followers_max=fmax, min_er=er, language=lang)
 
 
@@ -115,11 +122,25 @@ def parse_lookalike(text: str) -> LookalikeRequest:
 
 
 def parse_topic(text: str) -> TopicRequest:
+    """Hashtags with optional weights, then optionally a count (`/topic #food 3` or
+    `k:3`) and filters."""
     words, options = _split_options(text, FILTER_KEYS | {"k"})
+    k = _k(options.pop("k"), "/topic") if "k" in options else 10
+    if words and words[-1].isdigit():
+        k = _k(words.pop(), "/topic")
     if not words:
         raise BadQuery("Give one or more hashtags, e.g. `/topic #apple #iphone:-1`.")
-    k = _k(options.pop("k"), "/topic") if "k" in options else 10
     return TopicRequest(" ".join(words), k, _filters(options))
+
+
+def parse_count_only(text: str, command: str, default: int) -> int:
+    """`/topics` or `/topics 5`: an optional count and nothing else."""
+    words = text.split()
+    if not words:
+        return default
+    if len(words) == 1 and words[0].isdigit():
+        return _k(words[0], command)
+    raise BadQuery(f"I did not understand `{text.strip()}`. Try `{command}` or `{command} 5`.")
 
 
 def parse_tags(text: str) -> str:
@@ -139,27 +160,30 @@ def parse_songs(text: str) -> SongsRequest:
 
 
 def parse_trending(text: str) -> TrendingRequest:
-    days, k, topic = 7, 10, None
-    for word in text.split():
+    """`/trending [days] [count] [#topic]`: the first number is the window in days (`7` or
+    `7d`), a second one how many songs (or `k:5`)."""
+    words, options = _split_options(text, {"k"})
+    k = _k(options["k"], "/trending") if "k" in options else None
+    days, topic = None, None
+    for word in words:
         low = word.lower()
-        if re.fullmatch(r"\d+d", low):
-            days = int(low[:-1])
-        elif low.startswith("#"):
-            topic = low.lstrip("#")
-        elif low.isdigit():
+        if re.fullmatch(r"\d+d", low) or (low.isdigit() and days is None):
+            if days is not None:
+                raise BadQuery(f"Two windows in `{text.strip()}`; give one, like `/trending 7`.")
+            days = int(low.rstrip("d"))
+        elif low.isdigit() and k is None:
             k = _k(low, "/trending")
+        elif low.startswith("#") and len(low) > 1:
+            topic = low.lstrip("#")
         else:
             raise BadQuery(
-                f"I did not understand `{word}`. Try `/trending 7d` or `/trending 30d 5`."
+                f"I did not understand `{word}`. Try `/trending 7` (days), "
+                "`/trending 14 5` (14 days, 5 songs) or `/trending 30 #food`."
             )
-    if not 1 <= days <= 365:
-        raise BadQuery("The window is between 1d and 365d.")
-    return TrendingRequest(days, k, topic)
+    return TrendingRequest(7 if days is None else days, 10 if k is None else k, topic)
 
 
 def parse_digest(text: str) -> DigestRequest:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     words = text.split()
     action = words[0].lower() if words else "status"
     if action in ("off", "status"):
@@ -176,12 +200,39 @@ def parse_digest(text: str) -> DigestRequest:
                 raise BadQuery(f"`{word}` is not a time of day; use 24-hour HH:MM like 09:00.")
             local_time = f"{hh:02d}:{mm:02d}"
         else:
-            try:
-                ZoneInfo(word)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise BadQuery(
-                    f"`{word}` is not a time zone I know; use an Area/City name like "
-                    "`Europe/Paris`, `America/New_York` or `UTC`."
-                ) from None
-            tz = word
+            tz = parse_timezone(word)
     return DigestRequest("on", local_time, tz)
+
+
+# Abbreviations people type, to a zone that follows its daylight-saving rules.
+TZ_ABBREVIATIONS = {
+    "pst": "America/Los_Angeles", "pdt": "America/Los_Angeles", "pt": "America/Los_Angeles",
+    "mst": "America/Denver", "mdt": "America/Denver", "mt": "America/Denver",
+    "cst": "America/Chicago", "cdt": "America/Chicago", "ct": "America/Chicago",
+    "est": "America/New_York", "edt": "America/New_York", "et": "America/New_York",
+    "akst": "America/Anchorage", "hst": "Pacific/Honolulu", "brt": "America/Sao_Paulo",
+    "gmt": "Europe/London", "bst": "Europe/London", "wet": "Europe/Lisbon",
+    "cet": "Europe/Paris", "cest": "Europe/Paris", "eet": "Europe/Athens",
+    "eest": "Europe/Athens", "msk": "Europe/Moscow", "ist": "Asia/Kolkata",
+    "pkt": "Asia/Karachi", "wib": "Asia/Jakarta", "sgt": "Asia/Singapore",
+    "hkt": "Asia/Hong_Kong", "cst8": "Asia/Shanghai", "jst": "Asia/Tokyo", "kst": "Asia/Seoul",
+    "aest": "Australia/Sydney", "aedt": "Australia/Sydney", "acst": "Australia/Adelaide",
+    "awst": "Australia/Perth", "nzst": "Pacific/Auckland", "nzdt": "Pacific/Auckland",
+    "utc": "UTC", "z": "UTC",
+}  # fmt: skip
+
+
+def parse_timezone(word: str) -> str:
+    """An IANA zone in any case (`europe/paris`), or a common abbreviation (`PST`)."""
+    from zoneinfo import available_timezones
+
+    key = word.strip().lower()
+    if key in TZ_ABBREVIATIONS:
+        return TZ_ABBREVIATIONS[key]
+    by_lower = {z.lower(): z for z in available_timezones()}
+    if key in by_lower:
+        return by_lower[key]
+    raise BadQuery(
+        f"`{word}` is not a time zone I know; use an Area/City name like `Europe/Paris`, "
+        "`America/New_York`, or an abbreviation like `PST`, `CET` or `UTC`."
+    )

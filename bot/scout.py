@@ -34,6 +34,7 @@ class Caller:
     team_id: str | None = None
     channel_id: str | None = None
     user_id: str | None = None
+    in_slack: bool = True  # False in the console: nothing can be posted to a channel later
 
 
 HELP = """*Scout* finds creators, hashtags and songs. Examples:
@@ -42,7 +43,7 @@ HELP = """*Scout* finds creators, hashtags and songs. Examples:
 • `/hashtags #cats` — related hashtags
 • Send me a photo (DM, or mention me with a file) — hashtags to post it with
 • `/songs @handle` — songs for the creator's next reel
-• `/trending [7d]` — songs whose use and engagement are rising
+• `/trending [days] [count] [#topic]` — songs whose use and engagement are rising (`/trending 7` = last 7 days)
 • `/topics` — the topics Scout found in the hashtags · `/map @handle` — a creator's neighbourhood as a picture
 • `/digest on 09:00 Europe/Paris` · `/digest off` · `/digest status` — a daily trending digest here
 • `/scout help` — this message"""
@@ -139,7 +140,8 @@ class Scout:
 
     def topics(self, text: str, caller: Caller) -> Reply:
         """`/topics`: the fixed topics found in the hashtags, largest first."""
-        return bk.ranked("Topics in the data", self.rec.topics())
+        k = parsing.parse_count_only(text, "/topics", 50)
+        return bk.ranked("Topics in the data", self.rec.topics(k))
 
     def more_like(self, handle: str) -> Reply:
         try:
@@ -222,7 +224,8 @@ class Scout:
     def songs(self, text: str, caller: Caller) -> Reply:
         req = parsing.parse_songs(text)
         answer = self.rec.songs_for(req.handle, req.k)
-        return bk.songs(f"Songs for @{req.handle}'s next reel", answer)
+        handle = answer.meta.get("handle", req.handle)
+        return bk.songs(f"Songs for @{handle}'s next reel", answer)
 
     def trending(self, text: str, caller: Caller) -> Reply:
         req = parsing.parse_trending(text)
@@ -242,6 +245,12 @@ class Scout:
 
     def digest(self, text: str, caller: Caller) -> Reply:
         req = parsing.parse_digest(text)
+        if not caller.in_slack:
+            raise ScoutError(
+                "A daily digest is posted to a Slack channel, and the console has none, so I "
+                "won't pretend to schedule one. `/trending 7` shows what today's digest would "
+                "say; in Slack, `/digest on 09:00 Europe/Paris` in a channel starts it."
+            )
         if self.workspace is None or not caller.channel_id:
             raise ScoutError("Digests need a Slack channel; use `/digest` in Slack.")
         team, channel = caller.team_id or "", caller.channel_id

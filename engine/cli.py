@@ -7,6 +7,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -66,17 +67,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         result = args._run(args)
+        if isinstance(result, Answer):
+            if args.json:
+                json.dump(result.to_json(), sys.stdout, ensure_ascii=False, default=str)
+                sys.stdout.write("\n")
+            else:
+                render_table(result)
+            result = 0
+        sys.stdout.flush()
     except ScoutError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    if isinstance(result, Answer):
-        if args.json:
-            json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
-            sys.stdout.write("\n")
-        else:
-            render_table(result)
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     return int(result or 0)

@@ -30,9 +30,17 @@ from engine.core.errors import (
     UnknownHandle,
     close_matches,
 )
-from engine.core.filters import MAX_K, Filters, check_k, parse_count, parse_range
+from engine.core.filters import (
+    MAX_K,
+    Filters,
+    check_k,
+    parse_count,
+    parse_language,
+    parse_range,
+)
 from engine.core.recommendation import Answer, Recommendation
 from engine.core.settings import Settings
+from engine.core.text import parse_handle
 
 __all__ = [
     "MAX_K",
@@ -47,6 +55,8 @@ __all__ = [
     "ScoutError",
     "check_k",
     "parse_count",
+    "parse_handle",
+    "parse_language",
     "parse_range",
 ]
 
@@ -148,6 +158,13 @@ class Recommender:
         loaded = self._current(kind)
         return loaded.version if loaded else None
 
+    def _stamp(self, answer: Answer, kind: str) -> None:
+        """Say which model answered and when it was trained (shown under every reply)."""
+        loaded = self._current(kind)
+        if loaded is not None:
+            answer.meta["model_version"] = loaded.version
+            answer.meta["trained_at"] = f"{loaded.info.created_at:%Y-%m-%d %H:%M} UTC"
+
     def _current(self, kind: str) -> _Loaded | None:
         now = time.monotonic()
         loaded = self._loaded.get(kind)
@@ -210,9 +227,9 @@ class Recommender:
 
     # ------------------------------------------------------------ influencers
     def resolve_handle(self, handle: str) -> str:
-        """A handle as typed (`@Foo`, `foo`) to the stored one, or UnknownHandle with
-        the closest known handles."""
-        clean = handle.strip().lstrip("@").strip()
+        """A handle as typed or pasted (`@Foo`, `foo`, a profile URL, `@foo,`) to the
+        stored one, or UnknownHandle with the closest known handles."""
+        clean = parse_handle(handle)
         if not clean:
             raise ScoutError("Give a handle, e.g. `@some_creator`.")
         found = self.store.find_handle(clean)
@@ -265,25 +282,28 @@ class Recommender:
             tags_model=tags_model,
             posts=posts,
         )
-        answer.meta["model_version"] = self.model_version("lookalike")
+        self._stamp(answer, "lookalike")
+        answer.meta["handle"] = found
         return answer
 
     def related_tags(self, query: str, k: int = 20) -> Answer:
         """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""
         from engine.tags.query import parse_topic
 
-        parsed = parse_topic(query)  # malformed input fails before any model is loaded
-        answer = self.model("tags").related_tags(parsed, k=k)
-        answer.meta["model_version"] = self.model_version("tags")
+        parsed = _positive_topic(parse_topic(query))  # fails before any model is loaded
+        answer = self.model("tags").related_tags(parsed, k=check_k(k, "hashtags"))
+        self._stamp(answer, "tags")
         return answer
 
     def topic(self, query: str, k: int = 10, *, filters: Filters | None = None) -> Answer:
         """Creators whose content fits a weighted tag query (issue: tags)."""
         from engine.tags.query import parse_topic
 
-        parsed = parse_topic(query)
-        answer = self.model("tags").bloggers_for_topic(parsed, k=k, filters=filters)
-        answer.meta["model_version"] = self.model_version("tags")
+        parsed = _positive_topic(parse_topic(query))
+        answer = self.model("tags").bloggers_for_topic(
+            parsed, k=check_k(k, "creators"), filters=filters
+        )
+        self._stamp(answer, "tags")
         return answer
 
     def photo_hashtags(
@@ -300,7 +320,7 @@ class Recommender:
         version = self.model_version("photos")
         if model.n_images == 0:
             answer = model.photo_hashtags(None, n=n, mode=mode)
-            answer.meta["model_version"] = version
+            self._stamp(answer, "photos")
             return answer
         configured = extractor_id_for(self.settings.mobilenet)
         if model.extractor_id != configured:
@@ -316,7 +336,7 @@ class Recommender:
         answer = model.photo_hashtags(
             feature, n=n, mode=mode, k_similar=k_similar or DEFAULT_K_SIMILAR
         )
-        answer.meta["model_version"] = version
+        self._stamp(answer, "photos")
         return answer
 
     _extractor_lock = threading.Lock()  # not self._lock: building takes seconds (TensorFlow)
@@ -335,13 +355,17 @@ class Recommender:
 
     def songs_for(self, handle: str, k: int = 10, method: str = "auto") -> Answer:
         """Songs for a creator's next reel (issue: songs)."""
+        k = check_k(k, "songs")
         model = self.model("songs")
-        answer = model.songs_for(self.resolve_handle(handle), k=k, method=method)
-        answer.meta["model_version"] = self.model_version("songs")
+        found = self.resolve_handle(handle)
+        answer = model.songs_for(found, k=k, method=method)
+        self._stamp(answer, "songs")
+        answer.meta["handle"] = found
         return answer
 
     def trending(self, days: int = 7, k: int = 10, topic: str | None = None) -> Answer:
         """Songs whose use and engagement rose most lately (issue: songs)."""
+        k = check_k(k, "songs")
         model = self.model("songs")
         if model.trending is None or not model.trending.as_of:
             return Answer([], ["No reels with a song in the data yet, so nothing is trending."])
@@ -355,20 +379,13 @@ class Recommender:
                 + "."
             ]
         )
-        return Answer(
-            results,
-            notes,
-            {
-                "as_of": model.trending.as_of,
-                "days": days,
-                "model_version": self.model_version("songs"),
-            },
-        )
+        answer = Answer(results, notes, {"as_of": model.trending.as_of, "days": days})
+        self._stamp(answer, "songs")
+        return answer
 
-    def topics(self, k: int = 50) -> Answer:
+    def topics(self, k: int = MAX_K) -> Answer:
         """The fixed topics (clustered tag vectors), largest first (issue 8: topics)."""
-        if k < 1:
-            raise ScoutError("Ask for at least one topic.")
+        k = check_k(k, "topics")
         model = self.model("topics")
         results = [
             Recommendation(
@@ -382,15 +399,9 @@ class Recommender:
             for t in sorted(model.topics, key=lambda t: (-t.creators, t.id))[:k]
         ]
         notes = [] if results else ["No topics yet: the tags are too few or too mixed to cluster."]
-        return Answer(
-            results,
-            notes,
-            {
-                "model_version": self.model_version("topics"),
-                "method": model.method,
-                "topics": len(model.topics),
-            },
-        )
+        answer = Answer(results, notes, {"method": model.method, "topics": len(model.topics)})
+        self._stamp(answer, "topics")
+        return answer
 
     def influencer_map(self, handle: str, n: int = 300) -> bytes:
         """PNG of `handle` and its `n` nearest creators in 2-D (t-SNE), coloured by topic
@@ -432,3 +443,16 @@ class Recommender:
             f"@{handle} has no posts with known tags in the trained models yet, "
             "so there is nothing to place on a map."
         )
+
+
+def _positive_topic(query: Any) -> Any:
+    """A topic needs something to be about: weights that are all negative would rank
+    every creator by how little they post about those tags, which reads as noise."""
+    if query.terms and all(w <= 0 for _, w in query.terms):
+        shown = " ".join(f"#{t}" for t, _ in query.terms)
+        raise BadQuery(
+            f"A topic needs at least one hashtag with a positive weight: `{query}` only says "
+            f"what to avoid. Add what you want, e.g. `#dinner {query}`, or ask for "
+            f"`/hashtags {shown}` to see what sits near it."
+        )
+    return query

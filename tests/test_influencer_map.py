@@ -49,11 +49,22 @@ def test_png_decodes_at_size_with_centre_drawn_and_labelled() -> None:
     r, g, b = img.convert("RGB").getpixel(drawing.centre_px)
     assert (r, g, b) != (255, 255, 255)
     assert len(drawing.png) < 500_000
-    # Neighbour labels never overlap each other (only the centre's may be forced).
-    boxes = drawing.label_boxes[1:]
+    # No label overlaps another one or the centre's star.
+    boxes = [drawing.star_box, *drawing.label_boxes]
     for i, a in enumerate(boxes):
         for b2 in boxes[i + 1 :]:
             assert a[2] <= b2[0] or b2[2] <= a[0] or a[3] <= b2[1] or b2[3] <= a[1]
+
+
+def test_a_topic_keeps_its_colour_from_one_map_to_the_next() -> None:
+    handles, x, labels = clustered()
+    names = {0: "food", 1: "travel", 2: "cars", 3: "pets"}
+    a = draw_map(handles[:40], x[:40], labels[:40], names)
+    rows = np.arange(15, 60)  # another neighbourhood, other topic proportions
+    b = draw_map([handles[i] for i in rows], x[rows], labels[rows], names)
+    shared = set(a.colours) & set(b.colours)
+    assert shared and all(a.colours[t] == b.colours[t] for t in shared)
+    assert len(set(a.colours.values())) == len(a.colours)  # distinct topics, distinct colours
 
 
 def test_map_groups_topics_together() -> None:

@@ -90,9 +90,22 @@ def parse_count(text: str | int | float) -> int:
 
 
 def parse_range(text: str, parse: Callable[[str], Any], name: str, example: str) -> tuple:
-    """`a-b`, `>a`, `>=a`, `<b`, `<=b` or `a` (a minimum) into (low, high)."""
+    """`a-b`, `>a`, `>=a`, `a+`, `<b`, `<=b` or `a` (a minimum) into (low, high); a
+    reversed range is refused, not silently matched against nothing."""
     text = text.strip()
+    low, high = _range(text, parse, name, example)
+    if low is not None and high is not None and low > high:
+        raise BadQuery(
+            f"`{name}:{text}` runs backwards; did you mean `{name}:{text.split('-', 1)[1]}-"
+            f"{text.split('-', 1)[0]}`?"
+        )
+    return low, high
+
+
+def _range(text: str, parse: Callable[[str], Any], name: str, example: str) -> tuple:
     try:
+        if text.endswith("+") and not text.startswith(("<", ">")):
+            return parse(text[:-1]), None
         if text.startswith(">="):
             return parse(text[2:]), None
         if text.startswith(">"):
@@ -107,3 +120,28 @@ def parse_range(text: str, parse: Callable[[str], Any], name: str, example: str)
         return parse(text), None
     except (BadQuery, ValueError):
         raise BadQuery(f"`{name}:{text}` is not a range; write it like `{example}`.") from None
+
+
+# Language names people type, to the two-letter codes the data uses (ISO 639-1).
+LANGUAGES = {
+    "english": "en", "spanish": "es", "espanol": "es", "español": "es", "french": "fr",
+    "francais": "fr", "français": "fr", "german": "de", "deutsch": "de", "italian": "it",
+    "italiano": "it", "portuguese": "pt", "portugues": "pt", "português": "pt",
+    "russian": "ru", "dutch": "nl", "polish": "pl", "turkish": "tr", "arabic": "ar",
+    "hindi": "hi", "japanese": "ja", "korean": "ko", "chinese": "zh", "indonesian": "id",
+    "swedish": "sv", "ukrainian": "uk", "greek": "el", "czech": "cs", "romanian": "ro",
+}  # fmt: skip
+
+
+def parse_language(text: str) -> str:
+    """`en`, `EN`, `english` or `English` to `en`; anything else is refused with the
+    accepted forms."""
+    word = text.strip().lower()
+    if word in LANGUAGES:
+        return LANGUAGES[word]
+    if re.fullmatch(r"[a-z]{2}", word):
+        return word
+    raise BadQuery(
+        f"`{text}` is not a language I know; use a two-letter code like `en`, `es`, `fr` "
+        "or a name like `english`."
+    )

@@ -3,7 +3,7 @@ benchmarks can render and score any of them the same way."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -24,11 +24,13 @@ class Recommendation:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["score"] = round(float(self.score), 6)
-        if not data["extra"]:
-            data.pop("extra")
-        return data
+        """Exactly the contract's four keys; display facts go in Answer.to_json's details."""
+        return {
+            "id": self.id,
+            "label": self.label,
+            "score": round(float(self.score), 6),
+            "why": self.why,
+        }
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,18 @@ class Answer:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"results": [r.to_json() for r in self.results]}
+        """`{"results": [{id, label, score, why}, ...], "details": {...}}`: `results` is the
+        stable contract other tools read; `details` carries what is worth knowing but may
+        grow: `notes` (sentences for a person), `meta` (model version, method ...) and
+        `items` (each result's display facts, in the order of `results`)."""
+        details: dict[str, Any] = {}
         if self.notes:
-            out["notes"] = list(self.notes)
+            details["notes"] = list(self.notes)
         if self.meta:
-            out["meta"] = dict(self.meta)
+            details["meta"] = dict(self.meta)
+        if any(r.extra for r in self.results):
+            details["items"] = [dict(r.extra) for r in self.results]
+        out: dict[str, Any] = {"results": [r.to_json() for r in self.results]}
+        if details:
+            out["details"] = details
         return out

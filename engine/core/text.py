@@ -96,3 +96,20 @@ def caption_words(caption: str | None) -> list[str]:
     text = _HASHTAG.sub(" ", _MENTION.sub(" ", _URL.sub(" ", caption)))
     text = strip_diacritics(text).casefold()
     return [w for w in _WORD.findall(text) if len(w) > 1 and w not in STOP_WORDS]
+
+
+_PROFILE_URL = re.compile(
+    r"^(?:https?://)?(?:www\.|m\.)?(?:instagram\.com|tiktok\.com|youtube\.com|x\.com|"
+    r"twitter\.com)/@?([^/?#\s]+)",
+    re.IGNORECASE,
+)
+
+
+def parse_handle(text: str) -> str:
+    """A handle as people paste it: `@Handle`, a profile URL (Instagram, TikTok, ...),
+    or with trailing punctuation from a sentence (`@chef.ana,`), to the bare handle."""
+    text = text.strip().strip("<>\"'`()[]")
+    m = _PROFILE_URL.match(text)
+    if m:
+        text = m.group(1)
+    return text.lstrip("@").rstrip(".,;:!?").strip()

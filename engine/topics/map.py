@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -64,12 +64,18 @@ def embed_2d(vectors: np.ndarray, seed: int = 42) -> np.ndarray:
     ).fit_transform(x)
 
 
-def _palette(topic_counts: Counter, names: Mapping[int, str], limit: int) -> dict[int, tuple]:
+def topic_colour(topic_id: int) -> tuple:
+    """A topic's colour, fixed by its id, so the same topic looks the same on every map
+    (60 distinct colours: tab20, tab20b and tab20c)."""
     from matplotlib import colormaps
 
-    cmap = colormaps["tab20"]
+    palette = [colormaps[name](i) for name in ("tab20", "tab20b", "tab20c") for i in range(20)]
+    return palette[topic_id % len(palette)]
+
+
+def _palette(topic_counts: Counter, names: Mapping[int, str], limit: int) -> dict[int, tuple]:
     shown = [t for t, _ in topic_counts.most_common() if t >= 0 and t in names][:limit]
-    return {t: cmap(i % 20) for i, t in enumerate(shown)}
+    return {t: topic_colour(t) for t in shown}
 
 
 def _legend_dot(colour: tuple, label: str):
@@ -87,8 +93,20 @@ def _legend_dot(colour: tuple, label: str):
     )
 
 
+STAR_SIZE = 520  # the centre's marker area, points^2
+
+
 def _overlaps(box, placed) -> bool:
     return any(box.overlaps(p) for p in placed)
+
+
+def _star_box(ax, point: np.ndarray, dpi: float):
+    """The centre star's extent in display pixels (a square around its marker)."""
+    from matplotlib.transforms import Bbox
+
+    x, y = ax.transData.transform(point)
+    r = (STAR_SIZE**0.5) / 2 * dpi / 72 + 2
+    return Bbox.from_extents(x - r, y - r, x + r, y + r)
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,8 @@ class MapDrawing:
     labelled: list[str]
     label_boxes: list[tuple[float, float, float, float]]
     centre_px: tuple[int, int]
+    star_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    colours: dict[int, tuple] = field(default_factory=dict)
 
 
 def draw_map(
@@ -142,7 +162,7 @@ def draw_map(
     ax.scatter(
         [xy[0, 0]],
         [xy[0, 1]],
-        s=520,
+        s=STAR_SIZE,
         marker="*",
         c=[point_colours[0]],
         edgecolors="black",
@@ -153,15 +173,18 @@ def draw_map(
     # Labels: the centre first, then the nearest neighbours, each placed at the first of a
     # few offsets where it does not cover a label already drawn (skipped otherwise).
     renderer = fig.canvas.get_renderer()
-    placed = []
+    star = _star_box(ax, xy[0], st.dpi)
+    placed = [star]  # no label may cover the centre's star
     labelled: list[str] = []
     offsets = [(8, 8), (8, -14), (-8, 8), (-8, -14), (12, 0), (-12, 0), (0, 14), (0, -18)]
+    # the centre's own label sits clear of its star (radius ~11 pt)
+    centre_offsets = [(16, 10), (16, -20), (-16, 10), (-16, -20), (0, 20), (0, -26)]
     for row in range(min(n, st.labelled + 1)):
         centre = row == 0
         text = f"@{handles[row]}"
         if not centre and sims is not None:
             text += f" ({float(sims[row]):.2f})"
-        for dx, dy in offsets:
+        for dx, dy in centre_offsets if centre else offsets:
             ann = ax.annotate(
                 text,
                 xy[row],
@@ -174,7 +197,7 @@ def draw_map(
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
             )
             box = ann.get_window_extent(renderer)
-            if centre or not _overlaps(box, placed):
+            if not _overlaps(box, placed) or (centre and (dx, dy) == centre_offsets[-1]):
                 placed.append(box)
                 labelled.append(str(handles[row]))
                 break
@@ -209,6 +232,8 @@ def draw_map(
         png=buf.getvalue(),
         xy=xy,
         labelled=labelled,
-        label_boxes=[(b.x0, b.y0, b.x1, b.y1) for b in placed],
+        label_boxes=[(b.x0, b.y0, b.x1, b.y1) for b in placed[1:]],
+        star_box=(star.x0, star.y0, star.x1, star.y1),
+        colours={int(t): c for t, c in colours.items()},
         centre_px=(int(round(cx)), int(round(st.height_px - cy))),
     )

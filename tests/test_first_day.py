@@ -1,0 +1,171 @@
+"""A newcomer's first day, driven the way a person does it: lines typed into
+`python -m bot console` and `python -m engine ...` commands, on the trained small demo.
+Each answer must read right: wrong input refused with the accepted forms, natural
+spellings accepted, no false reasons, machine output exactly to contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.__main__ import auto_mode
+from bot.config import BotConfig
+from tests.bot_harness import REPO
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _handles(url: str) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("select handle from influencers order by id limit 3")).all()
+    engine.dispose()
+    return [r[0] for r in rows]
+
+
+def console(url: str, lines: list[str]) -> dict[str, str]:
+    """Each typed line mapped to the console's answer to it."""
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    env.pop("SCOUT_RECOMMENDER", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=240,
+    )
+    answers = out.stdout.split("scout> ")[1:]
+    assert len(answers) == len(lines), out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    return {line: answer.split("\n", 1)[1] for line, answer in zip(lines, answers, strict=True)}
+
+
+def engine_cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args, "--db", url],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+
+
+def test_the_console_reads_like_a_person_typed_it(copy_db, shared_dir, tmp_path):
+    handle = _handles(copy_db)[0]
+    spaced = tmp_path / "my owl.jpg"
+    spaced.write_bytes((shared_dir / "photos" / "owl.jpg").read_bytes())
+    big = tmp_path / "huge.jpg"
+    big.write_bytes(b"\xff\xd8" + b"\0" * (11 * 2**20))
+    lines = [
+        f"/lookalike @{handle} followers:100k-10k",
+        f"/lookalike @{handle} lang:klingon",
+        f"/lookalike @{handle} 3 lang:english followers:1k+",
+        "/topic #food 3",
+        "/topics 3",
+        "/topics many",
+        f"/lookalike https://www.instagram.com/{handle}/",
+        f"/lookalike @{handle.upper()},",
+        f"/songs https://www.tiktok.com/@{handle}",
+        "/topic #food:-1",
+        "/trending 7",
+        "/trending 14 3",
+        "/trending 999",
+        "/digest on 09:00 PST",
+        "switch",
+        f"upload '{spaced}'",
+        f"upload {big}",
+        f"/lookalike @{handle} 0",
+        f"/lookalike @{handle} 101",
+    ]
+    a = console(copy_db, lines)
+    assert "runs backwards; did you mean `followers:10k-100k`" in a[lines[0]]
+    assert "not a language I know" in a[lines[1]] and "`en`" in a[lines[1]]
+    assert a[lines[2]].count("\n1. ") + a[lines[2]].count("\n3. ") == 2  # 3 results listed
+    assert "\n3. " in a[lines[3]] and "\n4. " not in a[lines[3]]
+    assert "\n3. " in a[lines[4]] and "\n4. " not in a[lines[4]]
+    assert "Try `/topics` or `/topics 5`" in a[lines[5]]
+    for line in lines[6:9]:  # a pasted profile URL or punctuation resolves to the handle
+        assert "not a known" not in a[line] and "Did you mean" not in a[line], a[line]
+        assert handle in a[line]
+    assert "positive weight" in a[lines[9]]
+    assert "last 7 days" in a[lines[10]]
+    assert "last 14 days" in a[lines[11]] and "\n4. " not in a[lines[11]]
+    assert "must be between 1 and" in a[lines[12]]
+    assert "the console has none" in a[lines[13]]
+    assert "upload PATH" in a[lines[14]] and "*Scout* finds" not in a[lines[14]]
+    assert "Cannot read" not in a[lines[15]] and "not a photo" not in a[lines[15]]
+    assert "11.0 MB; photos up to 10 MB" in a[lines[16]]
+    for line in lines[17:19]:
+        assert "between 1 and 100" in a[line]
+
+
+def test_time_zones_as_people_write_them():
+    from bot.parsing import parse_digest
+
+    assert parse_digest("on 09:00 PST").timezone == "America/Los_Angeles"
+    assert parse_digest("on 09:00 europe/paris").timezone == "Europe/Paris"
+    assert parse_digest("on 09:00 cet").timezone == "Europe/Paris"
+    with pytest.raises(Exception, match="abbreviation like `PST`"):
+        parse_digest("on 09:00 Mars/Olympus")
+
+
+def test_machine_output_keeps_to_the_contract(copy_db):
+    handle = _handles(copy_db)[0]
+    out = engine_cli(copy_db, "lookalike", handle, "-k", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert all(set(r) == {"id", "label", "score", "why"} for r in data["results"])
+    assert set(data) <= {"results", "details"}
+    assert len(data["details"]["items"]) == len(data["results"])
+    assert data["details"]["meta"]["model_version"] >= 1
+    assert data["details"]["meta"]["trained_at"].endswith(" UTC")
+    zero = engine_cli(copy_db, "lookalike", handle, "-k", "0")
+    assert zero.returncode == 2 and "between 1 and 100" in zero.stderr
+    piped = subprocess.run(
+        f"{sys.executable} -m engine topics --db {copy_db} | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert piped.stdout.strip() and "Traceback" not in piped.stderr, piped.stderr
+
+
+def _config(**env: str) -> BotConfig:
+    keys = ("SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    keys += ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+    old = {k: os.environ.pop(k, None) for k in keys}
+    try:
+        os.environ.update(env)
+        return BotConfig.from_env()
+    finally:
+        for k in keys:
+            os.environ.pop(k, None)
+            if old[k] is not None:
+                os.environ[k] = old[k]
+
+
+def test_auto_mode_says_which_token_is_missing():
+    assert auto_mode(_config()) == ("console", None)
+    assert auto_mode(_config(SLACK_APP_TOKEN="xapp-1", SLACK_BOT_TOKEN="xoxb-1"))[1] is None
+    mode, why = auto_mode(_config(SLACK_APP_TOKEN="xapp-1"))
+    assert mode == "socket" and "SLACK_BOT_TOKEN" in why
+    mode, why = auto_mode(_config(SLACK_BOT_TOKEN="xoxb-1"))
+    assert mode == "serve" and "SLACK_SIGNING_SECRET" in why
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "auto"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "SLACK_APP_TOKEN": "xapp-1", "SLACK_BOT_TOKEN": ""},
+        timeout=60,
+    )
+    assert out.returncode == 2 and "needs SLACK_BOT_TOKEN" in out.stderr
