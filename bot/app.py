@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import urllib.request
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.blocks import Reply
 from bot.config import SCOPES, BotConfig, redact, web_client
+from bot.files import UnsafeDownload, allowed_hosts, download
 from bot.scout import Caller, Scout, polite_error
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ class SlackBot:
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="scout-work")
         self.seen = _Seen()
         self.images = _Images()
+        self.file_hosts = allowed_hosts(config.api_url)
         self.app = self._build_app()
         self._register()
 
@@ -331,12 +332,13 @@ class SlackBot:
                 f"That photo is {int(file['size']) / 1e6:.1f} MB; I take photos up to "
                 f"{limit / 1e6:.0f} MB. Send a smaller one."
             )
-        req = urllib.request.Request(
-            file["url_private_download"], headers={"Authorization": f"Bearer {client.token}"}
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - Slack's file URL
-            data = resp.read(limit + 1)
-            ctype = resp.headers.get("Content-Type", "")
+        try:
+            data, ctype = download(
+                file["url_private_download"], client.token, limit, self.file_hosts
+            )
+        except UnsafeDownload as err:
+            log.warning("photo %s not downloaded: %s", file.get("id"), err)
+            raise BadImage("I only download photos from Slack's own file servers.") from None
         if len(data) > limit:
             raise BadImage(f"That photo is over {limit / 1e6:.0f} MB; send a smaller one.")
         if ctype.startswith("text/html"):

@@ -241,9 +241,14 @@ class FakeSlack:
                 elif path.startswith("/response/"):
                     fake._record(Call("response_url", {"key": path.split("/")[2], **params}, token))
                     self._send(200, b"ok", "text/plain")
+                elif path.startswith("/redirect/"):  # a 302 to another URL, as a CDN might
+                    target = urllib.parse.unquote(path[len("/redirect/") :])
+                    fake._record(Call("redirect", {"to": target}, token))
+                    self._send(302, b"", "text/plain", {"Location": target})
                 elif path.startswith("/files-pri/"):
                     file_id = path.split("/")[2]
-                    fake._record(Call("download", {"file": file_id}, token))
+                    host = self.headers.get("Host", "")
+                    fake._record(Call("download", {"file": file_id, "host": host}, token))
                     if token not in fake.tokens:  # Slack answers a login page, not the file
                         self._send(200, b"<html>sign in</html>", "text/html")
                         return
