@@ -1,6 +1,7 @@
 """One photo cannot cost gigabytes (issue 15, item 3): the decode of any file, and of eight
 at once, adds at most 300 MB to the process's peak RSS. Measured in a fresh subprocess
-(ru_maxrss), on images generated here: the issue's 231 KB single-colour 7700x7700 RGBA
+(/proc VmHWM, the peak reset just before decoding: ru_maxrss would carry the
+parent's size over the fork), on images generated here: the issue's 231 KB single-colour 7700x7700 RGBA
 PNG, the largest PNG still under the full-decode cap, and a palette one."""
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from tests.bot_harness import REPO
 LIMIT_MB = 300
 
 CHILD = """
-import json, resource, sys, threading
+import json, sys, threading
 from engine.photos.images import decode_image
 from engine.core.errors import BadImage
 data = open(sys.argv[1], "rb").read()
 copies = int(sys.argv[2])
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
+base = status("VmRSS")
 out = []
 def one():
     try:
@@ -33,7 +39,7 @@ def one():
 threads = [threading.Thread(target=one) for _ in range(copies)]
 [t.start() for t in threads]
 [t.join() for t in threads]
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = status("VmHWM")
 print(json.dumps({"added_mb": (peak - base) / 1024, "results": out}))
 """
 
