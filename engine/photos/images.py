@@ -34,11 +34,11 @@ class ImageLimits:
     """`max_bytes` caps the upload; `max_pixels` is the decompression-bomb guard (a tiny
     file that claims a huge canvas) for JPEG, which decodes at 1/8 scale when asked;
     `max_pixels_full` is the guard for formats decoded at full size (PNG, GIF, WebP,
-    TIFF ...): 24 MP of RGBA is 96 MB."""
+    TIFF ...): 16 MP of RGBA is 64 MB."""
 
     max_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 60_000_000
-    max_pixels_full: int = 24_000_000
+    max_pixels_full: int = 16_000_000
 
 
 DECODE_SLOTS = threading.BoundedSemaphore(2)  # concurrent decodes per process
