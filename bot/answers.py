@@ -4,13 +4,14 @@ Slack gives a slash command or a button five answers through its response_url fo
 minutes. Each answer is kept in the database (models.workspace pending answers) before
 the first try and deleted once Slack took it, and is retried honouring 429 Retry-After
 (or with backoff on 5xx and network errors) until it is delivered or the response_url
-has expired; every failure is logged. The process sending an answer holds a lease on it,
-renewed while it waits; when a process dies, another one (or the restarted one) takes
+has expired; every failure is logged. The process sending an answer holds a lease on it
+for each wait plus `lease_seconds`; when a process dies, another one (or the restarted one) takes
 over the answers whose lease ran out, so none is lost and none goes out twice.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,13 +36,19 @@ def _now() -> datetime:
 
 class Answers:
     """Delivers response_url answers on its own threads (a rate-limited answer never
-    holds a thread that computes answers)."""
+    holds a thread that computes answers). An answer waiting out a Retry-After holds no
+    thread either: its next attempt is scheduled, so 100 rate-limited answers go out
+    as soon as Slack takes them again, not 16 at a time."""
 
     def __init__(self, workspace: Any, lease_seconds: float = 30.0, threads: int = 16) -> None:
         self.workspace = workspace
         self.lease = timedelta(seconds=lease_seconds)
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scout-answer")
         self._stop = threading.Event()
+        self._due: list[tuple[float, int, _Pending]] = []  # heap of (monotonic time, seq, job)
+        self._seq = 0
+        self._wake = threading.Condition()
+        threading.Thread(target=self._schedule_loop, name="scout-answer-due", daemon=True).start()
 
     # ------------------------------------------------------------- sending
     def send(self, response_url: str, payload: dict[str, Any]) -> None:
@@ -52,51 +60,52 @@ class Answers:
                 answer_id = self.workspace.save_answer(response_url, payload, created, self.lease)
             except Exception as err:  # noqa: BLE001 - deliver anyway, just not durably
                 log.error("could not keep an answer durably: %s", redact(str(err)))
-        self.pool.submit(self._deliver, answer_id, response_url, payload, created)
+        self.pool.submit(self._attempt, _Pending(answer_id, response_url, payload, created))
 
-    def _deliver(
-        self, answer_id: int | None, url: str, payload: dict[str, Any], created: datetime
-    ) -> bool:
-        body = json.dumps(payload).encode()
-        attempt = 0
-        while True:
-            attempt += 1
-            status, wait, why = _post(url, body)
-            if status is not None and 200 <= status < 300:
-                self._done(answer_id)
-                if attempt > 1:
-                    log.info("answer delivered after %d attempts", attempt)
-                return True
-            if status is not None and 400 <= status < 500 and status != 429:
-                log.error("answer refused by Slack (HTTP %s: %s); not retried", status, why)
-                self._done(answer_id)
-                return False
-            if _now() + timedelta(seconds=wait) > created + VALID_FOR:
-                log.error(
-                    "answer not delivered: response_url expired after %d attempts (%s)",
-                    attempt,
-                    why,
-                )
-                self._done(answer_id)
-                return False
-            log.warning("answer attempt %d failed (%s); retrying in %.1fs", attempt, why, wait)
-            if not self._wait(answer_id, wait, why):
-                return False
+    def _attempt(self, job: _Pending) -> None:
+        job.attempts += 1
+        status, wait, why = _post(job.url, json.dumps(job.payload).encode())
+        if status is not None and 200 <= status < 300:
+            self._done(job.answer_id)
+            if job.attempts > 1:
+                log.info("answer delivered after %d attempts", job.attempts)
+            return
+        if status is not None and 400 <= status < 500 and status != 429:
+            log.error("answer refused by Slack (HTTP %s: %s); not retried", status, why)
+            self._done(job.answer_id)
+            return
+        if _now() + timedelta(seconds=wait) > job.created + VALID_FOR:
+            log.error(
+                "answer not delivered: response_url expired after %d attempts (%s)",
+                job.attempts,
+                why,
+            )
+            self._done(job.answer_id)
+            return
+        log.warning("answer attempt %d failed (%s); retrying in %.1fs", job.attempts, why, wait)
+        if job.answer_id is not None and self.workspace is not None:
+            try:  # hold the answer for the wait and one lease more
+                hold = self.lease + timedelta(seconds=wait)
+                self.workspace.answer_attempted(job.answer_id, _now(), hold, why)
+            except Exception as err:  # noqa: BLE001
+                log.warning("could not renew an answer's lease: %s", redact(str(err)))
+        with self._wake:
+            self._seq += 1
+            heapq.heappush(self._due, (time.monotonic() + wait, self._seq, job))
+            self._wake.notify()
 
-    def _wait(self, answer_id: int | None, seconds: float, why: str) -> bool:
-        """Sleep, renewing the lease so no other process takes the answer meanwhile."""
-        deadline = time.monotonic() + seconds
-        while True:
-            if answer_id is not None and self.workspace is not None:
-                try:
-                    self.workspace.answer_attempted(answer_id, _now(), self.lease, why)
-                except Exception as err:  # noqa: BLE001
-                    log.warning("could not renew an answer's lease: %s", redact(str(err)))
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return True
-            if self._stop.wait(min(left, self.lease.total_seconds() / 3)):
-                return False
+    def _schedule_loop(self) -> None:
+        while not self._stop.is_set():
+            with self._wake:
+                if not self._due:
+                    self._wake.wait(1.0)
+                    continue
+                left = self._due[0][0] - time.monotonic()
+                if left > 0:
+                    self._wake.wait(min(left, 1.0))
+                    continue
+                _, _, job = heapq.heappop(self._due)
+            self.pool.submit(self._attempt, job)
 
     def _done(self, answer_id: int | None) -> None:
         if answer_id is not None and self.workspace is not None:
@@ -113,7 +122,7 @@ class Answers:
         taken = self.workspace.take_orphaned_answers(_now(), self.lease)
         for answer_id, url, payload, created in taken:
             log.info("resuming answer %s left by a stopped process", answer_id)
-            self.pool.submit(self._deliver, answer_id, url, payload, created)
+            self.pool.submit(self._attempt, _Pending(answer_id, url, payload, created))
         return len(taken)
 
     def start_resuming(self, every: float = 5.0) -> None:
@@ -128,6 +137,15 @@ class Answers:
 
     def stop(self) -> None:
         self._stop.set()
+
+
+@dataclass
+class _Pending:
+    answer_id: int | None
+    url: str
+    payload: dict[str, Any]
+    created: datetime
+    attempts: int = 0
 
 
 def _post(url: str, body: bytes) -> tuple[int | None, float, str]:

@@ -6,7 +6,6 @@ start. Real gunicorn server, real sockets."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,11 +13,10 @@ import time
 
 import pytest
 
-from tests.bot_harness import REPO, BotServer, http
+from tests.bot_harness import MARKER, REPO, BotServer, big_body, connect, http, slow_client
 from tests.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.timeout(180)
-MARKER = b"SECRET-BODY-MARKER"
 
 
 @pytest.fixture(scope="module")
@@ -44,60 +42,14 @@ def bot(fake, tmp_path_factory):
     server.stop()
 
 
-def _connect(bot: BotServer) -> socket.socket:
-    return socket.create_connection(("127.0.0.1", bot.port), timeout=30)
-
-
-def _slow_client(bot: BotServer, stop: threading.Event, body_slow: bool) -> None:
-    """Sends a request two bytes a second (headers, or a body after fast headers)."""
-    body = b"x" * 200
-    head = (
-        f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode()
-    data, fast = (head + body, len(head)) if body_slow else (head + body, 0)
-    while not stop.is_set():
-        try:
-            with _connect(bot) as s:
-                s.sendall(data[:fast])
-                for i in range(fast, len(data), 2):
-                    if stop.is_set():
-                        return
-                    s.sendall(data[i : i + 2])
-                    time.sleep(1.0)
-        except OSError:
-            time.sleep(0.1)
-
-
-def _big_body(bot: BotServer, results: list, size: int = 10 * 1024 * 1024) -> None:
-    head = (
-        f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {size}\r\n\r\n"
-    ).encode()
-    try:
-        with _connect(bot) as s:
-            s.sendall(head)
-            chunk = MARKER * (1024 * 1024 // len(MARKER))
-            try:
-                for _ in range(size // len(chunk)):
-                    s.sendall(chunk)
-            except OSError:
-                pass  # refused and closed before the body was read: what we want
-            results.append(s.recv(200).decode(errors="replace"))
-    except OSError as err:
-        results.append(f"closed: {err}")
-
-
 def test_slow_and_huge_unsigned_requests_do_not_block_acks(bot, fake):
     stop = threading.Event()
     attackers = [
-        threading.Thread(target=_slow_client, args=(bot, stop, i % 2 == 0), daemon=True)
+        threading.Thread(target=slow_client, args=(bot, stop, i % 2 == 0), daemon=True)
         for i in range(16)
     ]
     big: list[str] = []
-    attackers += [
-        threading.Thread(target=_big_body, args=(bot, big), daemon=True) for _ in range(8)
-    ]
+    attackers += [threading.Thread(target=big_body, args=(bot, big), daemon=True) for _ in range(8)]
     for t in attackers:
         t.start()
     try:
@@ -116,7 +68,7 @@ def test_slow_and_huge_unsigned_requests_do_not_block_acks(bot, fake):
 
 
 def test_slow_request_is_cut_after_the_read_timeout(bot):
-    with _connect(bot) as s:
+    with connect(bot) as s:
         s.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
         s.settimeout(20)
         started = time.monotonic()
@@ -134,7 +86,7 @@ def test_no_request_body_reaches_the_log(bot):
     )
     assert (resp.status, forged.status) == (401, 401)
     big: list[str] = []
-    _big_body(bot, big, size=2 * 1024 * 1024)
+    big_body(bot, big, size=2 * 1024 * 1024)
     assert "413" in big[0], big
     time.sleep(0.5)
     log = bot.log()
