@@ -101,6 +101,16 @@ def peak_rss_mb(args: list[str]) -> tuple[float, int, str]:
     return peak, proc.returncode, answer
 
 
+def child_mb(script: str, path: Path) -> float:
+    """The MB a fresh Python running `script` on `path` prints (its decode's cost)."""
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(path)], cwd=REPO, capture_output=True, text=True
+    )
+    if run.returncode:
+        raise RuntimeError(run.stderr)
+    return float(run.stdout)
+
+
 def main() -> int:
     from engine.bootstrap import scratch
     from engine.demo.generate import generate
@@ -128,15 +138,7 @@ def main() -> int:
     rows, base = [], None
     for name, path in files.items():
         peak, code, last = peak_rss_mb(["hashtags", "--photo", str(path), "--db", url, "--json"])
-        decode = float(
-            subprocess.run(
-                [sys.executable, "-c", DECODE_ONLY, str(path)],
-                cwd=REPO,
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )
+        decode = child_mb(DECODE_ONLY, path)
         base = peak if base is None else base
         with Image.open(path) as im:
             size = f"{im.width}x{im.height} {im.mode}"
@@ -157,15 +159,7 @@ def main() -> int:
                 "answer": outcome,
             }
         )
-    before = float(
-        subprocess.run(
-            [sys.executable, "-c", UNBOUNDED, str(bomb)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    before = child_mb(UNBOUNDED, bomb)
     rows.append(
         {
             "photo": "7700x7700 RGBA PNG, decoded as before issue 15 (baseline)",

@@ -16,10 +16,8 @@ from tests.fake_slack import BOT_TOKEN, FakeSlack
 
 
 @pytest.fixture
-def fake():
-    f = FakeSlack().start()
-    yield f
-    f.stop()
+def fake(fake_slack):
+    return fake_slack
 
 
 @pytest.fixture

@@ -27,10 +27,8 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-def fake():
-    f = FakeSlack().start()
-    yield f
-    f.stop()
+def fake(fake_slack):
+    return fake_slack
 
 
 @pytest.fixture

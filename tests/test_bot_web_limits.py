@@ -20,26 +20,29 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module")
-def fake():
-    f = FakeSlack().start()
-    yield f
-    f.stop()
-
-
-@pytest.fixture(scope="module")
-def bot(fake, tmp_path_factory):
+def served(tmp_path_factory):
+    """One served bot (and its fake Slack) for the module: each test attacks it."""
     from models.migrate import upgrade
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'bot.db'}"
-    upgrade(url)
+    folder = tmp_path_factory.mktemp("web")
+    upgrade(url := f"sqlite:///{folder / 'bot.db'}")
+    fake = FakeSlack().start()
     server = BotServer(
-        fake,
-        url,
-        tmp_path_factory.mktemp("log") / "bot.log",
-        SCOUT_RECOMMENDER="tests.bot_fakes:make",
+        fake, url, folder / "bot.log", SCOUT_RECOMMENDER="tests.bot_fakes:make"
     ).start()
-    yield server
+    yield server, fake
     server.stop()
+    fake.stop()
+
+
+@pytest.fixture
+def bot(served):
+    return served[0]
+
+
+@pytest.fixture
+def fake(served):
+    return served[1]
 
 
 def test_slow_and_huge_unsigned_requests_do_not_block_acks(bot, fake):
