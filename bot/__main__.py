@@ -30,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging("WARNING" if mode == "console" else None)
 
     if mode == "serve":
-        from bot.web import serve
+        from bot.web import NO_SECRET, serve
+
+        if not config.signing_secret:
+            print(NO_SECRET, file=sys.stderr)
+            return 2
 
         serve(port, args.host, database_url=args.db, workers=config.web_concurrency)
         return 0

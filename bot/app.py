@@ -4,7 +4,10 @@ same Scout core).
 Slack wants an answer within 3 seconds. Every listener acks at once and hands the
 work to its own thread pool, so a slow engine or a model still loading never delays
 an ack, even when bolt's listener threads are all busy. Retried deliveries
-(`X-Slack-Retry-Num`, a repeated `event_id`) are acked and dropped by a middleware.
+are recognised by their `event_id` in the database (shared by every worker and process),
+so a retry whose first delivery never arrived is still answered, and a duplicate never
+twice. Answers to a response_url go through bot.answers (kept until delivered, retried
+through rate limits and restarts).
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import urllib.request
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
+from bot.answers import Answers
 from bot.blocks import Reply
 from bot.config import SCOPES, BotConfig, redact, web_client
+from bot.files import UnsafeDownload, allowed_hosts, download
 from bot.scout import Caller, Scout, polite_error
 
 log = logging.getLogger(__name__)
@@ -105,6 +110,8 @@ class SlackBot:
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="scout-work")
         self.seen = _Seen()
         self.images = _Images()
+        self.answers = Answers(self.scout.workspace, config.answer_lease_s)
+        self.file_hosts = allowed_hosts(config.api_url)
         self.app = self._build_app()
         self._register()
 
@@ -153,13 +160,11 @@ class SlackBot:
         app = self.app
 
         @app.middleware
-        def drop_retries(req, resp, next):  # noqa: A002 - bolt's signature
+        def drop_duplicates(req, resp, next):  # noqa: A002 - bolt's signature
             from slack_bolt.response import BoltResponse
 
-            if req.headers.get("x-slack-retry-num"):
-                return BoltResponse(status=200, body="")
             event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
-            if event_id and not self.seen.add(event_id):
+            if event_id and not self.first_time(f"event:{event_id}"):
                 return BoltResponse(status=200, body="")
             return next()
 
@@ -178,7 +183,25 @@ class SlackBot:
         def on_error(error, body, logger):  # pragma: no cover - last resort
             logger.error("listener error: %s", redact(f"{type(error).__name__}: {error}"))
 
-    def on_command(self, ack, command, respond, client) -> None:
+    def first_time(self, key: str) -> bool:
+        """True once per key across every worker and process (the database decides);
+        without a workspace store, once per process."""
+        workspace = self.scout.workspace
+        if workspace is not None:
+            try:
+                return workspace.first_delivery(key, datetime.now(UTC).replace(tzinfo=None))
+            except Exception as err:  # noqa: BLE001 - better answered twice than never
+                log.error("event dedupe unavailable: %s", redact(str(err)))
+        return self.seen.add(key)
+
+    def respond(self, response_url: str | None, **payload: Any) -> None:
+        """Answer through the response_url, durably and with retries (bot.answers)."""
+        if not response_url:
+            log.error("no response_url to answer on; answer dropped")
+            return
+        self.answers.send(response_url, payload)
+
+    def on_command(self, ack, command, client) -> None:
         ack(
             response_type="ephemeral",
             text=f"Working on `{command['command']} {command.get('text', '')}`…",
@@ -190,7 +213,10 @@ class SlackBot:
             reply = self.scout.command(name, command.get("text", ""), caller)
             if reply.file is not None:
                 reply = self._upload(client, command.get("channel_id"), reply)
-            respond(**_payload(reply, in_channel=name not in ("scout", "digest")))
+            self.respond(
+                command.get("response_url"),
+                **_payload(reply, in_channel=name not in ("scout", "digest")),
+            )
 
         self.submit(work)
 
@@ -210,11 +236,15 @@ class SlackBot:
             return polite_error(err)
         return Reply(reply.text, reply.blocks)
 
-    def on_more_like(self, ack, body, action, respond) -> None:
+    def on_more_like(self, ack, body, action) -> None:
         ack()
-        self.submit(lambda: respond(**_payload(self.scout.more_like(action["value"]))))
+        self.submit(
+            lambda: self.respond(
+                body.get("response_url"), **_payload(self.scout.more_like(action["value"]))
+            )
+        )
 
-    def on_vote(self, ack, body, action, respond) -> None:
+    def on_vote(self, ack, body, action) -> None:
         ack()
         vote = 1 if action["action_id"] == "vote_up" else -1
 
@@ -232,11 +262,16 @@ class SlackBot:
                 text = f"Thanks — noted {'👍' if vote > 0 else '👎'} for {data['i']}."
             except Exception as err:  # noqa: BLE001
                 text = polite_error(err).text
-            respond(text=text, response_type="ephemeral", replace_original=False)
+            self.respond(
+                body.get("response_url"),
+                text=text,
+                response_type="ephemeral",
+                replace_original=False,
+            )
 
         self.submit(work)
 
-    def on_export(self, ack, body, action, client, respond) -> None:
+    def on_export(self, ack, body, action, client) -> None:
         ack()
 
         def work() -> None:
@@ -251,7 +286,11 @@ class SlackBot:
                     initial_comment=f"Results of `/{data['k']} {data['q']}`",
                 )
             except Exception as err:  # noqa: BLE001
-                respond(**_payload(polite_error(err), in_channel=False), replace_original=False)
+                self.respond(
+                    body.get("response_url"),
+                    **_payload(polite_error(err), in_channel=False),
+                    replace_original=False,
+                )
 
         self.submit(work)
 
@@ -283,7 +322,7 @@ class SlackBot:
         )
 
     def _photo_once(self, event, client, context) -> None:
-        if self.seen.add(f"photo:{event.get('channel')}:{event.get('ts')}"):
+        if self.first_time(f"photo:{event.get('channel')}:{event.get('ts')}"):
             self.submit(self.answer_photo, event, client, context)
 
     def _say(self, client, event, reply: Reply) -> None:
@@ -331,12 +370,13 @@ class SlackBot:
                 f"That photo is {int(file['size']) / 1e6:.1f} MB; I take photos up to "
                 f"{limit / 1e6:.0f} MB. Send a smaller one."
             )
-        req = urllib.request.Request(
-            file["url_private_download"], headers={"Authorization": f"Bearer {client.token}"}
-        )
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - Slack's file URL
-            data = resp.read(limit + 1)
-            ctype = resp.headers.get("Content-Type", "")
+        try:
+            data, ctype = download(
+                file["url_private_download"], client.token, limit, self.file_hosts
+            )
+        except UnsafeDownload as err:
+            log.warning("photo %s not downloaded: %s", file.get("id"), err)
+            raise BadImage("I only download photos from Slack's own file servers.") from None
         if len(data) > limit:
             raise BadImage(f"That photo is over {limit / 1e6:.0f} MB; send a smaller one.")
         if ctype.startswith("text/html"):
@@ -385,6 +425,7 @@ def create_bot(
     if recommender is None:
         recommender = load_recommender(config, database_url)
     bot = SlackBot(config, recommender)
+    bot.answers.start_resuming()
     threading.Thread(target=warm_up, args=(recommender,), name="scout-warm", daemon=True).start()
     return bot
 

@@ -23,6 +23,14 @@ class Reply:
     file: tuple[str, bytes] | None = None  # (filename, content) uploaded beside the answer
 
 
+def esc(text: Any) -> str:
+    """Data as Slack shows it, never as markup: `&`, `<` and `>` escaped, so a song
+    title like `<!channel>` or `<https://evil.example|Verify>` can neither mention a
+    channel nor disguise a link. Every piece of data-derived text goes through here,
+    in blocks and in fallback text alike."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _md(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text[:MAX_TEXT]}
 
@@ -96,12 +104,12 @@ def _meta_line(answer: Answer) -> str:
         )
     for key in ("method", "as_of"):
         if answer.meta.get(key):
-            bits.append(f"{key.replace('_', ' ')} {answer.meta[key]}")
+            bits.append(f"{key.replace('_', ' ')} {esc(answer.meta[key])}")
     return " · ".join(bits)
 
 
 def notes_block(answer: Answer) -> list[dict[str, Any]]:
-    texts = [*(f":information_source: {n}" for n in answer.notes)]
+    texts = [*(f":information_source: {esc(n)}" for n in answer.notes)]
     meta = _meta_line(answer)
     if meta:
         texts.append(meta)
@@ -112,8 +120,9 @@ def notes_block(answer: Answer) -> list[dict[str, Any]]:
 def influencer_line(rank: int, r: Recommendation) -> str:
     facts = [fmt_count(r.extra.get("followers")) + " followers", fmt_er(r.extra.get("er"))]
     if r.extra.get("language"):
-        facts.append(str(r.extra["language"]))
-    return f"*{rank}. @{r.id.lstrip('@')}*  {' · '.join(facts)} · score {r.score:.2f}\n_{r.why}_"
+        facts.append(esc(r.extra["language"]))
+    handle = esc(r.id.lstrip("@"))
+    return f"*{rank}. @{handle}*  {' · '.join(facts)} · score {r.score:.2f}\n_{esc(r.why)}_"
 
 
 def influencers(
@@ -137,12 +146,12 @@ def influencers(
             actions(button("⬇ CSV", "export_csv", {"k": kind, "q": query[:300]}), block_id="export")
         )
     blocks += notes_block(answer)
-    text = f"{title}: " + ", ".join("@" + r.id.lstrip("@") for r in answer.results[:10])
+    text = f"{esc(title)}: " + ", ".join("@" + esc(r.id.lstrip("@")) for r in answer.results[:10])
     return Reply(text, blocks)
 
 
 def tags_line(answer: Answer) -> str:
-    return " ".join("#" + r.id.lstrip("#") for r in answer.results)
+    return " ".join("#" + esc(r.id.lstrip("#")) for r in answer.results)
 
 
 def hashtags(title: str, answer: Answer, *, show: int = 15) -> list[dict[str, Any]]:
@@ -150,7 +159,9 @@ def hashtags(title: str, answer: Answer, *, show: int = 15) -> list[dict[str, An
     if not answer.results:
         blocks.append(section("No related hashtags found."))
         return blocks + notes_block(answer)
-    lines = [f"`#{r.id.lstrip('#')}` {r.score:.2f} — {r.why}" for r in answer.results[:show]]
+    lines = [
+        f"`#{esc(r.id.lstrip('#'))}` {r.score:.2f} — {esc(r.why)}" for r in answer.results[:show]
+    ]
     blocks.append(section("\n".join(lines)))
     blocks.append(section("Copy all:\n```" + tags_line(answer) + "```"))
     return blocks + notes_block(answer)
@@ -161,12 +172,13 @@ def songs(title: str, answer: Answer) -> Reply:
     if not answer.results:
         blocks.append(section("No songs to suggest."))
     lines = [
-        f"*{i}. {r.label}*  score {r.score:.2f}\n_{r.why}_" for i, r in enumerate(answer.results, 1)
+        f"*{i}. {esc(r.label)}*  score {r.score:.2f}\n_{esc(r.why)}_"
+        for i, r in enumerate(answer.results, 1)
     ]
     if lines:
         blocks.append(section("\n".join(lines)))
     blocks += notes_block(answer)
-    return Reply(f"{title}: " + "; ".join(r.label for r in answer.results[:10]), blocks)
+    return Reply(f"{esc(title)}: " + "; ".join(esc(r.label) for r in answer.results[:10]), blocks)
 
 
 PHOTO_MODES = {"similar": "most similar", "likes": "optimised for likes"}
@@ -194,7 +206,7 @@ def _strip_mrkdwn(text: str) -> str:
         text = text.replace(code, char)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?!\w)", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?!\w)", r"\1", text)
-    return text
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def to_text(blocks: list[dict[str, Any]]) -> str:
@@ -225,6 +237,6 @@ def ranked(title: str, answer: Answer) -> Reply:
     """A plain ranked list (topics): label in bold, its reason underneath."""
     body = [header(title)]
     for rank, r in enumerate(answer.results, 1):
-        body.append(section(f"*{rank}. {r.label}*\n{r.why}"))
+        body.append(section(f"*{rank}. {esc(r.label)}*\n{esc(r.why)}"))
     body += notes_block(answer)
-    return Reply(title, body)
+    return Reply(esc(title), body)

@@ -5,6 +5,12 @@ A subscription is due once its local time has come today (in its own time zone),
 clock that was down at 09:00 still sends at 09:20. The (subscription, local date) claim
 in the database makes restarts and overlapping clocks send exactly once; a channel
 that removed the bot gets its subscription disabled with the reason.
+
+A post whose outcome is unknown (Slack answered too late, the network broke, or the
+clock died between posting and recording it) may have reached the channel: each digest
+carries its (subscription, local date) in the message metadata, and before posting a
+digest whose earlier attempt is in doubt the clock looks for that message in the
+channel's recent history and records it instead of posting again.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -83,7 +89,11 @@ def send_due_digests(
             workspace.disable(sub.id, f"bad schedule: {err}")
             run.disabled.append(sub.id)
             continue
-        if local_date is None or not workspace.claim_delivery(sub.id, local_date, now_utc):
+        if local_date is None:
+            run.skipped.append(sub.id)
+            continue
+        before = workspace.delivery_status(sub.id, local_date)
+        if not workspace.claim_delivery(sub.id, local_date, now_utc):
             run.skipped.append(sub.id)
             continue
         token = tokens.token(sub.team_id)
@@ -96,10 +106,23 @@ def send_due_digests(
             )
             run.disabled.append(sub.id)
             continue
-        reply = scout.digest_reply(sub.window_days)
+        client = web_client(config, token)
+        marker = digest_marker(sub.id, local_date)
         try:
-            resp = web_client(config, token).chat_postMessage(
-                channel=sub.channel_id, text=reply.text, blocks=reply.blocks
+            # 'failed' means Slack said no; any other earlier row may have posted
+            found = (
+                already_posted(client, sub.channel_id, marker, now_utc)
+                if before not in (None, "failed")
+                else None
+            )
+            if found is not None:
+                workspace.finish_delivery(sub.id, local_date, "sent", message_ts=found)
+                log.info("digest %s for %s was already posted (ts %s)", sub.id, local_date, found)
+                run.skipped.append(sub.id)
+                continue
+            reply = scout.digest_reply(sub.window_days)
+            resp = client.chat_postMessage(
+                channel=sub.channel_id, text=reply.text, blocks=reply.blocks, metadata=marker
             )
         except SlackApiError as err:
             code = err.response.get("error", "unknown") if err.response is not None else "unknown"
@@ -117,8 +140,8 @@ def send_due_digests(
                 log.error("digest %s failed (%s); retried next minute", sub.id, code)
                 run.failed.append(sub.id)
             continue
-        except Exception as err:  # noqa: BLE001 - network: retried next minute
-            workspace.finish_delivery(sub.id, local_date, "failed", error=redact(str(err)))
+        except Exception as err:  # noqa: BLE001 - outcome unknown: checked, then retried
+            workspace.finish_delivery(sub.id, local_date, "unknown", error=redact(str(err)))
             log.error("digest %s failed: %s", sub.id, redact(f"{type(err).__name__}: {err}"))
             run.failed.append(sub.id)
             continue
@@ -126,6 +149,38 @@ def send_due_digests(
         log.info("digest %s sent to %s/%s for %s", sub.id, sub.team_id, sub.channel_id, local_date)
         run.sent.append(sub.id)
     return run
+
+
+def digest_marker(subscription_id: int, local_date: Any) -> dict[str, Any]:
+    """The message metadata that identifies one subscription's digest of one day."""
+    return {
+        "event_type": "scout_digest",
+        "event_payload": {"subscription": subscription_id, "local_date": str(local_date)},
+    }
+
+
+def already_posted(client: Any, channel: str, marker: dict, now_utc: datetime) -> str | None:
+    """The ts of this digest if it is in the channel's last two days, else None. A
+    history Slack will not show (no scope) returns None: posting again is then the only
+    way not to skip the day."""
+    from slack_sdk.errors import SlackApiError
+
+    oldest = (now_utc.replace(tzinfo=UTC) - timedelta(days=2)).timestamp()
+    try:
+        resp = client.conversations_history(
+            channel=channel, oldest=f"{oldest:.6f}", limit=200, include_all_metadata=True
+        )
+    except SlackApiError as err:
+        code = err.response.get("error") if err.response is not None else err
+        log.warning("cannot check %s for an earlier digest (%s); posting", channel, code)
+        return None
+    for message in resp.get("messages") or []:
+        meta = message.get("metadata") or {}
+        if meta.get("event_type") == marker["event_type"] and (
+            meta.get("event_payload") == marker["event_payload"]
+        ):
+            return message.get("ts")
+    return None
 
 
 def _train_in_background(recommender: Any, state: dict) -> None:

@@ -135,7 +135,9 @@ class Scout:
         png = self.rec.influencer_map(handle, n)
         title = f"Map of @{handle.lower()} and its {n} nearest creators"
         return Reply(
-            title, [bk.section(f"*{title}*, coloured by topic.")], file=(f"map-{handle}.png", png)
+            bk.esc(title),
+            [bk.section(f"*{bk.esc(title)}*, coloured by topic.")],
+            file=(f"map-{handle}.png", png),
         )
 
     def topics(self, text: str, caller: Caller) -> Reply:
@@ -204,13 +206,13 @@ class Scout:
             failures.append(err)
         if len(failures) == 2:
             return polite_error(failures[0])
-        return Reply(" | ".join(parts) or f"Topic {req.query}", blocks)
+        return Reply(" | ".join(parts) or f"Topic {bk.esc(req.query)}", blocks)
 
     def hashtags(self, text: str, caller: Caller) -> Reply:
         query = parsing.parse_tags(text)
         answer = self.rec.related_tags(query, k=20)
         return Reply(
-            f"Hashtags related to {query}: {bk.tags_line(answer)}",
+            f"Hashtags related to {bk.esc(query)}: {bk.tags_line(answer)}",
             bk.hashtags(f"Hashtags related to {query}", answer),
         )
 
@@ -302,7 +304,7 @@ class Scout:
         if subs:
             lines = [
                 f"<#{s.channel_id}> at {s.local_time} {s.timezone}"
-                + ("" if s.enabled else f" — off ({s.disabled_reason or 'turned off'})")
+                + ("" if s.enabled else f" — off ({bk.esc(s.disabled_reason or 'turned off')})")
                 for s in subs
             ]
             blocks.append(bk.section("\n".join(lines)))
@@ -321,7 +323,7 @@ class Scout:
                 lines.append(
                     f"*{m.kind}* v{m.version}, trained {m.created_at:%Y-%m-%d %H:%M} UTC"
                     + (f" on {size}" if size else "")
-                    + (f" — {m.summary}" if m.summary else "")
+                    + (f" — {bk.esc(m.summary)}" if m.summary else "")
                 )
             blocks.append(bk.section("\n".join(lines)))
         else:

@@ -223,16 +223,23 @@ class Registry:
         )[kind]
 
     def prune(self, keep: int) -> int:
-        """Keep the newest `keep` versions of each kind (published and rejected alike)."""
+        """Keep the newest `keep` published versions of each kind and, counted apart, the
+        newest `keep` rejected ones. Rejected runs must not push published versions out:
+        five rejected trainings in a row would otherwise delete the model being served
+        and leave rollback nothing to go back to. The current (newest published) version
+        is never removed, whatever `keep` says."""
         removed = 0
         with self._sessions.begin() as s:
             for kind in s.scalars(select(Artifact.kind).distinct()).all():
-                versions = s.scalars(
-                    select(Artifact.version)
+                rows = s.execute(
+                    select(Artifact.version, Artifact.status)
                     .where(Artifact.kind == kind)
                     .order_by(Artifact.version.desc())
                 ).all()
-                stale = versions[keep:]
+                published = [v for v, status in rows if status == PUBLISHED]
+                kept = set(published[: max(keep, 1)])  # the current version always stays
+                kept |= set([v for v, status in rows if status != PUBLISHED][: max(keep, 0)])
+                stale = [v for v, _ in rows if v not in kept]
                 if stale:
                     removed += s.execute(
                         delete(Artifact).where(Artifact.kind == kind, Artifact.version.in_(stale))

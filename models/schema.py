@@ -202,6 +202,33 @@ class Feedback(Base):
     )
 
 
+class SlackDelivery(Base):
+    """A Slack event (by `event_id`) or a message (by channel and ts) that some process
+    has taken on: the primary key makes "first time?" one atomic insert shared by every
+    worker and process, so a retried or doubly delivered event is answered once."""
+
+    __tablename__ = "slack_deliveries"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class PendingAnswer(Base):
+    """An answer owed to a response_url, kept until Slack took it, so that rate limiting
+    or a process restart does not lose it. `lease_until` is how long the process sending
+    it holds it; a row whose lease ran out is resumed by another process."""
+
+    __tablename__ = "pending_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_url: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    lease_until: Mapped[datetime] = mapped_column(DateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
 def _add_slack_oauth_tables() -> None:
     """slack_sdk's OAuth installation and state stores keep their rows in our database;
     declaring their tables on our metadata lets Alembic own them like every other table

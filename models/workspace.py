@@ -12,11 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import claims
-from models.schema import DigestDelivery, DigestSubscription, Feedback
+from models.schema import (
+    DigestDelivery,
+    DigestSubscription,
+    Feedback,
+    PendingAnswer,
+    SlackDelivery,
+)
 from models.store import Store
 
 
@@ -134,9 +140,12 @@ class Workspace:
         now: datetime,
         stale_after: timedelta = timedelta(minutes=10),
     ) -> bool:
-        """True for exactly one caller per (subscription, local date) at a time."""
+        """True for exactly one caller per (subscription, local date) at a time. A
+        'failed' or 'unknown' row (a post that may have gone out: the caller checks the
+        channel before posting again) may be claimed again at once, a 'claimed' one
+        once it is stale."""
         stale_or_failed = or_(
-            DigestDelivery.status == "failed",
+            DigestDelivery.status.in_(("failed", "unknown")),
             (DigestDelivery.status == "claimed") & (DigestDelivery.created_at < now - stale_after),
         )
         return claims.claim(
@@ -184,6 +193,91 @@ class Workspace:
                 .order_by(DigestDelivery.local_date)
             ).all()
         return [tuple(r) for r in rows]
+
+    def delivery_status(self, subscription_id: int, local_date: date) -> str | None:
+        """The status of the day's delivery row ('claimed', 'posting', 'sent', 'failed',
+        'unknown'), None when there is none yet."""
+        with self.store.sessions() as s:
+            return s.scalar(
+                select(DigestDelivery.status).where(
+                    DigestDelivery.subscription_id == subscription_id,
+                    DigestDelivery.local_date == local_date,
+                )
+            )
+
+    # ------------------------------------------------- Slack deliveries
+    def first_delivery(self, key: str, now: datetime, keep: timedelta = timedelta(days=1)) -> bool:
+        """True for exactly one caller per key (an event_id, a message) across every
+        worker and process: the insert of the primary key is the test. Keys older than
+        `keep` are purged now and then (Slack retries within minutes)."""
+        try:
+            with self.store.session() as s:
+                s.execute(insert(SlackDelivery).values(key=key[:200], received_at=now))
+        except IntegrityError:
+            return False
+        if hash(key) % 50 == 0:
+            with self.store.session() as s:
+                s.execute(delete(SlackDelivery).where(SlackDelivery.received_at < now - keep))
+        return True
+
+    # -------------------------------------------------- pending answers
+    def save_answer(self, response_url: str, payload: dict, now: datetime, lease: timedelta) -> int:
+        """Keep an answer owed to a response_url until it is delivered; the caller holds
+        it for `lease`."""
+        with self.store.session() as s:
+            row = PendingAnswer(
+                response_url=response_url,
+                payload=payload,
+                created_at=now,
+                lease_until=now + lease,
+                attempts=0,
+            )
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def answer_attempted(self, answer_id: int, now: datetime, lease: timedelta, error: str) -> None:
+        """A failed attempt: count it, say why, and extend the sender's lease."""
+        with self.store.session() as s:
+            s.execute(
+                update(PendingAnswer)
+                .where(PendingAnswer.id == answer_id)
+                .values(
+                    attempts=PendingAnswer.attempts + 1,
+                    last_error=error[:2000],
+                    lease_until=now + lease,
+                )
+            )
+
+    def answer_done(self, answer_id: int) -> None:
+        """Delivered, or given up (the response_url expired): forget it."""
+        with self.store.session() as s:
+            s.execute(delete(PendingAnswer).where(PendingAnswer.id == answer_id))
+
+    def take_orphaned_answers(
+        self, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[tuple[int, str, dict, datetime]]:
+        """Answers whose sender's lease ran out (it died or restarted): each is taken by
+        exactly one caller, whose lease starts now. (id, url, payload, created_at)."""
+        with self.store.sessions() as s:
+            rows = s.execute(
+                select(PendingAnswer.id, PendingAnswer.lease_until)
+                .where(PendingAnswer.lease_until < now)
+                .order_by(PendingAnswer.id)
+                .limit(limit)
+            ).all()
+        taken = []
+        for answer_id, lease_until in rows:
+            with self.store.session() as s:
+                won = s.execute(
+                    update(PendingAnswer)
+                    .where(PendingAnswer.id == answer_id, PendingAnswer.lease_until == lease_until)
+                    .values(lease_until=now + lease)
+                ).rowcount
+                if won == 1:
+                    row = s.get(PendingAnswer, answer_id)
+                    taken.append((row.id, row.response_url, row.payload, row.created_at))
+        return taken
 
     # ----------------------------------------------------------- feedback
     def record_feedback(

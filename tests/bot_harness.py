@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -22,6 +23,7 @@ from tests.fake_slack import BOT_TOKEN, FakeSlack
 
 REPO = Path(__file__).resolve().parent.parent
 SIGNING_SECRET = "fake-signing-secret"
+MARKER = b"SECRET-BODY-MARKER"  # in attack bodies: must never reach a log
 
 
 def free_port() -> int:
@@ -198,3 +200,48 @@ class BotServer:
         }
         body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
         return self.post(body, "application/x-www-form-urlencoded", **kw)
+
+
+# ------------------------------------------------- unsigned attackers
+def connect(bot: BotServer) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", bot.port), timeout=30)
+
+
+def slow_client(bot: BotServer, stop: threading.Event, body_slow: bool) -> None:
+    """Sends a request two bytes a second (headers, or a body after fast headers)."""
+    body = b"x" * 200
+    head = (
+        f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    data, fast = (head + body, len(head)) if body_slow else (head + body, 0)
+    while not stop.is_set():
+        try:
+            with connect(bot) as s:
+                s.sendall(data[:fast])
+                for i in range(fast, len(data), 2):
+                    if stop.is_set():
+                        return
+                    s.sendall(data[i : i + 2])
+                    time.sleep(1.0)
+        except OSError:
+            time.sleep(0.1)
+
+
+def big_body(bot: BotServer, results: list, size: int = 10 * 1024 * 1024) -> None:
+    head = (
+        f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {size}\r\n\r\n"
+    ).encode()
+    try:
+        with connect(bot) as s:
+            s.sendall(head)
+            chunk = MARKER * (1024 * 1024 // len(MARKER))
+            try:
+                for _ in range(size // len(chunk)):
+                    s.sendall(chunk)
+            except OSError:
+                pass  # refused and closed before the body was read: what we want
+            results.append(s.recv(200).decode(errors="replace"))
+    except OSError as err:
+        results.append(f"closed: {err}")

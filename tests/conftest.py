@@ -152,3 +152,13 @@ def copy_db(trained_demo_db, tmp_path) -> str:
     target = tmp_path / "copy.db"
     shutil.copy(trained_demo_db, target)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def fake_slack():
+    """A local fake of Slack's Web API over real HTTP (tests/fake_slack.py), per test."""
+    from tests.fake_slack import FakeSlack
+
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()

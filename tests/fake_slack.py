@@ -37,7 +37,11 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.gone_channels: set[str] = set()
         self.rate_limits: dict[str, int] = {}
+        self.limited_until: dict[str, float] = {}  # method -> monotonic time: 429 until then
+        self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> posted messages
         self._ts = itertools.count(1)
+        self.retry_after = 1
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -75,6 +79,19 @@ class FakeSlack:
     def rate_limit(self, method: str, times: int = 1) -> None:
         """The next `times` calls of `method` get HTTP 429 with Retry-After: 1."""
         self.rate_limits[method] = times
+
+    def rate_limit_for(self, method: str, seconds: float, retry_after: int = 1) -> None:
+        """Every call of `method` (an API method or "response_url") gets HTTP 429 with
+        Retry-After for the next `seconds`."""
+        self.limited_until[method] = time.monotonic() + seconds
+        self.retry_after = retry_after
+
+    def _limited(self, method: str) -> bool:
+        left = self.rate_limits.get(method, 0)
+        if left:
+            self.rate_limits[method] = left - 1
+            return True
+        return time.monotonic() < self.limited_until.get(method, 0.0)
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -143,7 +160,19 @@ class FakeSlack:
             if channel in self.gone_channels:
                 return 200, {"ok": False, "error": "not_in_channel"}
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                metadata = params.get("metadata")
+                metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
+                message = {"type": "message", "ts": ts, "text": params.get("text", "")}
+                if metadata:
+                    message["metadata"] = metadata
+                self.messages.setdefault(channel, []).append(message)
             return 200, {"ok": True, "channel": channel, "ts": ts, "message_ts": ts}
+        if method == "conversations.history":
+            found = list(reversed(self.messages.get(params.get("channel"), [])))
+            if str(params.get("include_all_metadata")).lower() not in ("1", "true"):
+                found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+            return 200, {"ok": True, "messages": found, "has_more": False}
         if method == "files.info":
             info = self.files.get(params.get("file", ""))
             if info is None:
@@ -230,20 +259,31 @@ class FakeSlack:
                     method = path[len("/api/") :]
                     call = Call(method, params, token)
                     fake._record(call)
-                    left = fake.rate_limits.get(method, 0)
-                    if left:
-                        fake.rate_limits[method] = left - 1
-                        self._json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
+                    if fake._limited(method):
+                        call.result = {"ok": False, "error": "ratelimited"}
+                        self._json(429, call.result, {"Retry-After": str(fake.retry_after)})
                         return
                     status, body = fake._api(method, params, token)
                     call.result = body
+                    time.sleep(fake.delays.get(method, 0.0))
                     self._json(status, body)
                 elif path.startswith("/response/"):
-                    fake._record(Call("response_url", {"key": path.split("/")[2], **params}, token))
+                    call = Call("response_url", {"key": path.split("/")[2], **params}, token)
+                    if fake._limited("response_url"):
+                        call.method = "response_url_429"
+                        fake._record(call)
+                        self._send(429, b"rate limited", "text/plain", {"Retry-After": "1"})
+                        return
+                    fake._record(call)
                     self._send(200, b"ok", "text/plain")
+                elif path.startswith("/redirect/"):  # a 302 to another URL, as a CDN might
+                    target = urllib.parse.unquote(path[len("/redirect/") :])
+                    fake._record(Call("redirect", {"to": target}, token))
+                    self._send(302, b"", "text/plain", {"Location": target})
                 elif path.startswith("/files-pri/"):
                     file_id = path.split("/")[2]
-                    fake._record(Call("download", {"file": file_id}, token))
+                    host = self.headers.get("Host", "")
+                    fake._record(Call("download", {"file": file_id, "host": host}, token))
                     if token not in fake.tokens:  # Slack answers a login page, not the file
                         self._send(200, b"<html>sign in</html>", "text/html")
                         return

@@ -1,0 +1,72 @@
+"""Data never becomes Slack markup: `<!channel>` or a disguised link in an imported song
+title, a handle, a reason or a language is shown as text in blocks and fallback text
+(issue 15, item 6)."""
+
+from __future__ import annotations
+
+from bot import blocks as bk
+from bot.scout import Caller, Scout
+from engine.core.recommendation import Answer, Recommendation
+
+EVIL = "<!channel> free money <https://evil.example|Verify> & co"
+
+
+def _shown(node) -> list[str]:
+    """Every text Slack renders (not button values, which are never shown)."""
+    if isinstance(node, dict):
+        out = [node["text"]] if isinstance(node.get("text"), str) else []
+        return out + [t for k, v in node.items() if k != "value" for t in _shown(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _shown(v)]
+    return []
+
+
+def _all_text(reply: bk.Reply) -> str:
+    return "\n".join([reply.text, *_shown(reply.blocks)])
+
+
+def _assert_inert(reply: bk.Reply) -> None:
+    text = _all_text(reply)
+    assert "<!channel>" not in text and "<https://evil" not in text, text
+    assert "&lt;!channel&gt; free money &lt;https://evil.example|Verify&gt; &amp; co" in text
+
+
+class _Rec:
+    digests = None
+
+    def songs_for(self, handle, k=10, method="auto"):
+        return Answer([Recommendation("s1", EVIL, 0.5, f"used by {EVIL}")], [EVIL])
+
+    trending = lambda self, days=7, k=10, topic=None: self.songs_for("x")  # noqa: E731
+
+    def lookalike(self, handle, k=10, *, filters=None, method="auto", exclude=()):
+        r = Recommendation(EVIL, EVIL, 0.5, EVIL, {"followers": 10, "er": 1, "language": EVIL})
+        return Answer([r], [], {"handle": "ana", "method": EVIL})
+
+    def related_tags(self, query, k=20):
+        return Answer([Recommendation(EVIL, EVIL, 0.5, EVIL)], [])
+
+    topic = lookalike
+
+    def topics(self, k=50):
+        return Answer([Recommendation("1", EVIL, 3.0, EVIL)], [])
+
+
+def test_songs_trending_digest_lookalike_topics_escape_data():
+    scout = Scout(_Rec())
+    for name, text in (
+        ("songs", "@ana"),
+        ("trending", "7d"),
+        ("lookalike", "@ana"),
+        ("topics", ""),
+        ("hashtags", "#cats"),
+    ):
+        _assert_inert(scout.command(name, text, Caller("T", "C", "U")))
+    _assert_inert(scout.digest_reply(7))
+    answer = Answer([Recommendation(EVIL, EVIL, 0.5, EVIL)], [])
+    _assert_inert(bk.photo(answer, "similar", "F1"))
+
+
+def test_console_shows_the_text_as_typed():
+    reply = bk.songs("Songs", Answer([Recommendation("s1", EVIL, 0.5, "why")], []))
+    assert EVIL in bk.to_text(reply.blocks)
