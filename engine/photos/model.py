@@ -57,12 +57,15 @@ MIN_CREATORS_FLOOR = 5
 FLOOR_PERCENTILE = 50.0
 # Two pictures are "unrelated" when the cosine of their hashtag profiles is below this.
 UNRELATED_TAG_COSINE = 0.2
-# ... and at least this many of the nearest pictures must clear it: one picture that
-# happens to come close is a coincidence (noise, a blank upload and a portrait each
-# clear it with exactly one picture on the demo), two are evidence.
+# ... and at least this many of the nearest pictures, about related things (hashtag
+# profiles that are not unrelated), must clear it: one picture that happens to come
+# close is a coincidence, and so are close pictures about different things (what noise
+# finds); two that agree are evidence.
 MIN_SUPPORT = 2
-# ... unless the photo is (a re-encoded or cropped copy of) an indexed picture.
-DUPLICATE_SIMILARITY = 0.9
+# ... unless one picture alone is as close as the data's own pictures typically are to
+# their nearest neighbour (this percentile of those similarities, measured at fit time):
+# then the photo is (a crop or copy of) a picture in the data.
+SINGLE_MATCH_PERCENTILE = 5.0
 FLOOR_SAMPLE = 1000
 
 
@@ -97,6 +100,7 @@ class PhotoTagModel:
     min_creators: int = 1
     centre: np.ndarray | None = None  # (d,) float32 mean feature, subtracted before cosine
     min_similarity: float = -1.0
+    single_match: float = 1.0  # one picture this close is enough (see SINGLE_MATCH_PERCENTILE)
 
     @property
     def n_images(self) -> int:
@@ -171,8 +175,10 @@ class PhotoTagModel:
         )
         close = [(row, sim) for row, sim in hits if sim >= self.min_similarity]
         support = MIN_SUPPORT if self.min_similarity > -1.0 else 1
-        if top >= DUPLICATE_SIMILARITY:
+        if top >= max(self.single_match, self.min_similarity):
             support = 1
+        if support > 1 and close:
+            close = self._agreeing(close)
         if len(close) < min(support, len(hits)) or not close:
             meta["abstained"] = True
             return Answer([], [self._nothing_similar(hits, top)], meta)
@@ -203,6 +209,18 @@ class PhotoTagModel:
         ]
         meta.update({"similar_posts": posts_seen, "similar_images": len(close)})
         return Answer(results, [], meta)
+
+    def _agreeing(self, close: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The closest picture and those whose hashtags are related to its own (profile
+        cosine >= UNRELATED_TAG_COSINE): close pictures about different things (what
+        noise finds) are no evidence for either."""
+        if getattr(self, "_profiles", None) is None:
+            self._profiles = image_tag_profiles(self)
+        if self._profiles is None:
+            return close
+        rows = np.array([r for r, _ in close])
+        agree = (self._profiles[rows[:1]] @ self._profiles[rows].T).toarray()[0]
+        return [c for c, a in zip(close, agree, strict=True) if a >= UNRELATED_TAG_COSINE]
 
     def _pool(self, hits: list[tuple[int, float]]):
         """Similarity-weighted votes of the posts of `hits` for suggestible tags."""
@@ -263,6 +281,7 @@ class PhotoTagModel:
             "format": FORMAT_VERSION,
             "min_creators": self.min_creators,
             "min_similarity": self.min_similarity,
+            "single_match": self.single_match,
         }
         return pack(arrays, meta)
 
@@ -288,6 +307,7 @@ class PhotoTagModel:
             min_creators=int(meta["min_creators"]),
             centre=arrays["centre"],
             min_similarity=float(meta["min_similarity"]),
+            single_match=float(meta["single_match"]),
         )
 
 
@@ -320,7 +340,8 @@ def similarity_floor(
     (profile cosine < UNRELATED_TAG_COSINE); the threshold is the `percentile` of those.
     A query must come closer to some post picture than an unrelated picture typically
     does, or nothing in the data is really like it. -1 (never abstain) when the data
-    cannot tell (too few pictures, or no unrelated pairs)."""
+    cannot tell (too few pictures, or no unrelated pairs). Also sets the model's
+    `single_match` from the pictures' own nearest-neighbour similarities."""
     profiles = image_tag_profiles(model)
     n = model.n_images
     if profiles is None or n < 10:
@@ -330,10 +351,12 @@ def similarity_floor(
     has_tags = np.asarray(profiles.getnnz(axis=1) > 0)
     rows = rows[has_tags[rows]]
     vectors = model.index.vectors
-    bests = []
+    bests, nearest = [], []
     for start in range(0, len(rows), 256):
         block = rows[start : start + 256]
         sims = vectors[block] @ vectors.T
+        sims[np.arange(len(block)), block] = -np.inf
+        nearest.extend(sims.max(axis=1).tolist())
         related = (profiles[block] @ profiles.T).toarray() >= UNRELATED_TAG_COSINE
         sims[related | ~has_tags[None, :]] = -np.inf
         best = sims.max(axis=1)
@@ -341,6 +364,7 @@ def similarity_floor(
     if not bests:
         return -1.0, {"floor_sample": 0.0}
     floor = float(np.percentile(bests, percentile))
+    model.single_match = float(np.percentile(nearest, SINGLE_MATCH_PERCENTILE))
     return floor, {
         "floor_sample": float(len(bests)),
         "floor_unrelated_p50": float(np.percentile(bests, 50)),
