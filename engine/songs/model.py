@@ -161,8 +161,9 @@ def usage_table(
     )
     report.dropped["merged_duplicates"] = len(reels) - len(usage)
     if rules.use_count_within_posts:
-        limit = usage["handle"].map(_posts_per_creator(data))
-        over = usage["use_count"] > limit
+        limit = usage["handle"].map(_posts_per_creator(data)).astype(float)
+        # astype: with no reels at all pandas gives the empty columns a str dtype
+        over = usage["use_count"].astype(float) > limit
         report.dropped["use_count>posts"] = int(over.sum())
         usage = usage[~over].reset_index(drop=True)
     report.rows_out = len(usage)
