@@ -16,7 +16,11 @@
    (itself excluded) is in the same coarse class group (ImageNet index ranges: dogs,
    birds, food ...) against the exact random-neighbour chance.
 
-Run: python -m benchmarks.bench_photos [--quick]
+5. Trust (issue 14), on the default demo: topic precision@10 on held-out sample photos
+   (classes no demo picture is made from), abstention on noise, blank uploads and
+   photos of subjects absent from the demo, and the 7 named photos' top tags.
+
+Run: python -m benchmarks.bench_photos [--quick] [--only-trust] [--demo-size default]
 """
 
 from __future__ import annotations
@@ -186,7 +190,10 @@ def quality(demo_dir: Path, shared: Path, ks: list[int]) -> list[dict]:
         for t in set(tags):
             likes_by_tag.setdefault(t, []).append(int(likes))
     median_likes = {t: float(np.median(v)) for t, v in likes_by_tag.items()}
-    popular = [str(model.vocab[t]) for t in np.argsort(-model.tag_count, kind="stable")[:10]]
+    ok = model.suggestible()
+    popular = [str(model.vocab[t]) for t in np.argsort(-model.tag_count, kind="stable") if ok[t]][
+        :10
+    ]
     rows = []
 
     def score(name: str, picks: list[list[str]]) -> dict:
@@ -213,12 +220,8 @@ def quality(demo_dir: Path, shared: Path, ks: list[int]) -> list[dict]:
                     picks = [
                         [
                             r.id
-                            for r in model.photo_hashtags(
-                                model.index.vectors[row],
-                                n=10,
-                                mode=mode,
-                                k_similar=k,
-                                exclude_images=[row],
+                            for r in model.hashtags_for_row(
+                                row, n=10, mode=mode, k_similar=k
                             ).results
                         ]
                         for row in range(model.n_images)
@@ -264,9 +267,104 @@ def real_photos(shared: Path) -> dict:
     }
 
 
+# --------------------------------------------------- trust: held out / absent
+NOISE_AND_BLANK = ("noise 300x300", "1x1 PNG", "flat grey 640x480")
+
+
+def _synthetic_uploads() -> dict[str, bytes]:
+    rng = np.random.default_rng(0)
+    out = {}
+    for name, img in (
+        ("noise 300x300", Image.fromarray(rng.integers(0, 256, (300, 300, 3), dtype=np.uint8))),
+        ("1x1 PNG", Image.new("RGB", (1, 1), (200, 30, 40))),
+        ("flat grey 640x480", Image.new("RGB", (640, 480), (128, 128, 128))),
+    ):
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        out[name] = buf.getvalue()
+    return out
+
+
+def trust(demo_dir: Path, shared: Path) -> dict:
+    """On a demo model: (a) topic precision@10 on the held-out imagenet-sample classes
+    of each topic (Topic.heldout: never used by the demo), answered photos only and with
+    an abstention counted as 0; against the corpus's 10 most used suggestible tags;
+    (b) abstention on noise and blank uploads and on the sample photos of classes no
+    demo topic uses (absent subjects); (c) the 7 named photos' top tags."""
+    from engine.demo.topics import TOPICS
+
+    model, truth, _ = demo_model(demo_dir, shared)
+    ex = make_extractor(str(shared / "models" / "mobilenet_v2_1.0_224_quant.tflite"))
+    sample = shared / "photos" / "imagenet-sample"
+    ok = model.suggestible()
+    popular = [str(model.vocab[t]) for t in np.argsort(-model.tag_count, kind="stable") if ok[t]][
+        :10
+    ]
+
+    def ask(data: bytes):
+        return model.photo_hashtags(ex.featurize([decode_image(data)])[0], n=10)
+
+    held, pop_prec, answered = [], [], []
+    for topic in TOPICS:
+        for cls in topic.heldout:
+            (path,) = sample.glob(f"n*_{cls}.JPEG")
+            got = [r.id for r in ask(path.read_bytes()).results]
+            prec = float(np.mean([t in topic.tags for t in got])) if got else 0.0
+            held.append({"topic": topic.name, "class": cls, "answered": bool(got), "p@10": prec})
+            pop_prec.append(float(np.mean([t in topic.tags for t in popular])))
+            if got:
+                answered.append(prec)
+    used = {c for t in TOPICS for c in t.photos + t.heldout}
+    absent = [p for p in sorted(sample.glob("*.JPEG")) if p.stem.split("_", 1)[1] not in used]
+    absent_abstained = [not ask(p.read_bytes()).results for p in absent]
+    synthetic = {name: not ask(data).results for name, data in _synthetic_uploads().items()}
+    named = {}
+    for p in sorted((shared / "photos").glob("*.*")):
+        a = ask(p.read_bytes())
+        named[p.name] = (
+            " ".join(f"#{r.id} {r.score:.0f}" for r in a.results[:5])
+            or f"(nothing similar: best {a.meta['top_match']}/100)"
+        )
+    rows = [
+        {
+            "measure": "held-out classes: topic precision@10, abstain = 0",
+            "value": float(np.mean([h["p@10"] for h in held])),
+            "baseline (10 most used tags)": float(np.mean(pop_prec)),
+        },
+        {
+            "measure": "held-out classes: topic precision@10 of answered",
+            "value": float(np.mean(answered)),
+            "baseline (10 most used tags)": float(np.mean(pop_prec)),
+        },
+        {"measure": "held-out classes: answered", "value": len(answered) / len(held)},
+        {
+            "measure": f"absent subjects ({len(absent)} sample classes): abstained",
+            "value": float(np.mean(absent_abstained)),
+        },
+        {
+            "measure": "noise / 1x1 / flat uploads: abstained",
+            "value": float(np.mean(list(synthetic.values()))),
+        },
+    ]
+    return {
+        "demo": demo_dir.name,
+        "min_similarity": model.min_similarity,
+        "min_match": int(round(100 * model.min_similarity)),
+        "min_creators": model.min_creators,
+        "rows": rows,
+        "heldout": held,
+        "synthetic_abstained": synthetic,
+        "named_photos": named,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer images and repeats")
+    parser.add_argument(
+        "--only-trust", action="store_true", help="only the held-out/absent measurement"
+    )
+    parser.add_argument("--demo-size", default="default", help="demo for the trust part")
     args = parser.parse_args()
     settings = Settings.from_env()
     shared = settings.shared_dir
@@ -274,6 +372,19 @@ def main() -> None:
         raise SystemExit(f"needs ../shared (MobileNetV2 and photos) at {shared}")
     from engine.demo.generate import generate, is_complete
 
+    trust_dir = settings.data_dir / "demo" / f"{args.demo_size}-42"
+    if not is_complete(trust_dir):
+        generate(trust_dir, size=args.demo_size, seed=42)
+    started = time.perf_counter()
+    tr = trust(trust_dir, shared)
+    print_table(f"5. trust on demo {trust_dir.name} (floor {tr['min_match']}/100)", tr["rows"])
+    for name, tags in tr["named_photos"].items():
+        print(f"  {name}: {tags}")
+    print(f"  ({time.perf_counter() - started:.0f}s)")
+    if args.only_trust:
+        path = write_results(f"photos_trust_{args.demo_size}", tr)
+        print(f"\nwrote {path}")
+        return
     demo_dir = settings.data_dir / "demo" / "small-42"
     if not is_complete(demo_dir):
         generate(demo_dir, size="small", seed=42)
@@ -292,7 +403,13 @@ def main() -> None:
     print("per group (hits/photos):", real["per_group"])
     path = write_results(
         "photos_quick" if args.quick else "photos",
-        {"featurisation": feat_rows, "latency": lat, "quality": qual, "real_photos": real},
+        {
+            "featurisation": feat_rows,
+            "latency": lat,
+            "quality": qual,
+            "real_photos": real,
+            "trust": tr,
+        },
     )
     print(f"\nwrote {path}")
 

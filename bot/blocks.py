@@ -150,20 +150,24 @@ def influencers(
     return Reply(text, blocks)
 
 
-def tags_line(answer: Answer) -> str:
-    return " ".join("#" + esc(r.id.lstrip("#")) for r in answer.results)
+def tags_line(answer: Answer, show: int | None = None) -> str:
+    return " ".join("#" + esc(r.id.lstrip("#")) for r in answer.results[:show])
 
 
-def hashtags(title: str, answer: Answer, *, show: int = 15) -> list[dict[str, Any]]:
+def hashtags(
+    title: str, answer: Answer, *, show: int = 15, match: bool = False
+) -> list[dict[str, Any]]:
+    """Listed tags and a copy-all line with exactly those tags. `match`: scores are
+    the photo model's 0-100 match."""
     blocks: list[dict[str, Any]] = [header(title)]
     if not answer.results:
-        blocks.append(section("No related hashtags found."))
+        if not answer.notes:
+            blocks.append(section("No related hashtags found."))
         return blocks + notes_block(answer)
-    lines = [
-        f"`#{esc(r.id.lstrip('#'))}` {r.score:.2f} — {esc(r.why)}" for r in answer.results[:show]
-    ]
+    score = (lambda r: f"{r.score:.0f}/100") if match else (lambda r: f"{r.score:.2f}")
+    lines = [f"`#{esc(r.id.lstrip('#'))}` {score(r)} — {esc(r.why)}" for r in answer.results[:show]]
     blocks.append(section("\n".join(lines)))
-    blocks.append(section("Copy all:\n```" + tags_line(answer) + "```"))
+    blocks.append(section("Copy all:\n```" + tags_line(answer, show) + "```"))
     return blocks + notes_block(answer)
 
 
@@ -186,14 +190,15 @@ PHOTO_MODES = {"similar": "most similar", "likes": "optimised for likes"}
 
 def photo(answer: Answer, mode: str, file_id: str) -> Reply:
     other = "likes" if mode == "similar" else "similar"
-    blocks = hashtags(f"Hashtags for your photo ({PHOTO_MODES[mode]})", answer)
+    blocks = hashtags(f"Hashtags for your photo ({PHOTO_MODES[mode]})", answer, match=True)
     blocks.append(
         actions(
             button(f"Switch to {PHOTO_MODES[other]}", "photo_mode", {"f": file_id, "m": other}),
             block_id="photo_mode",
         )
     )
-    return Reply(f"Hashtags for your photo: {tags_line(answer)}", blocks)
+    text = tags_line(answer, 15) or (esc(answer.notes[0]) if answer.notes else "no hashtags")
+    return Reply(f"Hashtags for your photo: {text}", blocks)
 
 
 # ----------------------------------------------------------------- console

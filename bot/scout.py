@@ -41,7 +41,10 @@ HELP = """*Scout* finds creators, hashtags and songs. Examples:
 • `/lookalike @handle [k] [followers:10k-100k] [er:>2] [lang:en]` — similar creators
 • `/topic #apple #iphone:-1` — hashtags and creators for a theme (`:-1` pushes a sense away)
 • `/hashtags #cats` — related hashtags
-• Send me a photo (DM, or mention me with a file) — hashtags to post it with
+• Send me a photo (DM, or mention me with a file) — hashtags to post it with. Each tag \
+has a 0–100 match: the share of the most similar posts that used it, the closest posts \
+counting most ("optimised for likes" also weighs how well the tag's posts were liked). \
+If nothing in the data looks like your photo, I say so instead of guessing.
 • `/songs @handle` — songs for the creator's next reel
 • `/trending [days] [count] [#topic]` — songs whose use and engagement are rising (`/trending 7` = last 7 days)
 • `/topics` — the topics Scout found in the hashtags · `/map @handle` — a creator's neighbourhood as a picture

@@ -15,6 +15,9 @@ import pytest
 from PIL import Image
 
 from engine.demo.generate import AS_OF, generate, load_truth
+from engine.demo.topics import TOPICS
+
+PHOTO_TOPICS = sum(1 for t in TOPICS if t.photos)  # wedding has no photo subject
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,7 +39,7 @@ def test_deterministic_by_seed(demo_small_dir, tmp_path):
     assert digest(other.posts) != digest(demo_small_dir / "posts.csv")
     # A smaller picture pool per topic is honoured (and recorded in the truth).
     pictures = Counter(load_truth(other.dir)["image_topic"].values())
-    assert set(pictures.values()) == {2} and len(pictures) == 20
+    assert set(pictures.values()) == {2} and len(pictures) == PHOTO_TOPICS
 
 
 def test_truth_matches_files_and_structure(demo_small_dir):
@@ -48,7 +51,9 @@ def test_truth_matches_files_and_structure(demo_small_dir):
     assert handles == set(truth["influencer_topic"])
     assert len(set(truth["influencer_topic"].values())) == 20
     assert set(truth["trending_songs"]) <= songs and truth["trending_songs"]
-    for rel in {p["image"] for p in posts}:
+    # wedding has no photo subject in the sample: its posts carry no picture
+    assert "wedding" not in set(truth["image_topic"].values())
+    for rel in {p["image"] for p in posts if p["image"]}:
         with Image.open(demo_small_dir / rel) as im:
             assert im.size == (224, 224) and im.format == "JPEG"
     followers = np.array([int(r["followers"]) for r in influencers])
@@ -131,7 +136,9 @@ def test_audience_captions_and_like_earning_tags(demo_small_dir):
     secondary = truth["influencer_secondary_topic"]
     assert secondary and set(secondary.values()) <= set(truth["topics"])
     off = [
-        truth["image_topic"][p["image"]] != truth["influencer_topic"][p["handle"]] for p in posts
+        truth["image_topic"][p["image"]] != truth["influencer_topic"][p["handle"]]
+        for p in posts
+        if p["image"]
     ]
     assert 0.01 < np.mean(off) < 0.15
     # Accidental off-topic tags: a few posts carry another topic's core tag.
@@ -148,11 +155,14 @@ def test_audience_captions_and_like_earning_tags(demo_small_dir):
             }
         )
         for p in posts
+        if p["image"]
     ]
     assert 0.01 < np.mean(stray) < 0.15
     # Posts with a topic's like-earning tags earn more, relative to the creator's average.
     with_good, without = [], []
     for p in posts:
+        if not p["image"]:
+            continue
         topic = truth["image_topic"][p["image"]]
         mean = np.mean(er[p["handle"]])
         ratio = (int(p["likes"]) + int(p["comments"])) / followers[p["handle"]] / mean
@@ -180,8 +190,8 @@ def test_pool_sets_pictures_per_topic_and_bad_arguments_are_refused(tmp_path):
     files = generate(tmp_path / "p", size="small", seed=1, pool=2)
     truth = load_truth(files.dir)
     per_topic = Counter(truth["image_topic"].values())
-    assert set(per_topic.values()) == {2} and len(per_topic) == 20
-    used = {p["image"] for p in rows(files.posts)}
+    assert set(per_topic.values()) == {2} and len(per_topic) == PHOTO_TOPICS
+    used = {p["image"] for p in rows(files.posts)} - {""}
     assert used <= set(truth["image_topic"]) and len(used) > 20
     with pytest.raises(ValueError, match="pool"):
         generate(tmp_path / "q", size="small", pool=0)

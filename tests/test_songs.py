@@ -156,7 +156,8 @@ def test_model_picks_auto_by_map_and_explains_answers(model):
     assert len(ans.results) == 5
     assert ans.meta["method"] == model.auto
     assert all(r.label.startswith("Song ") and " — Artist " in r.label for r in ans.results)
-    assert any("creators like you, median Delta" in r.why for r in ans.results)
+    assert any("creators like you, engagement" in r.why for r in ans.results)
+    assert not any("Delta" in r.why for r in ans.results)
     used = set(model.usage.items[model.usage.binary()[0].indices])
     assert not used & {r.id for r in ans.results}
     # creator0 is in topic 0: most suggestions come from topic-0 songs
@@ -249,3 +250,70 @@ def test_item_cf_answers_name_a_song_the_creator_used(model):
         assert "close to “" in r.why
         named = r.why.split("close to “")[1].split("”")[0]
         assert named in used_labels
+
+
+# ------------------------------------------------------------- niche hybrid
+def _content(data, extra_handles=()):
+    """Topic-revealing content vectors (what the lookalike model gives from captions
+    and hashtags): the creator's topic one-hot plus a little noise, L2-normalised."""
+    rng = np.random.default_rng(1)
+    handles = list(data.influencers["handle"]) + list(extra_handles)
+    vectors = []
+    for h in handles:
+        topic = int(h.removeprefix("creator").removeprefix("new")) % 3
+        v = np.eye(3)[topic] + rng.normal(0, 0.05, 3)
+        vectors.append(v / np.linalg.norm(v))
+    return handles, np.asarray(vectors, np.float32)
+
+
+@pytest.fixture(scope="module")
+def niche_model():
+    data = song_dataset()
+    # creator3 (topic 0) keeps a reel with a song nobody else used
+    extra = (
+        data.posts[data.posts["handle"] == "creator3"]
+        .head(1)
+        .assign(post_id="solo", song_id="solo_song")
+    )
+    data.posts = pd.concat([data.posts[data.posts["handle"] != "creator3"], extra])
+    m, evals, _ = fit_song_model(data, {"svd_k": 8}, content=_content(data, ["new0"]))
+    return m
+
+
+def test_hybrid_is_evaluated_and_survives_the_payload(niche_model):
+    assert "hybrid" in niche_model.methods and "hybrid.map@10" in niche_model.metrics
+    again = SongModel.from_bytes(niche_model.to_bytes())
+    a = niche_model.songs_for("creator1", k=5, method="hybrid")
+    b = again.songs_for("creator1", k=5, method="hybrid")
+    assert [r.id for r in a.results] == [r.id for r in b.results]
+
+
+def test_creator_without_reels_gets_songs_from_their_niche(niche_model):
+    ans = niche_model.songs_for("new0", k=5)  # topic 0, no reels at all
+    assert len(ans.results) == 5
+    assert "no reels with a song yet" in ans.notes[0] and "posts are like theirs" in ans.notes[0]
+    assert sum(r.id.startswith("s0_") for r in ans.results) >= 4
+    assert all("creators most like you" in r.why for r in ans.results)
+    assert any("points above their average" in r.why for r in ans.results)
+    assert not any("Delta" in r.why for r in ans.results)
+
+
+def test_creator_whose_songs_nobody_else_used_gets_a_note_and_their_niche(niche_model):
+    ans = niche_model.songs_for("creator3", k=5)
+    assert "Nobody else used @creator3's songs" in ans.notes[0]
+    assert sum(r.id.startswith("s0_") for r in ans.results) >= 4
+    assert len({r.score for r in ans.results}) > 1  # a ranking, not a flat list of zeros
+
+
+def test_songs_kind_uses_the_content_model_it_depends_on():
+    class Content:
+        def creator_vectors(self):
+            return _content(data)
+
+    data = song_dataset(n_creators=30)
+    assert SONGS.depends_on == ("lookalike",)
+    ctx = TrainContext(config={"svd_k": 4}, trained={"lookalike": Content()})
+    model = SONGS.train(data, ctx).model
+    assert "hybrid" in model.methods
+    lonely = SONGS.train(data, TrainContext(config={"svd_k": 4})).model
+    assert "hybrid" not in lonely.methods

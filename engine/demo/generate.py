@@ -47,7 +47,7 @@ class Size:
 
 
 SIZES = {
-    "small": Size(150, 26, 80, 6, 8),
+    "small": Size(150, 26, 80, 6, 24),
     "default": Size(2000, 30, 500, 18, 60),
     "large": Size(20000, 30, 2000, 40, 60),
 }
@@ -187,16 +187,20 @@ def _make_images(out: Path, pool: int, rng: np.random.Generator, shared: Path) -
         )
         # Decode each photo once: a pool cycles through a topic's few photos many times.
         decoded = [_load_rgb(path) for path in sources]
+        paths: list[str] = []
+        by_topic[topic.name] = paths
+        if not decoded:
+            # No photo looks like this topic (wedding): its posts carry no picture rather
+            # than a drawn placeholder that a flat or blank upload would match.
+            continue
         folder = out / "images" / topic.name
         folder.mkdir(parents=True, exist_ok=True)
-        paths = []
         for k in range(pool):
             rel = f"images/{topic.name}/{k:03d}.jpg"
-            img = _compose(topic, decoded[k % len(decoded)] if decoded else None, rng)
+            img = _compose(topic, decoded[k % len(decoded)], rng)
             img.save(out / rel, "JPEG", quality=85)
             paths.append(rel)
             topic_of[rel] = topic.name
-        by_topic[topic.name] = paths
     return {"by_topic": by_topic, "topic_of": topic_of}
 
 
@@ -205,19 +209,16 @@ def _load_rgb(path: Path) -> Image.Image:
         return ImageOps.exif_transpose(im).convert("RGB")
 
 
-def _compose(topic: Topic, source: Image.Image | None, rng: np.random.Generator) -> Image.Image:
-    if source is not None:
-        w, h = source.size
-        frac = rng.uniform(0.6, 1.0)
-        cw, ch = int(w * frac), int(h * frac)
-        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
-        img = source.crop((x, y, x + cw, y + ch)).resize((224, 224), Image.Resampling.BILINEAR)
-        if rng.random() < 0.5:
-            img = ImageOps.mirror(img)
-        img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
-        img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.8, 1.2))
-    else:
-        img = Image.new("RGB", (224, 224), tuple(int(c * 0.6) for c in topic.colour))
+def _compose(topic: Topic, source: Image.Image, rng: np.random.Generator) -> Image.Image:
+    w, h = source.size
+    frac = rng.uniform(0.6, 1.0)
+    cw, ch = int(w * frac), int(h * frac)
+    x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+    img = source.crop((x, y, x + cw, y + ch)).resize((224, 224), Image.Resampling.BILINEAR)
+    if rng.random() < 0.5:
+        img = ImageOps.mirror(img)
+    img = ImageEnhance.Color(img).enhance(rng.uniform(0.7, 1.3))
+    img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.8, 1.2))
     draw = ImageDraw.Draw(img, "RGBA")
     for _ in range(int(rng.integers(1, 3))):
         x0, y0 = rng.integers(0, 180, size=2)
@@ -417,7 +418,7 @@ def _make_posts(
                     " ".join("#" + x for x in column),
                     likes,
                     comments,
-                    pool[int(rng.integers(len(pool)))],
+                    pool[int(rng.integers(len(pool)))] if pool else "",
                     song_id,
                 ]
             )

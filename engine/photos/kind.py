@@ -16,7 +16,7 @@ from engine.core.dataset import Dataset
 from engine.core.errors import BadImage
 from engine.photos.features import FeatureExtractor, extractor_id_for, make_extractor
 from engine.photos.images import DEFAULT_LIMITS, decode_image
-from engine.photos.model import PhotoTagModel, fit_photo_tags
+from engine.photos.model import PhotoTagModel, fit_photo_tags, match
 from engine.training.contract import FeatureCache, TrainContext, TrainResult
 
 BATCH = 32
@@ -119,9 +119,9 @@ def build_model(
     keys = sorted(set(key_of.values()))
     row_of = {k: i for i, k in enumerate(keys)}
     posts = data.posts
-    post_image, tags, likes = [], [], []
-    for loc, post_tags, post_likes in zip(
-        posts["image"], posts["hashtags"], posts["likes"], strict=True
+    post_image, tags, likes, creators = [], [], [], []
+    for loc, post_tags, post_likes, handle in zip(
+        posts["image"], posts["hashtags"], posts["likes"], posts["handle"], strict=True
     ):
         key = key_of.get(loc) if isinstance(loc, str) else None
         if key is None:
@@ -129,12 +129,13 @@ def build_model(
         post_image.append(row_of[key])
         tags.append(list(post_tags) if post_tags is not None else [])
         likes.append(int(post_likes) if post_likes == post_likes else 0)
+        creators.append(str(handle))
     matrix = (
         np.stack([features[k] for k in keys]).astype(np.float32)
         if keys
         else np.zeros((0, 1280), np.float32)
     )
-    return fit_photo_tags(matrix, post_image, tags, likes, extractor_id)
+    return fit_photo_tags(matrix, post_image, tags, likes, extractor_id, creators)
 
 
 def evaluate(
@@ -148,13 +149,15 @@ def evaluate(
         return {}
     rng = np.random.default_rng(seed)
     rows = rng.choice(n, size=min(sample, n), replace=False)
-    popular = {str(model.vocab[t]) for t in np.argsort(-model.tag_count, kind="stable")[:k]}
+    # The baseline may only suggest what the model may (no spam, no personal tags).
+    ok = model.suggestible()
+    by_count = [t for t in np.argsort(-model.tag_count, kind="stable") if ok[t]]
+    popular = {str(model.vocab[t]) for t in by_count[:k]}
     out: dict[str, list[float]] = {f"recall@{k}.{m}": [] for m in ("similar", "likes", "popular")}
     for row in rows:
-        feature = model.index.vectors[row]
         suggested = {"popular": popular}
         for mode in ("similar", "likes"):
-            got = model.photo_hashtags(feature, n=k, mode=mode, exclude_images=[int(row)])
+            got = model.hashtags_for_row(int(row), n=k, mode=mode)
             suggested[mode] = {r.id for r in got.results}
         for p in model.image_posts[model.image_posts_ptr[row] : model.image_posts_ptr[row + 1]]:
             tags = {
@@ -193,6 +196,8 @@ class PhotosKind:
         )
         model = build_model(data, extractor_id, key_of, features)
         metrics = evaluate(model, seed=ctx.seed)
+        metrics["min_similarity"] = model.min_similarity
+        metrics["min_creators"] = float(model.min_creators)
         metrics.update(
             {
                 "images": float(model.n_images),
@@ -208,7 +213,9 @@ class PhotosKind:
         summary = (
             f"{model.n_images} distinct images from {report.posts_with_image} posts with an image "
             f"({report.computed} featurised, {report.cached} from cache, {report.failed} failed); "
-            f"{len(model.vocab)} hashtags; extractor {extractor_id[:20] or 'none'}"
+            f"{len(model.vocab)} hashtags ({int(model.suggestible().sum())} used by "
+            f"{model.min_creators}+ creators); abstains below a "
+            f"{match(model.min_similarity)}/100 match; extractor {extractor_id[:20] or 'none'}"
         )
         if "recall@10.similar" in metrics:
             summary += (

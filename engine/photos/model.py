@@ -1,11 +1,21 @@
 """Photo -> hashtags (the "Instagram hashtag recommender" write-up): find the post images
 most like an uploaded photo and pool the hashtags those posts used.
 
+Three rules keep the answer trustworthy (issue 14):
+- Features are centred on the corpus mean before the cosine: raw MobileNet features are
+  all non-negative, so any two pictures look 0.5-0.7 alike and noise finds "neighbours".
+- Know when you don't know: a photo whose nearest post pictures are no closer than
+  pictures with unrelated hashtags usually are (`min_similarity`, measured on the
+  trained data at fit time) gets "nothing in the data looks like this photo".
+- A tag must be used by enough distinct creators (`min_creators`) to be suggested, so a
+  creator's personal brand tag never reaches someone else's photo.
+
 The index holds one row per distinct image (posts that reuse a picture share a row), so
 the k nearest rows are k different pictures. Two rankings of the pooled tags:
 
-- "similar": summed similarity (cosine ** SIM_POWER) of the similar posts that used it;
-- "likes": the same sum times the tag's like rating, where a post's
+- "similar": the match, 0-100: the share of the similar posts that used the tag, each
+  post weighted by its picture's similarity ** SIM_POWER (the closest count most);
+- "likes": the match times the tag's like rating relative to the best candidate's, where a post's
   `adj_likes = likes / number_of_hashtags` (a post with 30 tags gives each less credit),
   a tag's adj_likes is the mean over its posts, min-max normalised to 0..1 over all tags,
   and `rating = log(1 + count) · adj_likes` with count = the tag's posts in the corpus
@@ -16,6 +26,7 @@ Pure: feature arrays and plain lists in, an Answer out; no TensorFlow, no store.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,25 +34,56 @@ import numpy as np
 
 from engine.core.artifact_io import pack, unpack
 from engine.core.blacklist import NON_TOPICAL
-from engine.core.index import VectorIndex
+from engine.core.errors import BadQuery
+from engine.core.index import VectorIndex, l2_normalise
 from engine.core.like_rating import like_rating
 from engine.core.recommendation import Answer, Recommendation
 
+FORMAT_VERSION = 2
 MODES = ("similar", "likes")
 MAX_TAGS = 30  # Instagram's limit per post
 # Similar images pooled per query; more gives "likes" mode more to choose from.
 DEFAULT_K_SIMILAR = 10
-# A neighbour's vote is similarity ** SIM_POWER. MobileNet cosines of unrelated photos
-# are still 0.5-0.7, so plain sums let ten loosely similar pictures outvote the two
-# really close ones (bench_photos, demo on-topic share@10 at k=10: 0.41 with power 1,
-# 0.66 with 4, 0.70 with 8).
+# A neighbour's vote is similarity ** SIM_POWER, so the really close pictures outvote
+# ten loosely similar ones (bench_photos compares power 1 and the shipped power).
 SIM_POWER = 8.0
+# A tag is suggested only when at least this share of the creators (and at least
+# MIN_CREATORS_FLOOR of them) used it: topical tags are used by hundreds of creators,
+# a personal brand tag (#yukipets, #<name>photography) by one to a handful.
+MIN_CREATORS_SHARE = 0.01
+MIN_CREATORS_FLOOR = 5
+# The abstention threshold is this percentile of "how close does the nearest picture
+# with unrelated hashtags come" over the trained images (see `similarity_floor`).
+FLOOR_PERCENTILE = 50.0
+# Two pictures are "unrelated" when the cosine of their hashtag profiles is below this.
+UNRELATED_TAG_COSINE = 0.2
+# ... and at least this many of the nearest pictures, about related things (hashtag
+# profiles that are not unrelated), must clear it: one picture that happens to come
+# close is a coincidence, and so are close pictures about different things (what noise
+# finds); two that agree are evidence.
+MIN_SUPPORT = 2
+# ... unless one picture alone is as close as the data's own pictures typically are to
+# their nearest neighbour (this percentile of those similarities, measured at fit time):
+# then the photo is (a crop or copy of) a picture in the data.
+SINGLE_MATCH_PERCENTILE = 5.0
+FLOOR_SAMPLE = 1000
+
+
+def match(similarity: float) -> int:
+    """A cosine in [-1, 1] as the 0-100 number people see ("a 43/100 match")."""
+    return int(round(100 * max(0.0, min(1.0, float(similarity)))))
+
+
+def min_creators_for(n_creators: int) -> int:
+    return max(MIN_CREATORS_FLOOR, math.ceil(MIN_CREATORS_SHARE * n_creators))
 
 
 @dataclass
 class PhotoTagModel:
-    """`features` (n_images, 1280) float32; per post: its image row, likes, tag ids
-    (CSR: `tag_ptr`, `tag_ids` into `vocab`); per tag: corpus count and like rating."""
+    """`index` holds the centred, L2-normalised features of the distinct images
+    (`centre` is the corpus mean subtracted first); per post: its image row, likes, tag
+    ids (CSR: `tag_ptr`, `tag_ids` into `vocab`); per tag: corpus count, like rating and
+    distinct creators. `min_similarity` is the abstention threshold (cosine)."""
 
     extractor_id: str
     index: VectorIndex | None
@@ -54,30 +96,66 @@ class PhotoTagModel:
     tag_rating: np.ndarray  # (n_tags,) float64 log(1+count) * normalised adj_likes
     image_posts_ptr: np.ndarray  # (n_images + 1,) int64: posts of each image, CSR
     image_posts: np.ndarray  # (n_posts,) int32
+    tag_creators: np.ndarray | None = None  # (n_tags,) int64 distinct creators using it
+    min_creators: int = 1
+    centre: np.ndarray | None = None  # (d,) float32 mean feature, subtracted before cosine
+    min_similarity: float = -1.0
+    single_match: float = 1.0  # one picture this close is enough (see SINGLE_MATCH_PERCENTILE)
 
     @property
     def n_images(self) -> int:
         return 0 if self.index is None else len(self.index)
 
+    def suggestible(self) -> np.ndarray:
+        """(n_tags,) bool: used by enough distinct creators and not spam or a colour."""
+        creators = self.tag_creators if self.tag_creators is not None else self.tag_count
+        ok = creators >= self.min_creators
+        return ok & ~np.isin(self.vocab.astype(str), list(NON_TOPICAL))
+
+    def embed(self, feature: np.ndarray) -> np.ndarray:
+        """A raw extractor feature in the index's space (centred, unit length)."""
+        f = np.asarray(feature, np.float32).reshape(-1)
+        if self.centre is not None and self.centre.size:
+            f = f - self.centre
+        return l2_normalise(f)
+
     # ----------------------------------------------------------------- query
     def photo_hashtags(
         self,
-        feature: np.ndarray,
+        feature: np.ndarray | None,
         *,
         n: int = MAX_TAGS,
         mode: str = "similar",
         k_similar: int = DEFAULT_K_SIMILAR,
         exclude_images: Sequence[int] = (),
     ) -> Answer:
-        """Hashtags for one photo's feature vector. `exclude_images` drops rows (a
+        """Hashtags for one photo's raw feature vector. `exclude_images` drops rows (a
         held-out photo must not find itself)."""
-        if mode not in MODES:
-            from engine.core.errors import BadQuery
+        vector = None if feature is None else self.embed(feature)
+        return self.hashtags_for_vector(
+            vector, n=n, mode=mode, k_similar=k_similar, exclude_images=exclude_images
+        )
 
+    def hashtags_for_row(self, row: int, **kwargs) -> Answer:
+        """Leave-one-out: hashtags for indexed image `row` from the other images."""
+        return self.hashtags_for_vector(
+            self.index.vectors[row], exclude_images=[int(row)], **kwargs
+        )
+
+    def hashtags_for_vector(
+        self,
+        vector: np.ndarray | None,
+        *,
+        n: int = MAX_TAGS,
+        mode: str = "similar",
+        k_similar: int = DEFAULT_K_SIMILAR,
+        exclude_images: Sequence[int] = (),
+    ) -> Answer:
+        if mode not in MODES:
             raise BadQuery(f"mode must be one of {', '.join(MODES)}, not {mode!r}.")
         n = max(1, min(int(n), MAX_TAGS))
         meta = {"mode": mode, "k_similar": k_similar, "images": self.n_images}
-        if self.index is None or self.n_images == 0:
+        if self.index is None or self.n_images == 0 or vector is None:
             return Answer(
                 [],
                 [
@@ -86,45 +164,100 @@ class PhotoTagModel:
                 ],
                 meta,
             )
-        hits = self.index.query(np.asarray(feature, np.float32), k_similar, exclude=exclude_images)
-        scores: dict[int, float] = {}
-        likes_of: dict[int, list[int]] = {}
-        posts_seen = 0
-        for row, sim in hits:
-            weight = max(float(sim), 0.0) ** SIM_POWER
-            for p in self.image_posts[self.image_posts_ptr[row] : self.image_posts_ptr[row + 1]]:
-                posts_seen += 1
-                likes = int(self.post_likes[p])
-                for t in self.tag_ids[self.tag_ptr[p] : self.tag_ptr[p + 1]]:
-                    t = int(t)
-                    scores[t] = scores.get(t, 0.0) + weight
-                    likes_of.setdefault(t, []).append(likes)
-        # Spam and other non-topical tags (#follow, #like4like, colours) are what every
-        # picture carries; the same blacklist as the tags model keeps them out of the answer.
-        scores = {t: s for t, s in scores.items() if str(self.vocab[t]) not in NON_TOPICAL}
+        hits = self.index.query(vector, k_similar, exclude=exclude_images)
+        top = hits[0][1] if hits else -1.0
+        meta.update(
+            {
+                "top_similarity": top,
+                "top_match": match(top),
+                "min_match": match(self.min_similarity),
+            }
+        )
+        close = [(row, sim) for row, sim in hits if sim >= self.min_similarity]
+        support = MIN_SUPPORT if self.min_similarity > -1.0 else 1
+        if top >= max(self.single_match, self.min_similarity):
+            support = 1
+        if support > 1 and close:
+            close = self._agreeing(close)
+        if len(close) < min(support, len(hits)) or not close:
+            meta["abstained"] = True
+            return Answer([], [self._nothing_similar(hits, top)], meta)
+        votes, likes_of, total, posts_seen = self._pool(close)
+        if not votes:
+            return Answer([], ["The most similar posts carried no hashtags to suggest."], meta)
+        scores = {t: 100.0 * v / total for t, v in votes.items()}
+        match_of = dict(scores)
         if mode == "likes":
-            scores = {t: s * float(self.tag_rating[t]) for t, s in scores.items()}
+            best = max(float(self.tag_rating[t]) for t in scores) or 1.0
+            scores = {t: s * float(self.tag_rating[t]) / best for t, s in scores.items()}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.vocab[kv[0]]))[:n]
         results = [
             Recommendation(
                 id=str(self.vocab[t]),
                 label="#" + str(self.vocab[t]),
-                score=float(score),
-                why=f"used by {len(likes_of[t])} of {posts_seen} similar posts, "
-                f"median {int(np.median(likes_of[t])):,} likes",
+                score=round(float(score), 1),
+                why=f"on {len(likes_of[t])} of {posts_seen} similar posts "
+                f"({match_of[t]:.0f}% by closeness), median {int(np.median(likes_of[t])):,} likes",
                 extra={
                     "similar_posts": len(likes_of[t]),
+                    "match": float(match_of[t]),
                     "median_likes": float(np.median(likes_of[t])),
                     "rating": float(self.tag_rating[t]),
                 },
             )
             for t, score in ranked
         ]
-        notes = [] if results else ["The most similar posts carried no hashtags."]
-        meta.update(
-            {"similar_posts": posts_seen, "top_similarity": float(hits[0][1]) if hits else None}
+        meta.update({"similar_posts": posts_seen, "similar_images": len(close)})
+        return Answer(results, [], meta)
+
+    def _agreeing(self, close: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        """The closest picture and those whose hashtags are related to its own (profile
+        cosine >= UNRELATED_TAG_COSINE): close pictures about different things (what
+        noise finds) are no evidence for either."""
+        if getattr(self, "_profiles", None) is None:
+            self._profiles = image_tag_profiles(self)
+        if self._profiles is None:
+            return close
+        rows = np.array([r for r, _ in close])
+        agree = (self._profiles[rows[:1]] @ self._profiles[rows].T).toarray()[0]
+        return [c for c, a in zip(close, agree, strict=True) if a >= UNRELATED_TAG_COSINE]
+
+    def _pool(self, hits: list[tuple[int, float]]):
+        """Similarity-weighted votes of the posts of `hits` for suggestible tags."""
+        ok = self._ok if getattr(self, "_ok", None) is not None else self.suggestible()
+        self._ok = ok
+        votes: dict[int, float] = {}
+        likes_of: dict[int, list[int]] = {}
+        total = 0.0
+        posts_seen = 0
+        for row, sim in hits:
+            weight = max(float(sim), 1e-6) ** SIM_POWER
+            for p in self.image_posts[self.image_posts_ptr[row] : self.image_posts_ptr[row + 1]]:
+                posts_seen += 1
+                total += weight
+                likes = int(self.post_likes[p])
+                for t in self.tag_ids[self.tag_ptr[p] : self.tag_ptr[p + 1]]:
+                    t = int(t)
+                    if ok[t]:
+                        votes[t] = votes.get(t, 0.0) + weight
+                        likes_of.setdefault(t, []).append(likes)
+        return votes, likes_of, total, posts_seen
+
+    def _nothing_similar(self, hits: list[tuple[int, float]], top: float) -> str:
+        text = (
+            "Nothing in the data looks like this photo: its closest post picture is a "
+            f"{match(top)}/100 match, and I suggest hashtags only when at least {MIN_SUPPORT} "
+            f"pictures reach {match(self.min_similarity)}/100, so any tags would be guesses."
         )
-        return Answer(results, notes, meta)
+        votes, _, _, _ = self._pool(hits[:3])
+        nearest = sorted(votes, key=lambda t: (-votes[t], self.vocab[t]))[:3]
+        if nearest:
+            text += (
+                " The nearest pictures were about "
+                + " ".join("#" + str(self.vocab[t]) for t in nearest)
+                + "."
+            )
+        return text
 
     # ----------------------------------------------------------- serialise
     def to_bytes(self) -> bytes:
@@ -138,14 +271,25 @@ class PhotoTagModel:
             "tag_rating": self.tag_rating,
             "image_posts_ptr": self.image_posts_ptr,
             "image_posts": self.image_posts,
+            "tag_creators": self.tag_creators if self.tag_creators is not None else self.tag_count,
+            "centre": self.centre if self.centre is not None else np.zeros(0, np.float32),
         }
         if self.index is not None:
             arrays["index"] = np.frombuffer(self.index.to_bytes(), dtype=np.uint8)
-        return pack(arrays, {"extractor_id": self.extractor_id, "format": 1})
+        meta = {
+            "extractor_id": self.extractor_id,
+            "format": FORMAT_VERSION,
+            "min_creators": self.min_creators,
+            "min_similarity": self.min_similarity,
+            "single_match": self.single_match,
+        }
+        return pack(arrays, meta)
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> PhotoTagModel:
         arrays, meta = unpack(payload)
+        if meta.get("format") != FORMAT_VERSION:
+            raise ValueError(f"photos payload format {meta.get('format')} is not {FORMAT_VERSION}")
         index = VectorIndex.from_bytes(arrays["index"].tobytes()) if "index" in arrays else None
         return cls(
             extractor_id=meta["extractor_id"],
@@ -159,7 +303,73 @@ class PhotoTagModel:
             tag_rating=arrays["tag_rating"],
             image_posts_ptr=arrays["image_posts_ptr"],
             image_posts=arrays["image_posts"],
+            tag_creators=arrays["tag_creators"],
+            min_creators=int(meta["min_creators"]),
+            centre=arrays["centre"],
+            min_similarity=float(meta["min_similarity"]),
+            single_match=float(meta["single_match"]),
         )
+
+
+def image_tag_profiles(model: PhotoTagModel) -> np.ndarray | None:
+    """(n_images, n_tags) sparse L2-normalised counts of each picture's suggestible
+    tags over its posts: what people say a picture is about."""
+    import scipy.sparse as sp
+
+    n_posts = len(model.post_image)
+    if not n_posts or not len(model.vocab):
+        return None
+    ok = model.suggestible()
+    post_of = np.repeat(np.arange(n_posts), np.diff(model.tag_ptr))
+    keep = ok[model.tag_ids]
+    rows = model.post_image[post_of[keep]]
+    prof = sp.csr_matrix(
+        (np.ones(int(keep.sum()), np.float32), (rows, model.tag_ids[keep])),
+        shape=(model.n_images, len(model.vocab)),
+    )
+    norms = np.sqrt(np.asarray(prof.multiply(prof).sum(axis=1)).ravel())
+    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+    return sp.csr_matrix(sp.diags(inv) @ prof)
+
+
+def similarity_floor(
+    model: PhotoTagModel, *, percentile: float = FLOOR_PERCENTILE, seed: int = 42
+) -> tuple[float, dict[str, float]]:
+    """The abstention threshold, from the trained data: for (a sample of) the indexed
+    pictures, the similarity of the closest picture whose hashtags are unrelated
+    (profile cosine < UNRELATED_TAG_COSINE); the threshold is the `percentile` of those.
+    A query must come closer to some post picture than an unrelated picture typically
+    does, or nothing in the data is really like it. -1 (never abstain) when the data
+    cannot tell (too few pictures, or no unrelated pairs). Also sets the model's
+    `single_match` from the pictures' own nearest-neighbour similarities."""
+    profiles = image_tag_profiles(model)
+    n = model.n_images
+    if profiles is None or n < 10:
+        return -1.0, {"floor_sample": 0.0}
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(n, size=min(FLOOR_SAMPLE, n), replace=False))
+    has_tags = np.asarray(profiles.getnnz(axis=1) > 0)
+    rows = rows[has_tags[rows]]
+    vectors = model.index.vectors
+    bests, nearest = [], []
+    for start in range(0, len(rows), 256):
+        block = rows[start : start + 256]
+        sims = vectors[block] @ vectors.T
+        sims[np.arange(len(block)), block] = -np.inf
+        nearest.extend(sims.max(axis=1).tolist())
+        related = (profiles[block] @ profiles.T).toarray() >= UNRELATED_TAG_COSINE
+        sims[related | ~has_tags[None, :]] = -np.inf
+        best = sims.max(axis=1)
+        bests.extend(best[np.isfinite(best)].tolist())
+    if not bests:
+        return -1.0, {"floor_sample": 0.0}
+    floor = float(np.percentile(bests, percentile))
+    model.single_match = float(np.percentile(nearest, SINGLE_MATCH_PERCENTILE))
+    return floor, {
+        "floor_sample": float(len(bests)),
+        "floor_unrelated_p50": float(np.percentile(bests, 50)),
+        "floor_unrelated_p90": float(np.percentile(bests, 90)),
+    }
 
 
 def fit_photo_tags(
@@ -168,9 +378,15 @@ def fit_photo_tags(
     post_tags: Sequence[Sequence[str]],
     post_likes: Sequence[int],
     extractor_id: str,
+    post_creators: Sequence[str] | None = None,
+    *,
+    min_creators: int | None = None,
+    abstain: bool = True,
 ) -> PhotoTagModel:
-    """`features[i]` is image i's vector; post j shows image `post_image[j]`, carries
-    `post_tags[j]` and got `post_likes[j]` likes."""
+    """`features[i]` is image i's raw vector; post j shows image `post_image[j]`,
+    carries `post_tags[j]`, got `post_likes[j]` likes and was posted by
+    `post_creators[j]` (None: every post counts as its own creator). `abstain=False`
+    keeps the threshold off (tiny hand-made models in tests)."""
     features = np.asarray(features, np.float32)
     post_image = np.asarray(post_image, dtype=np.int32)
     likes = np.asarray(post_likes, dtype=np.int64)
@@ -187,13 +403,22 @@ def fit_photo_tags(
     n_per_post = np.diff(tag_ptr)
     post_of_entry = np.repeat(np.arange(len(likes)), n_per_post)
     count, rating = like_rating(tag_ids, post_of_entry, likes, n_per_post, n_tags)
+    if post_creators is None:
+        creator_codes = np.arange(len(likes))
+        default_min = 1
+    else:
+        creator_codes = np.unique(np.asarray(post_creators, dtype=str), return_inverse=True)[1]
+        default_min = min_creators_for(int(creator_codes.max()) + 1 if len(likes) else 0)
+    pairs = np.unique(np.c_[tag_ids, creator_codes[post_of_entry]], axis=0)
+    tag_creators = np.bincount(pairs[:, 0], minlength=n_tags).astype(np.int64)
     n_images = len(features) if features.size else 0
     order = np.argsort(post_image, kind="stable").astype(np.int32)
     image_posts_ptr = np.concatenate(
         [[0], np.cumsum(np.bincount(post_image, minlength=n_images))]
     ).astype(np.int64)
-    index = VectorIndex.build(features) if n_images else None
-    return PhotoTagModel(
+    centre = features.mean(axis=0).astype(np.float32) if n_images else None
+    index = VectorIndex.build(features - centre) if n_images else None
+    model = PhotoTagModel(
         extractor_id=extractor_id,
         index=index,
         post_image=post_image,
@@ -205,4 +430,10 @@ def fit_photo_tags(
         tag_rating=rating.astype(np.float64),
         image_posts_ptr=image_posts_ptr,
         image_posts=order,
+        tag_creators=tag_creators,
+        min_creators=default_min if min_creators is None else int(min_creators),
+        centre=centre,
     )
+    if abstain and n_images:
+        model.min_similarity, _ = similarity_floor(model)
+    return model

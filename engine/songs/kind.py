@@ -3,20 +3,47 @@ trending index (engine.songs.model, engine.songs.trending)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine.core.dataset import Dataset
 from engine.songs.model import SongModel, fit_song_model
 from engine.training.contract import TrainContext, TrainResult
 
 
+def creator_content(ctx: TrainContext) -> tuple[list[str], np.ndarray] | None:
+    """Creators' niche vectors from a content model trained (or loaded) in this run:
+    anything with `creator_vectors() -> (handles, L2-normalised vectors)`, the lookalike
+    model first, the tags model second. Duck-typed: this package must not import them."""
+    for name in CONTENT_KINDS:
+        model = ctx.trained.get(name)
+        if model is not None and hasattr(model, "creator_vectors"):
+            handles, vectors = model.creator_vectors()
+            if len(handles):
+                return list(handles), np.asarray(vectors, dtype=np.float32)
+    return None
+
+
+CONTENT_KINDS = ("lookalike", "tags")
+
+
 class SongsKind:
     """Evaluates every method on a held-out 20% of each creator's songs, ships all of
-    them, and names the best by MAP@10 `auto`; the quality gate watches auto's MAP@10."""
+    them, and names the best by MAP@10 `auto`; the quality gate watches auto's MAP@10.
+    Trains after the lookalike model, whose creator vectors feed the niche hybrid."""
 
     kind = "songs"
-    depends_on: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ("lookalike",)
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
-        model, evals, report = fit_song_model(data, ctx.config, seed=ctx.seed, log=ctx.log)
+        content = creator_content(ctx)
+        if content is None:
+            ctx.log(
+                "songs: no lookalike or tags model in this run, so no niche hybrid; "
+                "creators without reels get the best non-personalised list"
+            )
+        model, evals, report = fit_song_model(
+            data, ctx.config, seed=ctx.seed, log=ctx.log, content=content
+        )
         for line in report.lines():
             ctx.log(f"songs cleaning: {line}")
         best = next((e for e in evals if e.method == model.auto), None)

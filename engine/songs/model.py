@@ -10,7 +10,7 @@ percentage points better than the creator usually does.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from engine.core.dataset import Dataset
 from engine.core.errors import BadQuery
 from engine.core.evaluation import holdout_mask, ranking_metrics, rmse
 from engine.core.recommendation import Answer, Recommendation
+from engine.songs.niche import SHRINK_GRID, HybridRecommender, NicheTable
 from engine.songs.recommenders import (
     DEFAULT_METHODS,
     ItemCF,
@@ -32,7 +33,7 @@ from engine.songs.recommenders import (
 )
 from engine.songs.trending import TrendingIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 # ------------------------------------------------------------------ cleaning
@@ -160,8 +161,9 @@ def usage_table(
     )
     report.dropped["merged_duplicates"] = len(reels) - len(usage)
     if rules.use_count_within_posts:
-        limit = usage["handle"].map(_posts_per_creator(data))
-        over = usage["use_count"] > limit
+        limit = usage["handle"].map(_posts_per_creator(data)).astype(float)
+        # astype: with no reels at all pandas gives the empty columns a str dtype
+        over = usage["use_count"].astype(float) > limit
         report.dropped["use_count>posts"] = int(over.sum())
         usage = usage[~over].reset_index(drop=True)
     report.rows_out = len(usage)
@@ -225,11 +227,13 @@ def evaluate_methods(
     seed: int = 42,
     k: int = 10,
     log=lambda _msg: None,
+    extra: dict[str, Callable[[], SongRecommender]] | None = None,
 ) -> list[MethodEvaluation]:
     """Hold out `fraction` of each creator's songs (fixed seed), fit every method on the
     rest and score its top-k against the held-out songs; RMSE of the predicted Delta
     on the held-out rows for methods that predict it, plus a predict-the-mean baseline
-    (listed as method "mean")."""
+    (listed as method "mean"). `extra` adds recommenders built by a factory (the
+    hybrid, which needs the content model)."""
     users = usage.entry_users()
     test = holdout_mask(users, fraction=fraction, seed=seed)
     train = usage.select(~test)
@@ -240,8 +244,12 @@ def evaluate_methods(
     eval_rows = np.array(sorted(truth), dtype=np.int64)
     actual = usage.rating[test]
     results = []
-    for name in methods:
-        rec = make_recommender(name, config)
+    factories: dict[str, Callable[[], SongRecommender]] = {
+        name: (lambda name=name: make_recommender(name, config)) for name in methods
+    }
+    factories.update(extra or {})
+    for name, factory in factories.items():
+        rec = factory()
         started = time.perf_counter()
         rec.fit(train)
         fit_s = time.perf_counter() - started
@@ -280,6 +288,14 @@ def song_labels(songs: pd.DataFrame, song_ids: np.ndarray) -> np.ndarray:
     return np.array([label.get(sid, sid) for sid in np.asarray(song_ids).astype(str)], dtype=str)
 
 
+def engagement_words(delta: float | None) -> str:
+    """Delta (ER percentage points against the creator's own average) in words."""
+    if delta is None or abs(delta) < 0.05:
+        return "engagement about their average"
+    side = "above" if delta > 0 else "below"
+    return f"engagement {abs(delta):.1f} points {side} their average"
+
+
 @dataclass
 class SongModel:
     """Every fitted recommender (so `--method` can pick any), the usage they share,
@@ -305,8 +321,10 @@ class SongModel:
         return str(self.labels[item]) if item < len(self.labels) else str(self.usage.items[item])
 
     def songs_for(self, handle: str, k: int = 10, method: str = "auto") -> Answer:
-        """Songs for `handle`'s next reel, none they already used; a creator with no
-        reels gets the best non-personalised list and a note saying so."""
+        """Songs for `handle`'s next reel, none they already used. A creator with no
+        reels, or whose songs nobody else used, gets songs from their niche (creators
+        whose posts are like theirs) when the hybrid is available, with a note saying
+        so; otherwise the best non-personalised list, also with a note."""
         if k <= 0:
             raise BadQuery("k must be at least 1.")
         name = self.auto if method == "auto" else method
@@ -315,20 +333,43 @@ class SongModel:
                 f"Unknown method {method!r}; choose one of: auto, {', '.join(self.methods)}."
             )
         rows = np.flatnonzero(self.usage.users == handle)
+        row = int(rows[0]) if rows.size and self.usage.uses[rows[0]].nnz else None
+        hybrid = self.recommenders.get("hybrid")
         notes: list[str] = []
-        if rows.size == 0 or self.usage.uses[rows[0]].nnz == 0:
-            chosen = name if not self.recommenders[name].personalised else self.best_popular
-            notes.append(
-                f"@{handle} has no reels with a song yet, so these are the best "
-                f"non-personalised picks ({chosen}), not tailored to them."
-            )
-            rec, row = self.recommenders[chosen], None
-        else:
-            chosen, rec, row = name, self.recommenders[name], int(rows[0])
-        scores = rec.scores(np.array([row if row is not None else 0]))
+        rec = self.recommenders[name]
+        chosen = name
+        scores = None
+        niche = False
+        if row is None or (self._unshared(row) and rec.personalised):
+            cold = hybrid.cold_scores(handle) if isinstance(hybrid, HybridRecommender) else None
+            if cold is not None:
+                scores, chosen, niche = cold, "hybrid (niche only)", True
+                notes.append(
+                    f"@{handle} has no reels with a song yet, so these are songs that creators "
+                    "whose posts are like theirs used, best-performing first."
+                    if row is None
+                    else f"Nobody else used @{handle}'s songs, so usage says nothing about "
+                    "them; these come from creators whose posts are like theirs."
+                )
+            elif row is None:
+                chosen = name if not rec.personalised else self.best_popular
+                rec = self.recommenders[chosen]
+                notes.append(
+                    f"@{handle} has no reels with a song yet and no posts to compare, so these "
+                    f"are the best non-personalised picks ({chosen}), not tailored to them."
+                )
+            else:
+                notes.append(
+                    f"Nobody else used @{handle}'s songs, so these picks are weak guesses."
+                )
+        if scores is None:
+            scores = rec.scores(np.array([row if row is not None else 0]))
         seen = self.usage.binary()[[row]] if row is not None else None
         items = [int(i) for i in top_items(scores, seen, k)[0] if i >= 0]
-        why = self._reasons(row, items)
+        if niche or (isinstance(rec, HybridRecommender) and chosen == "hybrid"):
+            why = self._niche_reasons(handle, items)
+        else:
+            why = self._reasons(row, items)
         if row is not None and isinstance(rec, ItemCF):
             used = self.usage.binary()[row].indices
             for n, j in enumerate(rec.closest_used(used, items)):
@@ -346,10 +387,29 @@ class SongModel:
         ]
         return Answer(results, notes, {"method": chosen, "auto": self.auto})
 
+    def _unshared(self, row: int) -> bool:
+        """True when every song the creator used was used by nobody else."""
+        used = self.usage.binary()[row].indices
+        counts = np.bincount(self.usage.uses.indices, minlength=self.usage.shape[1])
+        return bool(used.size) and bool((counts[used] <= 1).all())
+
+    def _niche_reasons(self, handle: str, items: list[int]) -> list[str]:
+        hybrid = self.recommenders["hybrid"]
+        out = []
+        for fact in hybrid.why_facts(handle, items):
+            if fact["using"]:
+                out.append(
+                    f"used by {fact['using']} of the {fact['of']} creators most like you "
+                    f"(by captions and hashtags), {engagement_words(fact['delta'])}"
+                )
+            else:
+                out.append("popular overall; none of the creators most like you used it yet")
+        return out
+
     def _reasons(self, row: int | None, items: list[int]) -> list[str]:
-        """ "used by N creators like you, median Delta +x" from the creator's 30 nearest
-        creators (cosine on songs used); the overall count for a newcomer or when none
-        of the neighbours used the song."""
+        """ "used by N creators like you, engagement x points above their average" from
+        the creator's 30 nearest creators (cosine on songs used); the overall count for a
+        newcomer or when none of the neighbours used the song."""
         if self._by_song is None:  # column access for explanations, built once
             self._by_song = (self.usage.ratings().tocsc(), self.usage.binary().tocsc())
         ratings, used = self._by_song
@@ -368,11 +428,12 @@ class SongModel:
             if near.any():
                 out.append(
                     f"used by {int(near.sum())} creators like you, "
-                    f"median Delta {np.median(col_delta[near]):+.1f}"
+                    f"{engagement_words(float(np.median(col_delta[near])))}"
                 )
             elif col_users.size:
                 out.append(
-                    f"used by {col_users.size} creators, median Delta {np.median(col_delta):+.1f}"
+                    f"used by {col_users.size} creators, "
+                    f"{engagement_words(float(np.median(col_delta)))}"
                 )
             else:
                 out.append("no uses yet")
@@ -394,6 +455,8 @@ class SongModel:
             "metrics": self.metrics,
             "config": self.config,
             "trending": self.trending.meta() if self.trending is not None else None,
+            "hybrid_cf": getattr(self.recommenders.get("hybrid"), "cf", None)
+            and self.recommenders["hybrid"].cf.name,
         }
         return pack(arrays, meta)
 
@@ -407,11 +470,17 @@ class SongModel:
             return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
 
         usage = UsageMatrix.from_arrays(section("usage."))
-        recs = {}
+        recs: dict[str, SongRecommender] = {}
         for name in meta["methods"]:
+            if name == "hybrid":
+                continue
             rec = make_recommender(name, meta["config"])
             rec.restore(usage, section(f"rec.{name}."))
             recs[name] = rec
+        if "hybrid" in meta["methods"]:
+            hybrid = HybridRecommender(cf=recs.get(meta.get("hybrid_cf") or ""))
+            hybrid.restore(usage, section("rec.hybrid."))
+            recs["hybrid"] = hybrid
         trending = (
             TrendingIndex.from_arrays(section("trending."), meta["trending"])
             if meta.get("trending")
@@ -429,11 +498,24 @@ class SongModel:
         )
 
 
+def creator_average_er(usage: UsageMatrix, usage_df: pd.DataFrame) -> np.ndarray:
+    """Each usage row's average ER over all their posts (ER - Delta of any reel)."""
+    base = (usage_df["er"] - usage_df["delta"]).groupby(usage_df["handle"]).first()
+    return base.reindex(usage.users).fillna(1.0).to_numpy(dtype=np.float64)
+
+
 def fit_song_model(
-    data: Dataset, config: dict[str, Any] | None = None, *, seed: int = 42, log=lambda _msg: None
+    data: Dataset,
+    config: dict[str, Any] | None = None,
+    *,
+    seed: int = 42,
+    log=lambda _msg: None,
+    content: tuple[list[str], np.ndarray] | None = None,
 ) -> tuple[SongModel, list[MethodEvaluation], CleaningReport]:
     """Clean, evaluate every method on a held-out split, refit all of them on all the
-    data, and make the best by MAP@10 the `auto` method."""
+    data, and make the best by MAP@10 the `auto` method. With `content` (handles and
+    L2-normalised creator vectors from the lookalike or tags model) the niche hybrid
+    joins them: its blend weight `shrink` is chosen on the same held-out split."""
     config = dict(config or {})
     config.setdefault("seed", seed)
     rules = CleaningRules.from_config(config)
@@ -442,6 +524,16 @@ def fit_song_model(
     methods = tuple(config.get("methods", DEFAULT_METHODS))
     if min(usage.shape) < 2:  # nothing to learn from yet: keep a (possibly empty) chart
         methods = ("popularity",)
+    cf_name = str(config.get("hybrid_cf", "als"))
+    table = None
+    extra: dict[str, Callable[[], SongRecommender]] = {}
+    if content is not None and cf_name in methods and usage.rating.size:
+        table = NicheTable.build(content[0], content[1], usage.users)
+        er = creator_average_er(usage, usage_df)
+        for shrink in SHRINK_GRID:
+            extra[f"hybrid(shrink={shrink:g})"] = lambda shrink=shrink: HybridRecommender(
+                cf=make_recommender(cf_name, config), table=table, creator_er=er, shrink=shrink
+            )
     k = int(config.get("eval_k", 10))
     evals = (
         evaluate_methods(
@@ -452,15 +544,36 @@ def fit_song_model(
             seed=seed,
             k=k,
             log=log,
+            extra=extra,
         )
         if usage.rating.size
         else []
     )
     by_map = {e.method: e.ranking.get(f"map@{k}", 0.0) for e in evals if e.ranking}
+    hybrids = {m: v for m, v in by_map.items() if m.startswith("hybrid(")}
+    if hybrids:  # the best blend is the hybrid; the others stay in the metrics only
+        best_h = max(hybrids, key=hybrids.get)
+        shrink = float(best_h.split("=")[1].rstrip(")"))
+        by_map = {m: v for m, v in by_map.items() if not m.startswith("hybrid(")}
+        by_map["hybrid"] = hybrids[best_h]
+        evals = evals + [
+            MethodEvaluation("hybrid", e.ranking, None, e.fit_seconds)
+            for e in evals
+            if e.method == best_h
+        ]
     auto = max(by_map, key=by_map.get) if by_map else "popularity"
-    popular = [m for m in by_map if not make_recommender(m, config).personalised]
+    popular = [m for m in by_map if m != "hybrid" and not make_recommender(m, config).personalised]
     best_popular = max(popular, key=by_map.get) if popular else "popularity"
-    recs = {name: make_recommender(name, config).fit(usage) for name in methods}
+    recs: dict[str, SongRecommender] = {
+        name: make_recommender(name, config).fit(usage) for name in methods
+    }
+    if hybrids:
+        recs["hybrid"] = HybridRecommender(
+            cf=recs[cf_name],
+            table=table,
+            creator_er=creator_average_er(usage, usage_df),
+            shrink=shrink,
+        )._prepare(usage)
     metrics = report.as_metrics()
     for e in evals:
         metrics.update({f"{e.method}.{m}": v for m, v in e.ranking.items()})

@@ -10,6 +10,7 @@ for a song (`predict`), which is what the report scored with RMSE.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -459,6 +460,7 @@ DEFAULT_METHODS = (
     "user_cosine",
     "user_pearson",
     "svd",
+    "als",
 )
 
 
@@ -482,6 +484,15 @@ def make_recommender(name: str, config: dict[str, Any] | None = None) -> SongRec
         )
     if name == "svd":
         return TruncatedSVD(name=name, k=int(c.get("svd_k", 32)), seed=int(c.get("seed", 42)))
+    if name == "als":
+        return ImplicitALS(
+            name=name,
+            factors=int(c.get("als_factors", 128)),
+            regularization=float(c.get("als_regularization", 30.0)),
+            alpha=float(c.get("als_alpha", 1.0)),
+            iterations=int(c.get("als_iterations", 30)),
+            seed=int(c.get("seed", 42)),
+        )
     raise ValueError(f"unknown song method {name!r}; known: {', '.join(DEFAULT_METHODS)}")
 
 
@@ -499,3 +510,63 @@ def top_items(scores: np.ndarray, exclude: sp.csr_matrix | None, k: int) -> np.n
     best = np.take_along_axis(part, order, axis=1)
     # Excluded items may fill the tail when a row has fewer than k candidates.
     return np.where(np.isfinite(np.take_along_axis(scores, best, axis=1)), best, -1)
+
+
+# ------------------------------------------------------------------------ ALS
+@dataclass
+class ImplicitALS(SongRecommender):
+    """Implicit-feedback ALS (Hu, Koren, Volinsky 2008) via the `implicit` package, on
+    log(1 + use count): repeated use is evidence, but a creator who used one song 50
+    times must not turn into a one-song creator. Defaults from the issue-14 research
+    (tuned on a validation split of Last.fm's training part, stable over 5 seeds):
+    128 factors, regularization 30, alpha 1, 30 iterations; bench_songs re-measures it."""
+
+    name: str = "als"
+    factors: int = 128
+    regularization: float = 30.0
+    alpha: float = 1.0
+    iterations: int = 30
+    seed: int = 42
+    _user_factors: np.ndarray | None = field(default=None, repr=False)
+    _item_factors: np.ndarray | None = field(default=None, repr=False)
+
+    def fit(self, usage: UsageMatrix) -> ImplicitALS:
+        from implicit.cpu.als import AlternatingLeastSquares
+        from threadpoolctl import threadpool_limits
+
+        x = usage.uses.astype(np.float32, copy=True)
+        x.data = np.log1p(x.data).astype(np.float32)
+        factors = max(1, min(self.factors, min(usage.shape)))
+        with threadpool_limits(1, "blas"), warnings.catch_warnings():
+            # implicit checks the BLAS thread count when built; the limit above applies
+            warnings.filterwarnings("ignore", "OpenBLAS is configured", RuntimeWarning)
+            model = AlternatingLeastSquares(
+                factors=factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                random_state=self.seed,
+                num_threads=1,
+            )
+            model.fit(x.tocsr(), show_progress=False)
+        self._user_factors = np.asarray(model.user_factors, dtype=np.float32)
+        self._item_factors = np.asarray(model.item_factors, dtype=np.float32)
+        return self
+
+    def scores(self, user_rows: np.ndarray) -> np.ndarray:
+        return self._user_factors[np.asarray(user_rows)] @ self._item_factors.T
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "factors": self.factors,
+            "regularization": self.regularization,
+            "alpha": self.alpha,
+            "iterations": self.iterations,
+        }
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"user_factors": self._user_factors, "item_factors": self._item_factors}
+
+    def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
+        self._user_factors = arrays["user_factors"]
+        self._item_factors = arrays["item_factors"]
