@@ -4,6 +4,7 @@ trending index (engine.songs.model, engine.songs.trending)."""
 from __future__ import annotations
 
 from engine.core.dataset import Dataset
+from engine.core.errors import NotEnoughData
 from engine.songs.model import SongModel, fit_song_model
 from engine.training.contract import TrainContext, TrainResult
 
@@ -16,9 +17,18 @@ class SongsKind:
     depends_on: tuple[str, ...] = ()
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
+        posts = data.posts
+        with_song = posts.loc[posts["song_id"].notna(), "handle"].nunique() if len(posts) else 0
+        if with_song < 2:
+            raise NotEnoughData(f"fewer than 2 creators with songs ({with_song})")
         model, evals, report = fit_song_model(data, ctx.config, seed=ctx.seed, log=ctx.log)
         for line in report.lines():
             ctx.log(f"songs cleaning: {line}")
+        if model.usage.shape[0] < 2:
+            raise NotEnoughData(
+                f"fewer than 2 creators with songs after cleaning ({model.usage.shape[0]}); "
+                + "; ".join(report.lines())
+            )
         best = next((e for e in evals if e.method == model.auto), None)
         best_map = best.ranking.get("map@10", 0.0) if best else 0.0
         summary = (

@@ -1,8 +1,12 @@
 """The daily job: read the store once, fit every model kind in dependency order,
 evaluate each on its held-out split, and publish all new versions in one transaction.
 
-A run that fails anywhere publishes nothing (serving stays on the previous complete
-set); a kind whose inputs and config did not change is skipped; a new version whose
+A run that fails anywhere (a real bug: `failed` names the exception) publishes nothing
+(serving stays on the previous complete set); a kind whose inputs and config did not
+change is skipped; a kind that cannot learn from the data the store has (it raises
+NotEnoughData: no captions, too few creators with songs ...) is `skipped` with that
+reason in words, as is a kind whose dependency was skipped, and every other kind still
+publishes, so a store with only part of the data serves what it can; a new version whose
 held-out quality falls more than `gate_margin` below the current one is kept as
 'rejected' with the reason instead of being published, unless forced."""
 
@@ -20,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.dataset import Dataset
+from engine.core.errors import NotEnoughData
 from engine.training.contract import TrainContext, TrainResult
 from engine.training.kinds import all_kinds
 
@@ -156,12 +161,24 @@ def run_training(
                 )
             )
             continue
+        missing = [d for d in getattr(kind, "depends_on", ()) if d not in ctx.trained]
+        if missing:
+            why = "; ".join(f"{d}: {_outcome_message(outcomes, d)}" for d in missing)
+            outcomes.append(KindOutcome(name, "skipped", message=f"needs {why}"))
+            log(f"train {run_id}: {name} skipped (needs {why})")
+            continue
         ctx.config = kconfig
         _reset_peak_rss()
         t0 = time.perf_counter()
         log(f"train {run_id}: fitting {name}")
         try:
             result = kind.train(data, ctx)
+        except NotEnoughData as err:
+            outcomes.append(
+                KindOutcome(name, "skipped", time.perf_counter() - t0, message=str(err))
+            )
+            log(f"train {run_id}: {name} skipped: {err}")
+            continue
         except Exception as err:  # noqa: BLE001 - any failure must stop the publish
             outcomes.append(
                 KindOutcome(
@@ -212,6 +229,14 @@ def run_training(
     if keep:
         store.registry.prune(keep)
     return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
+
+
+def _outcome_message(outcomes: list[KindOutcome], kind: str) -> str:
+    """Why `kind` has no model in this run, in words, for the kinds depending on it."""
+    for o in outcomes:
+        if o.kind == kind:
+            return f"{o.status} ({o.message})" if o.message else o.status
+    return "not trained in this run"
 
 
 def _progress_factory(enabled: bool):
