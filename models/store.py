@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.registry import Registry
-from models.schema import FeatureCacheEntry, Influencer, Post, PostHashtag, Song
+from models.schema import FeatureCacheEntry, Influencer, Post, PostAuthor, PostHashtag, Song
 
 # The columns of the frames the store hands out (engine.core.dataset documents them).
 INFLUENCER_FIELDS = ("handle", "platform", "name", "followers", "following", "posts_count")
@@ -106,9 +106,9 @@ class Store:
             if inf is None:
                 return {}
             n, likes, comments = s.execute(
-                select(func.count(Post.id), func.avg(Post.likes), func.avg(Post.comments)).where(
-                    Post.influencer_id == inf.id
-                )
+                select(func.count(Post.id), func.avg(Post.likes), func.avg(Post.comments))
+                .join(PostAuthor, PostAuthor.post_pk == Post.id)
+                .where(PostAuthor.influencer_id == inf.id)
             ).one()
         er = None
         if inf.followers and n:
@@ -138,7 +138,9 @@ class Store:
         return df
 
     def posts_frame(self, handles: list[str] | None = None) -> pd.DataFrame:
-        """Posts in the Dataset shape, hashtags as lists; `handles` limits it (fold-in)."""
+        """Posts in the Dataset shape, hashtags as lists; `handles` limits it (fold-in).
+        One row per (post, author): a collab post counts for each of its authors, so
+        post_id repeats across those rows."""
         q = (
             select(
                 Post.id.label("pk"),
@@ -152,8 +154,9 @@ class Store:
                 Post.image,
                 Post.song_id,
             )
-            .join(Influencer, Influencer.id == Post.influencer_id)
-            .order_by(Post.id)
+            .join(PostAuthor, PostAuthor.post_pk == Post.id)
+            .join(Influencer, Influencer.id == PostAuthor.influencer_id)
+            .order_by(Post.id, Influencer.id)
         )
         tq = select(PostHashtag.post_pk, PostHashtag.tag).order_by(
             PostHashtag.post_pk, PostHashtag.position
@@ -162,7 +165,9 @@ class Store:
             q = q.where(Influencer.handle.in_(handles))
             tq = tq.where(
                 PostHashtag.post_pk.in_(
-                    select(Post.id).join(Influencer).where(Influencer.handle.in_(handles))
+                    select(PostAuthor.post_pk)
+                    .join(Influencer, Influencer.id == PostAuthor.influencer_id)
+                    .where(Influencer.handle.in_(handles))
                 )
             )
         with self.engine.connect() as conn:
@@ -196,20 +201,26 @@ class Store:
 
 
 def _group_tags(post_pks: np.ndarray, tags: pd.DataFrame) -> list[list[str]]:
-    """Attach each post's ordered tag list without a Python loop per tag row."""
+    """Attach each post's ordered tag list without a Python loop per tag row. A collab
+    post has one row per author (adjacent, the frame is ordered by post): each row
+    gets the list."""
     out: list[list[str]] = [[] for _ in range(len(post_pks))]
     if tags.empty or len(post_pks) == 0:
         return out
-    pos = {int(pk): i for i, pk in enumerate(post_pks)}
+    pos: dict[int, list[int]] = {}
+    for i, pk in enumerate(post_pks.tolist()):
+        pos.setdefault(int(pk), []).append(i)
     pks = tags["post_pk"].to_numpy()
     values = tags["tag"].to_numpy()
     bounds = np.flatnonzero(np.diff(pks)) + 1
     starts = np.concatenate(([0], bounds))
     ends = np.concatenate((bounds, [len(pks)]))
     for a, b in zip(starts, ends, strict=True):
-        i = pos.get(int(pks[a]))
-        if i is not None:
-            out[i] = values[a:b].tolist()
+        rows = pos.get(int(pks[a]))
+        if rows is not None:
+            tag_list = values[a:b].tolist()
+            for i in rows:
+                out[i] = tag_list
     return out
 
 

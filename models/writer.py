@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models.schema import Influencer, Post, PostHashtag, Song
+from models.schema import Influencer, Post, PostAuthor, PostHashtag, Song
 
 INFLUENCER_FIELDS = ("name", "followers", "following", "posts_count", "bio", "language", "country")
 POST_FIELDS = ("posted_at", "caption", "likes", "comments", "image", "song_id")
@@ -25,45 +25,64 @@ def _insert(session: Session, table):
     raise RuntimeError(f"import supports SQLite and PostgreSQL, not {dialect}")
 
 
+def _by_known_columns(
+    records: list[dict[str, Any]], fields: tuple[str, ...], columns: set[str]
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """Group records by which of the file's update columns they have a value for: a
+    blank cell means "unknown" and must leave the stored value as it is, so each group
+    gets an upsert that updates exactly its known columns (few groups in practice)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in records:
+        known = tuple(c for c in fields if c in columns and r.get(c) is not None)
+        groups.setdefault(known, []).append(r)
+    return groups
+
+
 def upsert_songs(session: Session, records: list[dict[str, Any]], columns: set[str]) -> None:
-    stmt = _insert(session, Song)
-    update = {c: stmt.excluded[c] for c in ("title", "artist", "release", "year") if c in columns}
-    stmt = (
-        stmt.on_conflict_do_update(index_elements=["song_id"], set_=update)
-        if update
-        else stmt.on_conflict_do_nothing(index_elements=["song_id"])
-    )
-    session.execute(
-        stmt,
-        [{k: r.get(k) for k in ("song_id", "title", "artist", "release", "year")} for r in records],
-    )
+    fields = ("title", "artist", "release", "year")
+    for known, group in _by_known_columns(records, fields, columns).items():
+        stmt = _insert(session, Song)
+        update = {c: stmt.excluded[c] for c in known}
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=["song_id"], set_=update)
+            if update
+            else stmt.on_conflict_do_nothing(index_elements=["song_id"])
+        )
+        session.execute(
+            stmt,
+            [{k: r.get(k) for k in ("song_id", *fields)} for r in group],
+        )
 
 
 def upsert_influencers(session: Session, records: list[dict[str, Any]], columns: set[str]) -> None:
-    """Only the columns present in the file are updated: an export without `bio`
-    must not erase the bios already stored."""
-    stmt = _insert(session, Influencer)
-    update = {c: stmt.excluded[c] for c in INFLUENCER_FIELDS if c in columns}
-    update["updated_at"] = func.now()
-    stmt = stmt.on_conflict_do_update(index_elements=["platform", "handle"], set_=update)
-    session.execute(
-        stmt,
-        [
-            {
-                "platform": r["platform"],
-                "handle": r["handle"],
-                **{c: r.get(c) for c in INFLUENCER_FIELDS},
-            }
-            for r in records
-        ],
-    )
+    """Only the columns present in the file, and in them only the non-blank cells, are
+    updated: an export without `bio` (or with an empty one) must not erase stored bios."""
+    for known, group in _by_known_columns(records, INFLUENCER_FIELDS, columns).items():
+        stmt = _insert(session, Influencer)
+        update = {c: stmt.excluded[c] for c in known}
+        update["updated_at"] = func.now()
+        stmt = stmt.on_conflict_do_update(index_elements=["platform", "handle"], set_=update)
+        session.execute(
+            stmt,
+            [
+                {
+                    "platform": r["platform"],
+                    "handle": r["handle"],
+                    **{c: r.get(c) for c in INFLUENCER_FIELDS},
+                }
+                for r in sorted(group, key=lambda r: (r["platform"], r["handle"]))
+            ],
+        )
 
 
 def influencer_ids(
     session: Session, keys: set[tuple[str, str]], cache: dict[tuple[str, str], int]
 ) -> None:
-    """Fill `cache` with ids for (platform, handle); unknown handles get a minimal row."""
-    missing = [k for k in keys if k not in cache]
+    """Fill `cache` with ids for (platform, handle); unknown handles get a minimal row.
+    New handles are inserted in sorted order: two imports inserting overlapping new
+    handles in different orders would each wait on a row the other holds (a deadlock
+    on Postgres); in one order, the second simply waits for the first."""
+    missing = sorted(k for k in keys if k not in cache)
     if not missing:
         return
     stmt = _insert(session, Influencer).on_conflict_do_nothing(
@@ -83,45 +102,93 @@ def influencer_ids(
             cache.update({(platform, h): pk for h, pk in rows})
 
 
+def merge_collabs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per post: a collab post appears once per author with one post id.
+    The first row's values win, later rows fill its blanks; `authors` lists every
+    handle in order of appearance."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in records:
+        key = (r["platform"], r["post_id"])
+        first = merged.get(key)
+        if first is None:
+            merged[key] = {**r, "authors": [r["handle"]]}
+            continue
+        if r["handle"] not in first["authors"]:
+            first["authors"].append(r["handle"])
+        for k, v in r.items():
+            if first.get(k) is None and v is not None:
+                first[k] = v
+    return list(merged.values())
+
+
 def upsert_posts(
     session: Session,
     records: list[dict[str, Any]],
     columns: set[str],
     id_cache: dict[tuple[str, str], int],
 ) -> None:
-    influencer_ids(session, {(r["platform"], r["handle"]) for r in records}, id_cache)
-    stmt = _insert(session, Post)
-    update = {c: stmt.excluded[c] for c in POST_FIELDS if c in columns}
-    update["influencer_id"] = stmt.excluded.influencer_id
-    stmt = stmt.on_conflict_do_update(index_elements=["platform", "post_id"], set_=update)
-    rows = [
+    """Insert or update posts on (platform, post_id), then add every author. The
+    primary author (posts.influencer_id) is whoever imported the post first and never
+    moves; importing never removes an author an earlier file gave."""
+    records = sorted(merge_collabs(records), key=lambda r: (r["platform"], r["post_id"]))
+    influencer_ids(session, {(r["platform"], h) for r in records for h in r["authors"]}, id_cache)
+    pks: dict[tuple[str, str], int] = {}
+    for known, group in _by_known_columns(records, POST_FIELDS, columns).items():
+        stmt = _insert(session, Post)
+        update = {c: stmt.excluded[c] for c in known}
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=["platform", "post_id"], set_=update)
+            if update
+            # a no-op update, not DO NOTHING: RETURNING must give every row's key
+            else stmt.on_conflict_do_update(
+                index_elements=["platform", "post_id"], set_={"post_id": stmt.excluded.post_id}
+            )
+        )
+        rows = [
+            {
+                "platform": r["platform"],
+                "post_id": r["post_id"],
+                "influencer_id": id_cache[(r["platform"], r["handle"])],
+                "posted_at": r.get("posted_at"),
+                "caption": r.get("caption"),
+                "likes": r.get("likes") or 0,
+                "comments": r.get("comments") or 0,
+                "image": r.get("image"),
+                "song_id": r.get("song_id"),
+            }
+            for r in group
+        ]
+        # RETURNING maps natural keys to primary keys in the same statement. A separate
+        # SELECT ... IN per batch degraded to a scan of the growing table inside the one
+        # long import transaction (Postgres plans it from stale statistics): 1.6 s a
+        # batch by 30k posts, and 313 rows/s overall at 100k.
+        returned = session.execute(
+            stmt.returning(Post.platform, Post.post_id, Post.id, sort_by_parameter_order=True),
+            rows,
+        ).all()
+        pks.update({(platform, post_id): pk for platform, post_id, pk in returned})
+    author_rows = sorted(
         {
-            "platform": r["platform"],
-            "post_id": r["post_id"],
-            "influencer_id": id_cache[(r["platform"], r["handle"])],
-            "posted_at": r.get("posted_at"),
-            "caption": r.get("caption"),
-            "likes": r.get("likes") or 0,
-            "comments": r.get("comments") or 0,
-            "image": r.get("image"),
-            "song_id": r.get("song_id"),
+            (pks[(r["platform"], r["post_id"])], id_cache[(r["platform"], h)])
+            for r in records
+            for h in r["authors"]
         }
-        for r in records
-    ]
-    # RETURNING maps natural keys to primary keys in the same statement. A separate
-    # SELECT ... IN per batch degraded to a scan of the growing table inside the one
-    # long import transaction (Postgres plans it from stale statistics): 1.6 s a batch
-    # by 30k posts, and 313 rows/s overall at 100k.
-    returned = session.execute(
-        stmt.returning(Post.platform, Post.post_id, Post.id, sort_by_parameter_order=True), rows
-    ).all()
-    pks = {(platform, post_id): pk for platform, post_id, pk in returned}
-    all_pks = list(pks.values())
-    for i in range(0, len(all_pks), 900):
-        session.execute(delete(PostHashtag).where(PostHashtag.post_pk.in_(all_pks[i : i + 900])))
+    )
+    session.execute(
+        _insert(session, PostAuthor).on_conflict_do_nothing(
+            index_elements=["post_pk", "influencer_id"]
+        ),
+        [{"post_pk": p, "influencer_id": i} for p, i in author_rows],
+    )
+    # Hashtags are replaced only for posts whose caption or hashtags cell had a value
+    # (`tags` is None when both were blank: the stored tags stay).
+    tagged = [r for r in records if r.get("tags") is not None]
+    replaced = [pks[(r["platform"], r["post_id"])] for r in tagged]
+    for i in range(0, len(replaced), 900):
+        session.execute(delete(PostHashtag).where(PostHashtag.post_pk.in_(replaced[i : i + 900])))
     tag_rows = [
         (pks[(r["platform"], r["post_id"])], tag, pos)
-        for r in records
+        for r in tagged
         for pos, tag in enumerate(r["tags"])
     ]
     if tag_rows:
