@@ -59,6 +59,17 @@ def render_table(answer: Answer, out=None) -> None:
         print(f"note: {note}", file=out)
 
 
+def _database_error(err: Exception, db: str | None) -> str | None:
+    from engine.bootstrap import database_error
+    from engine.core.settings import Settings
+
+    try:
+        url = Settings.from_env(db).database_url
+    except Exception:  # noqa: BLE001 - the settings' own error is not what went wrong
+        url = db
+    return database_error(err, url)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -72,6 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as err:
+        line = _database_error(err, args.db)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 2
     if isinstance(result, Answer):
         if args.json:
             json.dump(result.to_json(), sys.stdout, ensure_ascii=False)

@@ -256,3 +256,53 @@ class DbFeatureCache:
                 for k, v in items.items()
                 if k not in existing
             )
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file path of a SQLite URL (None for other databases and in-memory ones)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(normalize_database_url(url))
+    except Exception:  # noqa: BLE001 - a malformed URL is reported when it is opened
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
+def database_problem(err: BaseException, url: str | None = None) -> str | None:
+    """One line that says what is wrong with the database behind `err` (a SQLAlchemy
+    or driver error), or None when `err` is not a database error. No schema, an
+    unreachable server, a refused login and a missing database each get their own."""
+    from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+    if not isinstance(err, SQLAlchemyError):
+        return None
+    shown = url or "URL"
+    if url:
+        try:
+            from sqlalchemy.engine import make_url
+
+            shown = make_url(normalize_database_url(url)).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001
+            shown = "URL"
+    if isinstance(err, NoSuchModuleError):
+        return f"unsupported database URL {shown}: use sqlite:///PATH or postgresql://..."
+    orig = err.orig if isinstance(err, DBAPIError) else None
+    text = str(orig if orig is not None else err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    low = text.lower()
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        return f"this database has no Scout tables; run `python -m models migrate --db {shown}`"
+    if "authentication failed" in low or ("role" in low and "does not exist" in low):
+        return f"the database server refused the login ({first})"
+    if "database" in low and "does not exist" in low:
+        return f"{first}; create it, then run `python -m models migrate --db {shown}`"
+    if "connection refused" in low or "could not connect" in low or "timeout" in low:
+        return f"cannot reach the database server ({first})"
+    if "unable to open database file" in low:
+        return f"cannot open the SQLite file of {shown} (does its folder exist?)"
+    if "file is not a database" in low:
+        return f"{shown} is not a SQLite database file"
+    return f"database error: {first}"

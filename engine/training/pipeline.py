@@ -20,11 +20,12 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from engine.core.dataset import Dataset
-from engine.core.errors import NotEnoughData
+from engine.core.errors import NotEnoughData, ScoutError
 from engine.training.contract import TrainContext, TrainResult
 from engine.training.kinds import all_kinds
 
@@ -109,7 +110,31 @@ def gate(
     return None
 
 
-def run_training(
+TRAIN_LOCK = "train:lock"
+LOCK_STALE = timedelta(hours=3)
+
+
+def run_training(store, **options: Any) -> TrainReport:
+    """Train, gate and publish (see `_run_training`), holding the store's training
+    lock: a second run at the same time (two `engine train`, or one beside the daily
+    clock) says so in one line instead of racing the first to the same versions."""
+    from models import jobs
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if not jobs.acquire_lock(store, TRAIN_LOCK, now, LOCK_STALE):
+        since = jobs.lock_holder_since(store, TRAIN_LOCK)
+        when = f" (started {since:%Y-%m-%d %H:%M} UTC)" if since else ""
+        raise ScoutError(
+            f"another training run is in progress on this database{when}; "
+            "try again when it has finished"
+        )
+    try:
+        return _run_training(store, **options)
+    finally:
+        jobs.release_lock(store, TRAIN_LOCK, datetime.now(UTC).replace(tzinfo=None))
+
+
+def _run_training(
     store,
     *,
     kinds: list[str] | None = None,
