@@ -17,7 +17,10 @@ POST_FIELDS = ("posted_at", "caption", "likes", "comments", "image", "song_id")
 
 
 def _insert(session: Session, table):
+    """A dialect INSERT on the Core table (not the ORM entity: the ORM's bulk path
+    costs more per row than SQLite itself)."""
     dialect = session.get_bind().dialect.name
+    table = getattr(table, "__table__", table)
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
@@ -48,7 +51,7 @@ def upsert_songs(session: Session, records: list[dict[str, Any]], columns: set[s
             if update
             else stmt.on_conflict_do_nothing(index_elements=["song_id"])
         )
-        session.execute(
+        session.connection().execute(
             stmt,
             [{k: r.get(k) for k in ("song_id", *fields)} for r in group],
         )
@@ -62,7 +65,7 @@ def upsert_influencers(session: Session, records: list[dict[str, Any]], columns:
         update = {c: stmt.excluded[c] for c in known}
         update["updated_at"] = func.now()
         stmt = stmt.on_conflict_do_update(index_elements=["platform", "handle"], set_=update)
-        session.execute(
+        session.connection().execute(
             stmt,
             [
                 {
@@ -88,17 +91,21 @@ def influencer_ids(
     stmt = _insert(session, Influencer).on_conflict_do_nothing(
         index_elements=["platform", "handle"]
     )
-    session.execute(stmt, [{"platform": p, "handle": h} for p, h in missing])
+    session.connection().execute(stmt, [{"platform": p, "handle": h} for p, h in missing])
     by_platform: dict[str, list[str]] = {}
     for p, h in missing:
         by_platform.setdefault(p, []).append(h)
     for platform, handles in by_platform.items():
         for i in range(0, len(handles), 900):
-            rows = session.execute(
-                select(Influencer.handle, Influencer.id).where(
-                    Influencer.platform == platform, Influencer.handle.in_(handles[i : i + 900])
+            rows = (
+                session.connection()
+                .execute(
+                    select(Influencer.handle, Influencer.id).where(
+                        Influencer.platform == platform, Influencer.handle.in_(handles[i : i + 900])
+                    )
                 )
-            ).all()
+                .all()
+            )
             cache.update({(platform, h): pk for h, pk in rows})
 
 
@@ -132,18 +139,11 @@ def upsert_posts(
     moves; importing never removes an author an earlier file gave."""
     records = sorted(merge_collabs(records), key=lambda r: (r["platform"], r["post_id"]))
     influencer_ids(session, {(r["platform"], h) for r in records for h in r["authors"]}, id_cache)
+    conn = session.connection()
+    sqlite_db = conn.dialect.name == "sqlite"
     pks: dict[tuple[str, str], int] = {}
+    posts = Post.__table__
     for known, group in _by_known_columns(records, POST_FIELDS, columns).items():
-        stmt = _insert(session, Post)
-        update = {c: stmt.excluded[c] for c in known}
-        stmt = (
-            stmt.on_conflict_do_update(index_elements=["platform", "post_id"], set_=update)
-            if update
-            # a no-op update, not DO NOTHING: RETURNING must give every row's key
-            else stmt.on_conflict_do_update(
-                index_elements=["platform", "post_id"], set_={"post_id": stmt.excluded.post_id}
-            )
-        )
         rows = [
             {
                 "platform": r["platform"],
@@ -158,13 +158,26 @@ def upsert_posts(
             }
             for r in group
         ]
-        # RETURNING maps natural keys to primary keys in the same statement. A separate
-        # SELECT ... IN per batch degraded to a scan of the growing table inside the one
-        # long import transaction (Postgres plans it from stale statistics): 1.6 s a
-        # batch by 30k posts, and 313 rows/s overall at 100k.
-        returned = session.execute(
-            stmt.returning(Post.platform, Post.post_id, Post.id, sort_by_parameter_order=True),
-            rows,
+        if sqlite_db:
+            pks.update(_sqlite_upsert_posts(conn, rows, known))
+            continue
+        stmt = _insert(session, Post)
+        update = {c: stmt.excluded[c] for c in known}
+        stmt = (
+            stmt.on_conflict_do_update(index_elements=["platform", "post_id"], set_=update)
+            if update
+            # a no-op update, not DO NOTHING: RETURNING must give every row's key
+            else stmt.on_conflict_do_update(
+                index_elements=["platform", "post_id"], set_={"post_id": stmt.excluded.post_id}
+            )
+        )
+        # Postgres: RETURNING maps natural keys to primary keys in the same statement
+        # (in any row order: each row carries its key). A separate SELECT ... IN per
+        # batch degraded to a scan of the growing table inside the one long import
+        # transaction (Postgres plans it from stale statistics): 1.6 s a batch by 30k
+        # posts, and 313 rows/s overall at 100k.
+        returned = conn.execute(
+            stmt.returning(posts.c.platform, posts.c.post_id, posts.c.id), rows
         ).all()
         pks.update({(platform, post_id): pk for platform, post_id, pk in returned})
     author_rows = sorted(
@@ -174,18 +187,24 @@ def upsert_posts(
             for h in r["authors"]
         }
     )
-    session.execute(
-        _insert(session, PostAuthor).on_conflict_do_nothing(
-            index_elements=["post_pk", "influencer_id"]
-        ),
-        [{"post_pk": p, "influencer_id": i} for p, i in author_rows],
-    )
+    if sqlite_db:
+        conn.connection.driver_connection.executemany(
+            "INSERT INTO post_authors (post_pk, influencer_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            author_rows,
+        )
+    else:
+        conn.execute(
+            _insert(session, PostAuthor).on_conflict_do_nothing(
+                index_elements=["post_pk", "influencer_id"]
+            ),
+            [{"post_pk": p, "influencer_id": i} for p, i in author_rows],
+        )
     # Hashtags are replaced only for posts whose caption or hashtags cell had a value
     # (`tags` is None when both were blank: the stored tags stay).
     tagged = [r for r in records if r.get("tags") is not None]
     replaced = [pks[(r["platform"], r["post_id"])] for r in tagged]
     for i in range(0, len(replaced), 900):
-        session.execute(delete(PostHashtag).where(PostHashtag.post_pk.in_(replaced[i : i + 900])))
+        conn.execute(delete(PostHashtag).where(PostHashtag.post_pk.in_(replaced[i : i + 900])))
     tag_rows = [
         (pks[(r["platform"], r["post_id"])], tag, pos)
         for r in tagged
@@ -193,6 +212,60 @@ def upsert_posts(
     ]
     if tag_rows:
         _insert_hashtags(session, tag_rows)
+
+
+_POST_COLUMNS = (
+    "platform",
+    "post_id",
+    "influencer_id",
+    "posted_at",
+    "caption",
+    "likes",
+    "comments",
+    "image",
+    "song_id",
+)
+
+
+def _sqlite_time(value: Any) -> Any:
+    # the text SQLAlchemy's SQLite DateTime type writes and parses back
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not None else None
+
+
+def _sqlite_upsert_posts(conn, rows: list[dict[str, Any]], known: tuple[str, ...]) -> dict:
+    """SQLite: the upsert through the driver's executemany (SQLAlchemy's per-row
+    parameter handling cost more than SQLite's own work), then the keys' ids by the
+    unique index. 6,609 -> 20k+ posts/s on 100k posts (benchmarks/bench_import.py)."""
+    cols = ", ".join(_POST_COLUMNS)
+    marks = ", ".join("?" for _ in _POST_COLUMNS)
+    action = (
+        "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in known)
+        if known
+        else "DO NOTHING"
+    )
+    sql = f"INSERT INTO posts ({cols}) VALUES ({marks}) ON CONFLICT (platform, post_id) {action}"
+    raw = conn.connection.driver_connection
+    raw.executemany(
+        sql,
+        [
+            tuple(_sqlite_time(r[c]) if c == "posted_at" else r[c] for c in _POST_COLUMNS)
+            for r in rows
+        ],
+    )
+    out: dict[tuple[str, str], int] = {}
+    by_platform: dict[str, list[str]] = {}
+    for r in rows:
+        by_platform.setdefault(r["platform"], []).append(r["post_id"])
+    for platform, ids in by_platform.items():
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            q = (
+                "SELECT post_id, id FROM posts WHERE platform = ? AND post_id IN ("
+                + ", ".join("?" for _ in chunk)
+                + ")"
+            )
+            out.update({(platform, pid): pk for pid, pk in raw.execute(q, [platform, *chunk])})
+    return out
 
 
 def _insert_hashtags(session: Session, rows: list[tuple[int, str, int]]) -> None:
@@ -204,6 +277,11 @@ def _insert_hashtags(session: Session, rows: list[tuple[int, str, int]]) -> None
         with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+        return
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.executemany(
+            "INSERT INTO post_hashtags (post_pk, tag, position) VALUES (?, ?, ?)", rows
+        )
         return
     conn.execute(
         insert(PostHashtag.__table__),

@@ -17,6 +17,10 @@ from engine.ingest.rows import KINDS, Column, Problem, check_header, natural_key
 
 MAX_PROBLEMS = 50
 BATCH = 2000
+# Files up to this many rows keep their validated records from pass 1 for the write
+# (no second parse: most of an import's time); longer files are read again, so memory
+# stays bounded whatever the file's size.
+KEEP_ROWS = 250_000
 KEY_COLUMN = {"influencers": "handle", "posts": "post_id", "songs": "song_id"}
 
 
@@ -114,9 +118,9 @@ def _scan(
     known_songs: set[str] | None,
     progress: bool,
     user_map: dict[str, list[str]],
-) -> tuple[int, set[str], list[str], list[str]]:
+) -> tuple[int, set[str], list[str], list[str], list[dict] | None]:
     """Pass 1: validate every row; returns (rows, fields present, ignored columns,
-    notices)."""
+    notices, the records when at most KEEP_ROWS)."""
     shown = str(path)
     cols = schema(kind, path.parent)
     opened = _open(path, kind, cols, user_map)
@@ -124,6 +128,7 @@ def _scan(
     extra = 0
     present: set[str] = set()
     seen: dict[tuple, int] = {}
+    kept: list[dict] | None = []
     n = 0
 
     def report(p: Problem) -> None:
@@ -144,6 +149,10 @@ def _scan(
                 report(p)
             if rec is None:
                 continue
+            if kept is not None:
+                kept.append(rec)
+                if len(kept) > KEEP_ROWS:
+                    kept = None
             key = natural_key(kind, rec)
             if kind == "posts":  # a collab post: one post id under each of its authors
                 key = (*key, rec["handle"])
@@ -179,7 +188,15 @@ def _scan(
         raise ImportRejected(shown, [str(p) for p in problems], extra)
     if n == 0:
         raise ImportRejected(shown, [f"{shown}: no data rows"])
-    return n, present & set(cols), sorted(opened.ignored or ()), opened.source.notices
+    return n, present & set(cols), sorted(opened.ignored or ()), opened.source.notices, kept
+
+
+def _records(path: Path, kind: str, cols: dict[str, Column], user_map: dict[str, list[str]]):
+    """Pass 2 for long files: the same rows again, validated again."""
+    for raw in _open(path, kind, cols, user_map).rows():
+        rec, _ = validate(kind, raw, cols, str(path))
+        assert rec is not None  # pass 1 proved every row valid
+        yield rec
 
 
 def import_file(
@@ -205,16 +222,14 @@ def import_file(
     if kind == "posts":
         with store.sessions() as s:
             known_songs = writer.known_song_ids(s)
-    n, present, ignored, notices = _scan(path, kind, known_songs, progress, user_map)
+    n, present, ignored, notices, kept = _scan(path, kind, known_songs, progress, user_map)
     before = store.counts()[kind]
-    opened = _open(path, kind, cols, user_map)
+    records = kept if kept is not None else _records(path, kind, cols, user_map)
     bar = _progress(progress, f"writing {path.name}")
     id_cache: dict[tuple[str, str], int] = {}
     with store.session() as session:  # one transaction for the whole file
         batch: list[dict] = []
-        for raw in opened.rows():
-            rec, _ = validate(kind, raw, cols, str(path))
-            assert rec is not None  # pass 1 proved every row valid
+        for rec in records:
             batch.append(rec)
             if len(batch) >= BATCH:
                 _write(writer, session, kind, batch, present, id_cache)

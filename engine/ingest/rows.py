@@ -56,8 +56,13 @@ def _text(max_len: int) -> Callable[[Any], str | None]:
 def parse_count(v: Any) -> int | None:
     """A non-negative whole number as exports write it (12,345 / 12 345 / 1.2k / 3.4M);
     a blank cell is unknown (None); fractions, negatives and words are refused."""
-    if v is None or (isinstance(v, str) and not v.strip()):
+    if v is None:
         return None
+    if isinstance(v, str):
+        if v.isdigit() and v.isascii():  # the common case, without the general parser
+            return int(v) if len(v) < 16 else parse_count(int(v))
+        if not v.strip():
+            return None
     try:
         n = parse_human_count(v)
     except BadQuery as err:
@@ -143,6 +148,17 @@ def _image(base: Path) -> Callable[[Any], str | None]:
     folder: no absolute path elsewhere, no `..` or symlink out of it (an import must
     not make training read /dev/zero or another user's files)."""
     root = os.path.realpath(base)
+    real_dirs: dict[str, str] = {}
+
+    def resolve(s: str) -> str:
+        """realpath, with each folder resolved once (a real export names thousands of
+        images in a few folders): only the file itself, if a link, is resolved again."""
+        folder, name = os.path.split(os.path.join(root, s))
+        real = real_dirs.get(folder)
+        if real is None:
+            real = real_dirs[folder] = os.path.realpath(folder)
+        full = os.path.join(real, name)
+        return os.path.realpath(full) if os.path.islink(full) or name in ("", ".", "..") else full
 
     def parse(v: Any) -> str | None:
         if v is None or not str(v).strip():
@@ -156,8 +172,8 @@ def _image(base: Path) -> Callable[[Any], str | None]:
             raise FieldError(
                 "image must be a path under the import file's folder or an http(s) URL"
             )
-        full = os.path.realpath(os.path.join(root, s))
-        if os.path.commonpath([full, root]) != root:
+        full = resolve(s)
+        if not (full == root or full.startswith(root.rstrip(os.sep) + os.sep)):
             raise FieldError(f"image path is outside the import file's folder: {s[:80]!r}")
         return full
 
@@ -238,8 +254,12 @@ def validate(
         return None, [Problem(path, raw.line, "", raw.values["__error__"])]
     rec: dict[str, Any] = {}
     problems: list[Problem] = []
+    values = raw.values
     for name, spec in cols.items():
-        value = raw.values.get(name)
+        value = values.get(name)
+        if value is None and not spec.required:
+            rec[name] = None
+            continue
         try:
             parsed = spec.parse(value)
         except FieldError as err:
