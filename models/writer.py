@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -133,15 +133,18 @@ def upsert_posts(
     records: list[dict[str, Any]],
     columns: set[str],
     id_cache: dict[tuple[str, str], int],
-) -> None:
-    """Insert or update posts on (platform, post_id), then add every author. The
-    primary author (posts.influencer_id) is whoever imported the post first and never
-    moves; importing never removes an author an earlier file gave."""
+) -> int:
+    """Insert or update posts on (platform, post_id), then add every author; returns
+    how many posts were new (counted by the statements themselves, so two imports at
+    once each get their own count). The primary author (posts.influencer_id) is
+    whoever imported the post first and never moves; importing never removes an
+    author an earlier file gave."""
     records = sorted(merge_collabs(records), key=lambda r: (r["platform"], r["post_id"]))
     influencer_ids(session, {(r["platform"], h) for r in records for h in r["authors"]}, id_cache)
     conn = session.connection()
     sqlite_db = conn.dialect.name == "sqlite"
     pks: dict[tuple[str, str], int] = {}
+    new = 0
     posts = Post.__table__
     for known, group in _by_known_columns(records, POST_FIELDS, columns).items():
         rows = [
@@ -159,7 +162,9 @@ def upsert_posts(
             for r in group
         ]
         if sqlite_db:
-            pks.update(_sqlite_upsert_posts(conn, rows, known))
+            ids, fresh = _sqlite_upsert_posts(conn, rows, known)
+            pks.update(ids)
+            new += fresh
             continue
         stmt = _insert(session, Post)
         update = {c: stmt.excluded[c] for c in known}
@@ -176,10 +181,12 @@ def upsert_posts(
         # batch degraded to a scan of the growing table inside the one long import
         # transaction (Postgres plans it from stale statistics): 1.6 s a batch by 30k
         # posts, and 313 rows/s overall at 100k.
+        inserted = literal_column("(xmax = 0)").label("inserted")  # a new row, not updated
         returned = conn.execute(
-            stmt.returning(posts.c.platform, posts.c.post_id, posts.c.id), rows
+            stmt.returning(posts.c.platform, posts.c.post_id, posts.c.id, inserted), rows
         ).all()
-        pks.update({(platform, post_id): pk for platform, post_id, pk in returned})
+        pks.update({(platform, post_id): pk for platform, post_id, pk, _ in returned})
+        new += sum(1 for *_, fresh in returned if fresh)
     author_rows = sorted(
         {
             (pks[(r["platform"], r["post_id"])], id_cache[(r["platform"], h)])
@@ -212,6 +219,7 @@ def upsert_posts(
     ]
     if tag_rows:
         _insert_hashtags(session, tag_rows)
+    return new
 
 
 _POST_COLUMNS = (
@@ -232,7 +240,9 @@ def _sqlite_time(value: Any) -> Any:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not None else None
 
 
-def _sqlite_upsert_posts(conn, rows: list[dict[str, Any]], known: tuple[str, ...]) -> dict:
+def _sqlite_upsert_posts(
+    conn, rows: list[dict[str, Any]], known: tuple[str, ...]
+) -> tuple[dict[tuple[str, str], int], int]:
     """SQLite: the upsert through the driver's executemany (SQLAlchemy's per-row
     parameter handling cost more than SQLite's own work), then the keys' ids by the
     unique index. 6,609 -> 20k+ posts/s on 100k posts (benchmarks/bench_import.py)."""
@@ -245,6 +255,9 @@ def _sqlite_upsert_posts(conn, rows: list[dict[str, Any]], known: tuple[str, ...
     )
     sql = f"INSERT INTO posts ({cols}) VALUES ({marks}) ON CONFLICT (platform, post_id) {action}"
     raw = conn.connection.driver_connection
+    # The handles' insert before this took SQLite's write lock: what exists now is
+    # what this import updates; the rest it inserts.
+    before = _sqlite_post_ids(raw, rows)
     raw.executemany(
         sql,
         [
@@ -252,6 +265,11 @@ def _sqlite_upsert_posts(conn, rows: list[dict[str, Any]], known: tuple[str, ...
             for r in rows
         ],
     )
+    missing = [r for r in rows if (r["platform"], r["post_id"]) not in before]
+    return {**before, **_sqlite_post_ids(raw, missing)}, len(missing)
+
+
+def _sqlite_post_ids(raw, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
     by_platform: dict[str, list[str]] = {}
     for r in rows:

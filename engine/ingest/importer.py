@@ -223,7 +223,8 @@ def import_file(
         with store.sessions() as s:
             known_songs = writer.known_song_ids(s)
     n, present, ignored, notices, kept = _scan(path, kind, known_songs, progress, user_map)
-    before = store.counts()[kind]
+    before = store.counts()[kind] if kind != "posts" else 0
+    new_posts = 0
     records = kept if kept is not None else _records(path, kind, cols, user_map)
     bar = _progress(progress, f"writing {path.name}")
     id_cache: dict[tuple[str, str], int] = {}
@@ -232,31 +233,31 @@ def import_file(
         for rec in records:
             batch.append(rec)
             if len(batch) >= BATCH:
-                _write(writer, session, kind, batch, present, id_cache)
+                new_posts += _write(writer, session, kind, batch, present, id_cache)
                 bar.update(len(batch))
                 batch = []
         if batch:
-            _write(writer, session, kind, batch, present, id_cache)
+            new_posts += _write(writer, session, kind, batch, present, id_cache)
             bar.update(len(batch))
     bar.close()
-    after = store.counts()[kind]
+    new = new_posts if kind == "posts" else store.counts()[kind] - before
     return ImportReport(
         kind,
         str(path),
         n,
-        after - before,
+        new,
         time.perf_counter() - started,
         tuple(ignored),
         tuple(notices),
     )
 
 
-def _write(
-    writer, session, kind: str, batch: list[dict], present: set[str], id_cache: dict
-) -> None:
+def _write(writer, session, kind: str, batch: list[dict], present: set[str], id_cache: dict) -> int:
+    """Write one batch; the number of new posts (0 for the other kinds)."""
     if kind == "songs":
         writer.upsert_songs(session, batch, present)
-    elif kind == "influencers":
+        return 0
+    if kind == "influencers":
         writer.upsert_influencers(session, batch, present)
-    else:
-        writer.upsert_posts(session, batch, present, id_cache)
+        return 0
+    return writer.upsert_posts(session, batch, present, id_cache)
