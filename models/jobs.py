@@ -13,18 +13,24 @@ from models.schema import JobRun
 from models.store import Store
 
 
+def _claim_row(store: Store, job: str, run_date: date, now: datetime, retakable) -> bool:
+    """Insert the (job, run_date) row as 'running', or take over the existing one
+    where `retakable` holds."""
+    return claims.claim(
+        store,
+        JobRun(job=job, run_date=run_date, status="running", started_at=now),
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.run_date == run_date, retakable)
+        .values(status="running", started_at=now, finished_at=None, message=None),
+    )
+
+
 def claim(store: Store, job: str, run_date: date, now: datetime, stale_after: timedelta) -> bool:
     stale_or_failed = or_(
         JobRun.status == "failed",
         (JobRun.status == "running") & (JobRun.started_at < now - stale_after),
     )
-    return claims.claim(
-        store,
-        JobRun(job=job, run_date=run_date, status="running", started_at=now),
-        update(JobRun)
-        .where(JobRun.job == job, JobRun.run_date == run_date, stale_or_failed)
-        .values(status="running", started_at=now, finished_at=None, message=None),
-    )
+    return _claim_row(store, job, run_date, now, stale_or_failed)
 
 
 def finish(
@@ -43,37 +49,3 @@ def last_run(store: Store, job: str) -> JobRun | None:
         return s.scalars(
             select(JobRun).where(JobRun.job == job).order_by(JobRun.run_date.desc()).limit(1)
         ).first()
-
-
-# A lock row: one job_runs row on a fixed date, 'running' while held. The unique
-# (job, run_date) constraint makes taking it atomic on SQLite and Postgres alike.
-LOCK_DATE = date(1970, 1, 1)
-
-
-def acquire_lock(store: Store, name: str, now: datetime, stale_after: timedelta) -> bool:
-    """True when this caller now holds `name`: no one held it, the holder released it,
-    or the holder died (still 'running' after `stale_after`)."""
-    free_or_stale = or_(
-        JobRun.status != "running",
-        JobRun.started_at < now - stale_after,
-    )
-    return claims.claim(
-        store,
-        JobRun(job=name, run_date=LOCK_DATE, status="running", started_at=now),
-        update(JobRun)
-        .where(JobRun.job == name, JobRun.run_date == LOCK_DATE, free_or_stale)
-        .values(status="running", started_at=now, finished_at=None, message=None),
-    )
-
-
-def release_lock(store: Store, name: str, now: datetime) -> None:
-    finish(store, name, LOCK_DATE, "done", "", now)
-
-
-def lock_holder_since(store: Store, name: str) -> datetime | None:
-    with store.sessions() as s:
-        return s.scalar(
-            select(JobRun.started_at).where(
-                JobRun.job == name, JobRun.run_date == LOCK_DATE, JobRun.status == "running"
-            )
-        )

@@ -222,17 +222,8 @@ def upsert_posts(
     return new
 
 
-_POST_COLUMNS = (
-    "platform",
-    "post_id",
-    "influencer_id",
-    "posted_at",
-    "caption",
-    "likes",
-    "comments",
-    "image",
-    "song_id",
-)
+# every column but the key, in table order
+_POST_COLUMNS = tuple(c.name for c in Post.__table__.columns if c.name != "id")
 
 
 def _sqlite_time(value: Any) -> Any:

@@ -6,7 +6,6 @@ traceback and never half-write a file."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -78,20 +77,17 @@ def test_the_console_bot_says_it_in_one_line(tmp_path):
 # ------------------------------------------------------------ training lock
 def test_a_second_training_run_is_told_so(any_db_url, capsys):
     from engine.training.pipeline import TRAIN_LOCK
-    from models import jobs
+    from models import locks
 
     upgrade(any_db_url)
     store = Store(any_db_url)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    assert jobs.acquire_lock(store, TRAIN_LOCK, now, timedelta(hours=3))  # run 1 holds it
-    assert not jobs.acquire_lock(store, TRAIN_LOCK, now, timedelta(hours=3))
-    assert main(["train", "--db", any_db_url]) == 2
-    assert "another training run is in progress" in one_error_line(capsys)
-    jobs.release_lock(store, TRAIN_LOCK, now)
+    with locks.exclusive(store, TRAIN_LOCK) as held:  # run 1 holds it
+        assert held
+        with locks.exclusive(store, TRAIN_LOCK) as again:
+            assert not again
+        assert main(["train", "--db", any_db_url]) == 2
+        assert "another training run is in progress" in one_error_line(capsys)
     assert main(["train", "--db", any_db_url]) == 0  # free again (an empty store: all skipped)
-    # a holder that died long ago does not block forever
-    assert jobs.acquire_lock(store, TRAIN_LOCK, now - timedelta(hours=5), timedelta(hours=3))
-    assert jobs.acquire_lock(store, TRAIN_LOCK, now, timedelta(hours=3))
     store.dispose()
 
 

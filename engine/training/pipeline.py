@@ -20,7 +20,6 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,28 +109,23 @@ def gate(
     return None
 
 
-TRAIN_LOCK = "train:lock"
-LOCK_STALE = timedelta(hours=3)
+TRAIN_LOCK = "train"
 
 
 def run_training(store, **options: Any) -> TrainReport:
-    """Train, gate and publish (see `_run_training`), holding the store's training
-    lock: a second run at the same time (two `engine train`, or one beside the daily
-    clock) says so in one line instead of racing the first to the same versions."""
-    from models import jobs
+    """Train, gate and publish (see `_run_training`), holding the database's training
+    lock (models.locks; it dies with its holder): a second run at the same time (two
+    `engine train`, or one beside the daily clock) says so in one line instead of
+    racing the first to the same versions."""
+    from models import locks
 
-    now = datetime.now(UTC).replace(tzinfo=None)
-    if not jobs.acquire_lock(store, TRAIN_LOCK, now, LOCK_STALE):
-        since = jobs.lock_holder_since(store, TRAIN_LOCK)
-        when = f" (started {since:%Y-%m-%d %H:%M} UTC)" if since else ""
-        raise ScoutError(
-            f"another training run is in progress on this database{when}; "
-            "try again when it has finished"
-        )
-    try:
+    with locks.exclusive(store, TRAIN_LOCK) as held:
+        if not held:
+            raise ScoutError(
+                "another training run is in progress on this database; "
+                "try again when it has finished"
+            )
         return _run_training(store, **options)
-    finally:
-        jobs.release_lock(store, TRAIN_LOCK, datetime.now(UTC).replace(tzinfo=None))
 
 
 def _run_training(
