@@ -107,6 +107,8 @@ def _open(
             )
     except HeaderError as err:
         raise ImportRejected(shown, [f"{shown}:1: {err}"]) from None
+    except UnicodeDecodeError as err:
+        raise ImportRejected(shown, [f"{shown}:1: cannot be decoded ({err.reason})"]) from None
     except OSError as err:
         raise ImportRejected(shown, [f"{shown}: cannot be read: {err.strerror or err}"]) from None
     return opened

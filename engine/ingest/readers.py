@@ -61,26 +61,41 @@ def open_source(path: Path) -> Source:
 
 
 # ------------------------------------------------------------------ encodings
-def detect_encoding(path: Path) -> tuple[str, str | None]:
-    """(encoding, notice or None). A BOM decides; else the whole file must decode as
-    UTF-8 (checked in chunks, so memory stays bounded), else Windows-1252."""
+def _undecodable_at(path: Path, encoding: str) -> int | None:
+    """The offset of the first byte `encoding` cannot decode, or None; read in chunks so
+    memory stays bounded."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
     with path.open("rb") as fh:
-        head = fh.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig", None
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16", None
-        fh.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        offset = 0
         try:
             while chunk := fh.read(_PROBE):
                 decoder.decode(chunk)
                 offset += len(chunk)
             decoder.decode(b"", final=True)
-            return "utf-8", None
         except UnicodeDecodeError as err:
-            where = offset + err.start
+            return offset + err.start
+    return None
+
+
+def detect_encoding(path: Path) -> tuple[str, str | None]:
+    """(encoding, notice or None). A BOM decides; else the whole file must decode as
+    UTF-8 (checked in chunks, so memory stays bounded), else Windows-1252."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        declared = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        declared = "utf-16"
+    else:
+        declared = None
+    where = _undecodable_at(path, declared or "utf-8")
+    if where is None:
+        return declared or "utf-8", None
+    if declared:  # a BOM promises an encoding; broken text after it is not guessed at
+        raise HeaderError(
+            f"starts with a {declared.upper().replace('-SIG', '')} byte-order mark but byte "
+            f"{where} is not valid {declared.replace('-sig', '').upper()}; save the file again"
+        )
     try:
         with path.open("r", encoding="cp1252", newline="") as fh:
             while fh.read(_PROBE):
