@@ -17,6 +17,7 @@ from typing import Any
 from bot import blocks as bk
 from bot import parsing
 from bot.blocks import Reply
+from engine.bootstrap import database_error
 from engine.service import Answer, ModelNotTrained, ScoutError
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,10 @@ def polite_error(err: Exception) -> Reply:
         )
     if isinstance(err, ScoutError):
         return bk.error_reply(str(err))
+    problem = database_error(err)
+    if problem is not None:
+        log.error("database error: %s", problem)
+        return bk.error_reply(f"I can't read my database right now: {problem}.")
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected error (ref %s): %s: %s", ref, type(err).__name__, err, exc_info=err)
     return bk.error_reply(

@@ -25,6 +25,30 @@ def bootstrap(database_url: str | None = None, *, settings: Settings | None = No
     return Recommender(store, settings, workspace=Workspace(store))
 
 
+def bootstrap_existing(database_url: str | None = None) -> Recommender:
+    """The facade for a read-only command: a SQLite file that does not exist is an
+    error, not a new empty file (a typo in --db must not create one)."""
+    from engine.core.errors import ScoutError
+    from models.store import sqlite_file
+
+    settings = Settings.from_env(database_url)
+    path = sqlite_file(settings.database_url)
+    if path is not None and not Path(path).exists():
+        raise ScoutError(
+            f"no database file at {path}; check --db / DATABASE_URL (create a store with "
+            f"`python -m models migrate --db sqlite:///{path}` and import data)"
+        )
+    return bootstrap(settings=settings)
+
+
+def database_error(err: BaseException, database_url: str | None = None) -> str | None:
+    """One line saying what is wrong with the database behind `err`, or None if `err`
+    is not a database error (for the CLI and the bot, which show no tracebacks)."""
+    from models.store import database_problem
+
+    return database_problem(err, database_url)
+
+
 def prepare(database_url: str) -> None:
     """Bring the database to the newest migration (a fresh file or server database
     becomes a ready, empty store) so the first command a new user types just works."""

@@ -60,6 +60,17 @@ def render_table(answer: Answer, out=None) -> None:
         print(f"note: {note}", file=out)
 
 
+def _database_error(err: Exception, db: str | None) -> str | None:
+    from engine.bootstrap import database_error
+    from engine.core.settings import Settings
+
+    try:
+        url = Settings.from_env(db).database_url
+    except Exception:  # noqa: BLE001 - the settings' own error is not what went wrong
+        url = db
+    return database_error(err, url)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -84,4 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `... | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as err:
+        line = _database_error(err, args.db)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return 2
     return int(result or 0)

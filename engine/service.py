@@ -96,11 +96,19 @@ class Recommender:
         self.store.dispose()
 
     # ------------------------------------------------------------------ writes
-    def import_file(self, path: Path | str, kind: str, *, progress: bool = False) -> Any:
-        """Validate and write one export file (all rows or none); an ImportReport."""
+    def import_file(
+        self,
+        path: Path | str,
+        kind: str,
+        *,
+        progress: bool = False,
+        column_map: list[str] | None = None,
+    ) -> Any:
+        """Validate and write one export file (all rows or none); an ImportReport.
+        `column_map`: `SOURCE=FIELD` specs for columns the known aliases miss."""
         from engine.ingest.importer import import_file
 
-        return import_file(path, kind, self.store, progress=progress)
+        return import_file(path, kind, self.store, progress=progress, column_map=column_map)
 
     def train(self, **options: Any) -> Any:
         """Fit, gate and publish every kind (engine.training.pipeline); a TrainReport.

@@ -13,18 +13,24 @@ from models.schema import JobRun
 from models.store import Store
 
 
+def _claim_row(store: Store, job: str, run_date: date, now: datetime, retakable) -> bool:
+    """Insert the (job, run_date) row as 'running', or take over the existing one
+    where `retakable` holds."""
+    return claims.claim(
+        store,
+        JobRun(job=job, run_date=run_date, status="running", started_at=now),
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.run_date == run_date, retakable)
+        .values(status="running", started_at=now, finished_at=None, message=None),
+    )
+
+
 def claim(store: Store, job: str, run_date: date, now: datetime, stale_after: timedelta) -> bool:
     stale_or_failed = or_(
         JobRun.status == "failed",
         (JobRun.status == "running") & (JobRun.started_at < now - stale_after),
     )
-    return claims.claim(
-        store,
-        JobRun(job=job, run_date=run_date, status="running", started_at=now),
-        update(JobRun)
-        .where(JobRun.job == job, JobRun.run_date == run_date, stale_or_failed)
-        .values(status="running", started_at=now, finished_at=None, message=None),
-    )
+    return _claim_row(store, job, run_date, now, stale_or_failed)
 
 
 def finish(

@@ -96,6 +96,21 @@ class Post(Base):
     )
 
 
+class PostAuthor(Base):
+    """Every author of a post: an Instagram collab post has several, under one post id.
+    posts.influencer_id stays the primary (first imported) author, for the code and
+    indexes that want one; this table is what the training frames read."""
+
+    __tablename__ = "post_authors"
+
+    post_pk: Mapped[int] = mapped_column(
+        ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
+    )
+    influencer_id: Mapped[int] = mapped_column(
+        ForeignKey("influencers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class PostHashtag(Base):
     __tablename__ = "post_hashtags"
 

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from models.registry import Registry
-from models.schema import FeatureCacheEntry, Influencer, Post, PostHashtag, Song
+from models.schema import FeatureCacheEntry, Influencer, Post, PostAuthor, PostHashtag, Song
 
 # The columns of the frames the store hands out (engine.core.dataset documents them).
 INFLUENCER_FIELDS = ("handle", "platform", "name", "followers", "following", "posts_count")
@@ -106,9 +106,9 @@ class Store:
             if inf is None:
                 return {}
             n, likes, comments = s.execute(
-                select(func.count(Post.id), func.avg(Post.likes), func.avg(Post.comments)).where(
-                    Post.influencer_id == inf.id
-                )
+                select(func.count(Post.id), func.avg(Post.likes), func.avg(Post.comments))
+                .join(PostAuthor, PostAuthor.post_pk == Post.id)
+                .where(PostAuthor.influencer_id == inf.id)
             ).one()
         er = None
         if inf.followers and n:
@@ -138,7 +138,9 @@ class Store:
         return df
 
     def posts_frame(self, handles: list[str] | None = None) -> pd.DataFrame:
-        """Posts in the Dataset shape, hashtags as lists; `handles` limits it (fold-in)."""
+        """Posts in the Dataset shape, hashtags as lists; `handles` limits it (fold-in).
+        One row per (post, author): a collab post counts for each of its authors, so
+        post_id repeats across those rows."""
         q = (
             select(
                 Post.id.label("pk"),
@@ -152,8 +154,9 @@ class Store:
                 Post.image,
                 Post.song_id,
             )
-            .join(Influencer, Influencer.id == Post.influencer_id)
-            .order_by(Post.id)
+            .join(PostAuthor, PostAuthor.post_pk == Post.id)
+            .join(Influencer, Influencer.id == PostAuthor.influencer_id)
+            .order_by(Post.id, Influencer.id)
         )
         tq = select(PostHashtag.post_pk, PostHashtag.tag).order_by(
             PostHashtag.post_pk, PostHashtag.position
@@ -162,7 +165,9 @@ class Store:
             q = q.where(Influencer.handle.in_(handles))
             tq = tq.where(
                 PostHashtag.post_pk.in_(
-                    select(Post.id).join(Influencer).where(Influencer.handle.in_(handles))
+                    select(PostAuthor.post_pk)
+                    .join(Influencer, Influencer.id == PostAuthor.influencer_id)
+                    .where(Influencer.handle.in_(handles))
                 )
             )
         with self.engine.connect() as conn:
@@ -196,20 +201,26 @@ class Store:
 
 
 def _group_tags(post_pks: np.ndarray, tags: pd.DataFrame) -> list[list[str]]:
-    """Attach each post's ordered tag list without a Python loop per tag row."""
+    """Attach each post's ordered tag list without a Python loop per tag row. A collab
+    post has one row per author (adjacent, the frame is ordered by post): each row
+    gets the list."""
     out: list[list[str]] = [[] for _ in range(len(post_pks))]
     if tags.empty or len(post_pks) == 0:
         return out
-    pos = {int(pk): i for i, pk in enumerate(post_pks)}
+    pos: dict[int, list[int]] = {}
+    for i, pk in enumerate(post_pks.tolist()):
+        pos.setdefault(int(pk), []).append(i)
     pks = tags["post_pk"].to_numpy()
     values = tags["tag"].to_numpy()
     bounds = np.flatnonzero(np.diff(pks)) + 1
     starts = np.concatenate(([0], bounds))
     ends = np.concatenate((bounds, [len(pks)]))
     for a, b in zip(starts, ends, strict=True):
-        i = pos.get(int(pks[a]))
-        if i is not None:
-            out[i] = values[a:b].tolist()
+        rows = pos.get(int(pks[a]))
+        if rows is not None:
+            tag_list = values[a:b].tolist()
+            for i in rows:
+                out[i] = tag_list
     return out
 
 
@@ -245,3 +256,53 @@ class DbFeatureCache:
                 for k, v in items.items()
                 if k not in existing
             )
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file path of a SQLite URL (None for other databases and in-memory ones)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(normalize_database_url(url))
+    except Exception:  # noqa: BLE001 - a malformed URL is reported when it is opened
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
+def database_problem(err: BaseException, url: str | None = None) -> str | None:
+    """One line that says what is wrong with the database behind `err` (a SQLAlchemy
+    or driver error), or None when `err` is not a database error. No schema, an
+    unreachable server, a refused login and a missing database each get their own."""
+    from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+    if not isinstance(err, SQLAlchemyError):
+        return None
+    shown = url or "URL"
+    if url:
+        try:
+            from sqlalchemy.engine import make_url
+
+            shown = make_url(normalize_database_url(url)).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001
+            shown = "URL"
+    if isinstance(err, NoSuchModuleError):
+        return f"unsupported database URL {shown}: use sqlite:///PATH or postgresql://..."
+    orig = err.orig if isinstance(err, DBAPIError) else None
+    text = str(orig if orig is not None else err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    low = text.lower()
+    if "no such table" in low or ("relation" in low and "does not exist" in low):
+        return f"this database has no Scout tables; run `python -m models migrate --db {shown}`"
+    if "authentication failed" in low or ("role" in low and "does not exist" in low):
+        return f"the database server refused the login ({first})"
+    if "database" in low and "does not exist" in low:
+        return f"{first}; create it, then run `python -m models migrate --db {shown}`"
+    if "connection refused" in low or "could not connect" in low or "timeout" in low:
+        return f"cannot reach the database server ({first})"
+    if "unable to open database file" in low:
+        return f"cannot open the SQLite file of {shown} (does its folder exist?)"
+    if "file is not a database" in low:
+        return f"{shown} is not a SQLite database file"
+    return f"database error: {first}"

@@ -194,12 +194,17 @@ def test_songs_kind_trains_and_loads():
     assert loaded.songs_for("creator1", k=3).results
 
 
-def test_songs_kind_without_reels_still_trains():
+def test_songs_kind_without_reels_says_it_cannot_learn():
+    """No reels: the kind raises NotEnoughData (the pipeline reports it skipped with
+    this reason) instead of publishing an empty model."""
+    import pytest
+
+    from engine.core.errors import NotEnoughData
+
     data = song_dataset(n_creators=6)
     data.posts["song_id"] = None
-    result = SONGS.train(data, TrainContext())
-    model = SONGS.load(result.payload)
-    assert model.songs_for("creator1", k=3).results == []
+    with pytest.raises(NotEnoughData, match="fewer than 2 creators with songs"):
+        SONGS.train(data, TrainContext())
 
 
 def test_cli_end_to_end_on_a_real_sqlite_store(tmp_path, capsys):

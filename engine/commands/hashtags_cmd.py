@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import bootstrap_existing
 
     if (args.query is None) == (args.photo is None):
         raise BadQuery(
@@ -40,5 +40,7 @@ def run(args: argparse.Namespace) -> Answer:
         path = Path(args.photo)
         if not path.is_file():
             raise BadImage(f"{path}: no such file.")
-        return bootstrap(args.db).photo_hashtags(path.read_bytes(), n=args.n, mode=args.mode)
-    return bootstrap(args.db).related_tags(args.query, k=args.k)
+        return bootstrap_existing(args.db).photo_hashtags(
+            path.read_bytes(), n=args.n, mode=args.mode
+        )
+    return bootstrap_existing(args.db).related_tags(args.query, k=args.k)

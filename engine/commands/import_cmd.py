@@ -8,12 +8,22 @@ import sys
 
 from engine.bootstrap import bootstrap_prepared
 
-HELP = "import a CSV or JSONL file of influencers, posts or songs (all rows or none)"
+HELP = "import a CSV, .xlsx or JSONL file of influencers, posts or songs (all rows or none)"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=["influencers", "posts", "songs"])
-    parser.add_argument("file", help="CSV (UTF-8, BOM tolerated) or .jsonl")
+    parser.add_argument(
+        "file",
+        help="CSV (, ; or tab; UTF-8, UTF-16 with BOM, or Windows-1252), .xlsx or .jsonl",
+    )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="SOURCE=FIELD",
+        help="read column SOURCE as FIELD (repeatable); FIELD@folder takes a path's folder name",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -21,7 +31,10 @@ def run(args: argparse.Namespace) -> int:
     rec = bootstrap_prepared(args.db)
     try:
         report = rec.import_file(
-            args.file, args.kind, progress=not args.quiet and not args.json and sys.stderr.isatty()
+            args.file,
+            args.kind,
+            progress=not args.quiet and not args.json and sys.stderr.isatty(),
+            column_map=args.map,
         )
     finally:
         rec.close()
@@ -34,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
                     "rows": report.rows,
                     "new": report.new_rows,
                     "seconds": round(report.seconds, 3),
+                    "notices": list(report.notices),
                 }
             )
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.bootstrap import bootstrap
+from engine.bootstrap import bootstrap_existing
 from engine.core.filters import Filters, parse_count, parse_range
 from engine.core.recommendation import Answer
 from engine.lookalike.query import METHODS
@@ -29,4 +29,6 @@ def run(args: argparse.Namespace) -> Answer:
     if args.followers:
         lo, hi = parse_range(args.followers, parse_count, "followers", "--followers 10k-100k")
     filters = Filters(lo, hi, args.min_er, args.language)
-    return bootstrap(args.db).lookalike(args.handle, args.k, filters=filters, method=args.method)
+    return bootstrap_existing(args.db).lookalike(
+        args.handle, args.k, filters=filters, method=args.method
+    )

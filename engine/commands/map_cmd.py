@@ -20,11 +20,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import bootstrap_existing
 
     if args.out.suffix.lower() != ".png":
         raise ScoutError(f"{args.out}: the map is a PNG; give a file name ending in .png.")
-    png = bootstrap(args.db).influencer_map(args.handle, n=args.n)
+    png = bootstrap_existing(args.db).influencer_map(args.handle, n=args.n)
     try:
         args.out.write_bytes(png)
     except OSError as err:

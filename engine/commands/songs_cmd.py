@@ -22,6 +22,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import bootstrap_existing
 
-    return bootstrap(args.db).songs_for(args.handle, k=args.k, method=args.method)
+    return bootstrap_existing(args.db).songs_for(args.handle, k=args.k, method=args.method)

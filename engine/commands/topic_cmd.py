@@ -24,9 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import bootstrap_existing
 
-    rec = bootstrap(args.db)
+    rec = bootstrap_existing(args.db)
     if args.tags_only:
         return rec.related_tags(args.query, k=20 if args.k is None else args.k)
     filters = Filters(args.followers_min, args.followers_max, args.min_er, args.language)

@@ -14,6 +14,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import bootstrap_existing
 
-    return bootstrap(args.db).topics(k=args.k)
+    return bootstrap_existing(args.db).topics(k=args.k)

@@ -16,6 +16,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import bootstrap_existing
 
-    return bootstrap(args.db).trending(days=args.days, k=args.k, topic=args.topic)
+    return bootstrap_existing(args.db).trending(days=args.days, k=args.k, topic=args.topic)

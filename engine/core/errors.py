@@ -36,6 +36,12 @@ class BadQuery(ScoutError):
     """Malformed user input (a topic query, a filter, an option)."""
 
 
+class NotEnoughData(ScoutError):
+    """A model kind cannot learn from the data the store has (no captions, fewer than
+    two creators with songs ...). The pipeline reports the kind `skipped` with this
+    message as the reason and publishes every kind that could learn."""
+
+
 class BadImage(ScoutError):
     """An upload that is not a usable image (broken, empty, too large, not an image)."""
 

@@ -90,8 +90,8 @@ STOP_WORDS = frozenset(strip_diacritics(w).casefold() for w in _STOP_TEXT.split(
 def caption_words(caption: str | None) -> list[str]:
     """Topical words of a caption: normalised like tags (lowercase, no diacritics),
     without stop words (en, es, fr, de, it, pt, ru), URLs, @mentions, #tags, numbers,
-    and one-letter words."""
-    if not caption:
+    and one-letter words. A missing caption (None, or NaN from a frame) has none."""
+    if not isinstance(caption, str) or not caption:
         return []
     text = _HASHTAG.sub(" ", _MENTION.sub(" ", _URL.sub(" ", caption)))
     text = strip_diacritics(text).casefold()

@@ -4,11 +4,10 @@ a bad file is fully diagnosed before anything is written."""
 
 from __future__ import annotations
 
-import csv
-import json
+import ipaddress
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -17,6 +16,9 @@ from typing import Any
 from engine.core.errors import BadQuery
 from engine.core.filters import parse_count as parse_human_count
 from engine.core.text import post_tags
+from engine.ingest.readers import HeaderError, RawRow
+
+__all__ = ["KINDS", "HeaderError", "Problem", "RawRow", "check_header", "schema", "validate"]
 
 KINDS = ("influencers", "posts", "songs")
 _HANDLE = re.compile(r"^[\w.\-]{1,100}$", re.UNICODE)
@@ -43,7 +45,7 @@ def _text(max_len: int) -> Callable[[Any], str | None]:
     def parse(v: Any) -> str | None:
         if v is None:
             return None
-        s = str(v).strip()
+        s = str(v).replace("\x00", "").strip()
         if len(s) > max_len:
             raise FieldError(f"longer than {max_len} characters")
         return s or None
@@ -54,8 +56,13 @@ def _text(max_len: int) -> Callable[[Any], str | None]:
 def parse_count(v: Any) -> int | None:
     """A non-negative whole number as exports write it (12,345 / 12 345 / 1.2k / 3.4M);
     a blank cell is unknown (None); fractions, negatives and words are refused."""
-    if v is None or (isinstance(v, str) and not v.strip()):
+    if v is None:
         return None
+    if isinstance(v, str):
+        if v.isdigit() and v.isascii():  # the common case, without the general parser
+            return int(v) if len(v) < 16 else parse_count(int(v))
+        if not v.strip():
+            return None
     try:
         n = parse_human_count(v)
     except BadQuery as err:
@@ -109,18 +116,66 @@ def parse_platform(v: Any) -> str:
     return s
 
 
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
+
+
+def check_image_url(url: str) -> str:
+    """An http(s) URL whose host is a public name or address: training fetches these,
+    so an import must not point it at the server's own network (loopback, private,
+    link-local such as cloud metadata at 169.254.169.254, multicast, reserved)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        raise FieldError("not a valid URL") from None
+    if not host:
+        raise FieldError("URL has no host")
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        if host.lower() in _LOCAL_NAMES or host.lower().endswith(_LOCAL_SUFFIXES):
+            raise FieldError(f"URL points at a local host ({host})") from None
+        return url
+    if not addr.is_global or addr.is_multicast:
+        raise FieldError(f"URL points at a private, loopback or link-local address ({host})")
+    return url
+
+
 def _image(base: Path) -> Callable[[Any], str | None]:
-    root = os.path.abspath(base)
+    """An image is an http(s) URL to a public host, or a file under the import file's
+    folder: no absolute path elsewhere, no `..` or symlink out of it (an import must
+    not make training read /dev/zero or another user's files)."""
+    root = os.path.realpath(base)
+    real_dirs: dict[str, str] = {}
+
+    def resolve(s: str) -> str:
+        """realpath, with each folder resolved once (a real export names thousands of
+        images in a few folders): only the file itself, if a link, is resolved again."""
+        folder, name = os.path.split(os.path.join(root, s))
+        real = real_dirs.get(folder)
+        if real is None:
+            real = real_dirs[folder] = os.path.realpath(folder)
+        full = os.path.join(real, name)
+        return os.path.realpath(full) if os.path.islink(full) or name in ("", ".", "..") else full
 
     def parse(v: Any) -> str | None:
         if v is None or not str(v).strip():
             return None
-        s = str(v).strip()
-        if s.startswith(("http://", "https://")):
-            return s
-        if "://" in s:
-            raise FieldError("image must be a path relative to the file or an http(s) URL")
-        return os.path.normpath(os.path.join(root, s))
+        s = str(v).replace("\x00", "").strip()
+        if len(s) > 2000:
+            raise FieldError("longer than 2000 characters")
+        if s.lower().startswith(("http://", "https://")):
+            return check_image_url(s)
+        if "://" in s or s.lower().startswith(("file:", "data:")):
+            raise FieldError(
+                "image must be a path under the import file's folder or an http(s) URL"
+            )
+        full = resolve(s)
+        if not (full == root or full.startswith(root.rstrip(os.sep) + os.sep)):
+            raise FieldError(f"image path is outside the import file's folder: {s[:80]!r}")
+        return full
 
     return parse
 
@@ -177,71 +232,18 @@ def natural_key(kind: str, rec: dict[str, Any]) -> tuple:
     return (rec["song_id"],)
 
 
-# ------------------------------------------------------------------- reading
-@dataclass
-class RawRow:
-    line: int
-    values: dict[str, Any]
-
-
-class HeaderError(ValueError):
-    pass
-
-
-def read_rows(path: Path) -> tuple[list[str] | None, Iterator[RawRow]]:
-    """Stream raw rows with their line numbers. CSV gives its header up front; JSONL
-    rows carry their own keys (header None)."""
-    if path.suffix.lower() == ".jsonl":
-        return None, _jsonl_rows(path)
-    fh = path.open("r", encoding="utf-8-sig", newline="")
-    reader = csv.reader(fh)
-    try:
-        header = next(reader)
-    except StopIteration:
-        fh.close()
-        raise HeaderError("the file is empty (no header row)") from None
-    header = [h.strip().lower() for h in header]
-
-    def rows() -> Iterator[RawRow]:
-        with fh:
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    yield RawRow(
-                        reader.line_num,
-                        {"__error__": f"expected {len(header)} columns, found {len(cells)}"},
-                    )
-                    continue
-                yield RawRow(reader.line_num, dict(zip(header, cells, strict=True)))
-
-    return header, rows()
-
-
-def _jsonl_rows(path: Path) -> Iterator[RawRow]:
-    with path.open("r", encoding="utf-8-sig") as fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield RawRow(i, {"__error__": f"invalid JSON: {err.msg}"})
-                continue
-            if not isinstance(obj, dict):
-                yield RawRow(i, {"__error__": "each line must be a JSON object"})
-                continue
-            yield RawRow(i, {str(k).strip().lower(): v for k, v in obj.items()})
-
-
-def check_header(kind: str, header: list[str], cols: dict[str, Column]) -> list[str]:
-    missing = [c for c, spec in cols.items() if spec.required and c not in header]
+def check_header(fields: set[str], cols: dict[str, Column], header: list[str]) -> None:
+    """Every required field has a column (after aliases and --map), or the message says
+    exactly what to map."""
+    missing = [c for c, spec in cols.items() if spec.required and c not in fields]
     if missing:
+        shown = ", ".join(repr(h) for h in header[:30]) + (" ..." if len(header) > 30 else "")
+        hint = " ".join(f"--map SOURCE={m}" for m in missing)
         raise HeaderError(
-            f"missing required column(s): {', '.join(missing)} "
-            f"(expected columns: {', '.join(cols)})"
+            f"missing required column(s): {', '.join(missing)}; name the column(s) holding "
+            f"them with {hint} (SOURCE may be empty for an unnamed column; FIELD@folder takes "
+            f"the folder name of a path). Columns in this file: {shown}"
         )
-    return [h for h in header if h not in cols]
 
 
 def validate(
@@ -252,8 +254,12 @@ def validate(
         return None, [Problem(path, raw.line, "", raw.values["__error__"])]
     rec: dict[str, Any] = {}
     problems: list[Problem] = []
+    values = raw.values
     for name, spec in cols.items():
-        value = raw.values.get(name)
+        value = values.get(name)
+        if value is None and not spec.required:
+            rec[name] = None
+            continue
         try:
             parsed = spec.parse(value)
         except FieldError as err:
@@ -265,5 +271,11 @@ def validate(
     if "platform" in cols and rec.get("platform") is None:
         rec["platform"] = "instagram"
     if kind == "posts" and not problems:
-        rec["tags"] = post_tags(rec.get("caption"), rec.pop("hashtags", None))
+        field = rec.pop("hashtags", None)
+        # None when both cells are blank: the post's stored hashtags stay as they are
+        rec["tags"] = (
+            None
+            if field is None and rec.get("caption") is None
+            else post_tags(rec.get("caption"), field)
+        )
     return (None if problems else rec), problems

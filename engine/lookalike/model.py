@@ -20,7 +20,7 @@ from sklearn.decomposition import TruncatedSVD
 
 from engine.core.artifact_io import pack, unpack
 from engine.core.dataset import Dataset
-from engine.core.errors import ScoutError
+from engine.core.errors import NotEnoughData
 from engine.core.filters import Filters
 from engine.core.index import VectorIndex, l2_normalise
 from engine.core.recommendation import Recommendation
@@ -293,12 +293,16 @@ def creator_stats(
 def fit_lookalike(data: Dataset, cfg: LookalikeConfig) -> LookalikeModel:
     recent = recent_posts(data.posts, cfg)
     if recent.empty:
-        raise ScoutError("no posts to learn lookalikes from; import posts first")
+        raise NotEnoughData("no posts to learn lookalikes from; import posts first")
     docs = [post_tokens(c, t) for c, t in zip(recent["caption"], recent["hashtags"], strict=True)]
     handles_per_post = recent["handle"].tolist()
     counts, vocab = count_matrix(handles_per_post, docs, None, cfg)
     handles = list(dict.fromkeys(handles_per_post))
     weights = ppmi(counts)
+    if len(handles) < 2:
+        raise NotEnoughData("fewer than 2 creators with posts")
+    if not weights.nnz:
+        raise NotEnoughData("no captions or hashtags on any post")
     dims = max(1, min(cfg.dims, min(weights.shape) - 1))
     svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=5, random_state=cfg.seed)
     dense = svd.fit_transform(weights) if weights.nnz else np.zeros((len(handles), dims))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.core.dataset import Dataset
+from engine.core.errors import NotEnoughData
 from engine.songs.model import SongModel, fit_song_model
 from engine.training.contract import TrainContext, TrainResult
 
@@ -29,12 +30,18 @@ CONTENT_KINDS = ("lookalike", "tags")
 class SongsKind:
     """Evaluates every method on a held-out 20% of each creator's songs, ships all of
     them, and names the best by MAP@10 `auto`; the quality gate watches auto's MAP@10.
-    Trains after the lookalike model, whose creator vectors feed the niche hybrid."""
+    Trains after the lookalike model, whose creator vectors feed the niche hybrid; a store
+    with reels but no captions still gets a songs model."""
 
     kind = "songs"
-    depends_on: tuple[str, ...] = ("lookalike",)
+    depends_on: tuple[str, ...] = ()
+    uses: tuple[str, ...] = CONTENT_KINDS  # the niche hybrid, when a content model exists
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
+        posts = data.posts
+        with_song = posts.loc[posts["song_id"].notna(), "handle"].nunique() if len(posts) else 0
+        if with_song < 2:
+            raise NotEnoughData(f"fewer than 2 creators with songs ({with_song})")
         content = creator_content(ctx)
         if content is None:
             ctx.log(
@@ -46,6 +53,11 @@ class SongsKind:
         )
         for line in report.lines():
             ctx.log(f"songs cleaning: {line}")
+        if model.usage.shape[0] < 2:
+            raise NotEnoughData(
+                f"fewer than 2 creators with songs after cleaning ({model.usage.shape[0]}); "
+                + "; ".join(report.lines())
+            )
         best = next((e for e in evals if e.method == model.auto), None)
         best_map = best.ranking.get("map@10", 0.0) if best else 0.0
         summary = (

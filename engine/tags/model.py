@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import sparse
 
 from engine.core.artifact_io import pack, unpack
-from engine.core.errors import BadQuery, close_matches
+from engine.core.errors import BadQuery, NotEnoughData, close_matches
 from engine.core.filters import Filters, check_k
 from engine.core.index import l2_normalise
 from engine.core.like_rating import like_rating
@@ -340,7 +340,7 @@ def choose_embedding(
     tr_owners = [owners[i] for i in train_i]
     sentences, _ = prepare_sentences(tr_posts, tr_owners, cfg, seed)
     if not sentences:
-        raise ValueError("no post has two tags used by enough creators to learn from")
+        raise NotEnoughData("no post has two tags used by enough creators to learn from")
     methods = METHODS if cfg.method in ("auto", "blend") else (cfg.method,)
     embs = fit_embeddings(sentences, cfg, seed, methods)
     if cfg.method in ("auto", "blend"):

@@ -69,6 +69,10 @@ class TrainResult:
 
 
 class ModelKind(Protocol):
+    """`depends_on`: kinds this one cannot train without (skipped when they are
+    missing). An optional `uses` tuple names kinds whose models it takes when they
+    exist (trained first in the same run, else the published version; never required)."""
+
     kind: str
     depends_on: tuple[str, ...]
 

@@ -28,7 +28,8 @@ def kind_by_name(name: str) -> ModelKind:
 
 
 def all_kinds(names: list[str] | None = None) -> list[ModelKind]:
-    """Kinds in dependency order (a kind after the kinds in its `depends_on`)."""
+    """Kinds in dependency order: a kind after the kinds in its `depends_on` (which are
+    added when not asked for) and after those of its `uses` that are being trained."""
     wanted = names or list(KIND_OBJECTS)
     kinds = {n: kind_by_name(n) for n in KIND_OBJECTS}
     ordered: list[str] = []
@@ -40,6 +41,9 @@ def all_kinds(names: list[str] | None = None) -> list[ModelKind]:
             raise ValueError(f"model kinds depend on each other in a cycle: {stack + (name,)}")
         for dep in getattr(kinds[name], "depends_on", ()):
             visit(dep, stack + (name,))
+        for dep in getattr(kinds[name], "uses", ()):
+            if dep in wanted:
+                visit(dep, stack + (name,))
         ordered.append(name)
 
     for name in wanted:

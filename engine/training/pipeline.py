@@ -1,8 +1,12 @@
 """The daily job: read the store once, fit every model kind in dependency order,
 evaluate each on its held-out split, and publish all new versions in one transaction.
 
-A run that fails anywhere publishes nothing (serving stays on the previous complete
-set); a kind whose inputs and config did not change is skipped; a new version whose
+A run that fails anywhere (a real bug: `failed` names the exception) publishes nothing
+(serving stays on the previous complete set); a kind whose inputs and config did not
+change is skipped; a kind that cannot learn from the data the store has (it raises
+NotEnoughData: no captions, too few creators with songs ...) is `skipped` with that
+reason in words, as is a kind whose dependency was skipped, and every other kind still
+publishes, so a store with only part of the data serves what it can; a new version whose
 held-out quality falls more than `gate_margin` below the current one is kept as
 'rejected' with the reason instead of being published, unless forced."""
 
@@ -20,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.dataset import Dataset
+from engine.core.errors import NotEnoughData, ScoutError
 from engine.training.contract import TrainContext, TrainResult
-from engine.training.kinds import all_kinds
+from engine.training.kinds import KIND_OBJECTS, all_kinds, kind_by_name
 
 
 @dataclass
@@ -104,7 +109,26 @@ def gate(
     return None
 
 
-def run_training(
+TRAIN_LOCK = "train"
+
+
+def run_training(store, **options: Any) -> TrainReport:
+    """Train, gate and publish (see `_run_training`), holding the database's training
+    lock (models.locks; it dies with its holder): a second run at the same time (two
+    `engine train`, or one beside the daily clock) says so in one line instead of
+    racing the first to the same versions."""
+    from models import locks
+
+    with locks.exclusive(store, TRAIN_LOCK) as held:
+        if not held:
+            raise ScoutError(
+                "another training run is in progress on this database; "
+                "try again when it has finished"
+            )
+        return _run_training(store, **options)
+
+
+def _run_training(
     store,
     *,
     kinds: list[str] | None = None,
@@ -156,12 +180,30 @@ def run_training(
                 )
             )
             continue
+        missing = [d for d in getattr(kind, "depends_on", ()) if d not in ctx.trained]
+        if missing:
+            why = "; ".join(f"{d}: {_outcome_message(outcomes, d)}" for d in missing)
+            outcomes.append(KindOutcome(name, "skipped", message=f"needs {why}"))
+            log(f"train {run_id}: {name} skipped (needs {why})")
+            continue
+        for used in getattr(kind, "uses", ()):
+            if used not in ctx.trained and used in KIND_OBJECTS:
+                info = store.registry.latest_info(used)
+                if info is not None:  # not trained in this run: the published one serves
+                    payload = store.registry.get(used, info.version).payload
+                    ctx.trained[used] = kind_by_name(used).load(payload)
         ctx.config = kconfig
         _reset_peak_rss()
         t0 = time.perf_counter()
         log(f"train {run_id}: fitting {name}")
         try:
             result = kind.train(data, ctx)
+        except NotEnoughData as err:
+            outcomes.append(
+                KindOutcome(name, "skipped", time.perf_counter() - t0, message=str(err))
+            )
+            log(f"train {run_id}: {name} skipped: {err}")
+            continue
         except Exception as err:  # noqa: BLE001 - any failure must stop the publish
             outcomes.append(
                 KindOutcome(
@@ -212,6 +254,14 @@ def run_training(
     if keep:
         store.registry.prune(keep)
     return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
+
+
+def _outcome_message(outcomes: list[KindOutcome], kind: str) -> str:
+    """Why `kind` has no model in this run, in words, for the kinds depending on it."""
+    for o in outcomes:
+        if o.kind == kind:
+            return f"{o.status} ({o.message})" if o.message else o.status
+    return "not trained in this run"
 
 
 def _progress_factory(enabled: bool):

@@ -1,0 +1,257 @@
+"""Reading export files as they come: CSV with any of `,` `;` or tab, in UTF-8 (with or
+without BOM), UTF-16 (with BOM) or, failing those, Windows-1252 (with a notice, since
+the guess could be wrong); Excel `.xlsx`; and JSON Lines. Every reader yields raw rows
+keyed by the file's own column names, with NUL characters removed, so that the
+validation never sees an encoding, a delimiter or a binary zero."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+# The largest CSV field read at all; the schema's own caps (a caption's 20,000
+# characters ...) give each too-long cell its per-line error well below this.
+MAX_FIELD = 4 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD))
+DELIMITERS = (",", ";", "\t")
+_PROBE = 1 << 20
+
+
+class HeaderError(ValueError):
+    """The file cannot be read as a table at all; the message is shown as line 1."""
+
+
+@dataclass
+class RawRow:
+    line: int
+    values: dict[str, Any]
+
+
+@dataclass
+class Source:
+    """An opened export: its header (None for JSONL, whose rows carry their keys), its
+    rows, and notices for the user (the encoding guessed, ...)."""
+
+    header: list[str] | None
+    rows: Iterator[RawRow]
+    notices: list[str] = field(default_factory=list)
+
+
+def clean(value: Any) -> Any:
+    """NUL characters are dropped from text on every database alike (Postgres refuses
+    them, SQLite would keep them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    return value
+
+
+def open_source(path: Path) -> Source:
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return _jsonl(path)
+    if suffix == ".xlsx":
+        return _xlsx(path)
+    return _csv(path)
+
+
+# ------------------------------------------------------------------ encodings
+def _undecodable_at(path: Path, encoding: str) -> int | None:
+    """The offset of the first byte `encoding` cannot decode, or None; read in chunks so
+    memory stays bounded."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as fh:
+        try:
+            while chunk := fh.read(_PROBE):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as err:
+            return offset + err.start
+    return None
+
+
+def detect_encoding(path: Path) -> tuple[str, str | None]:
+    """(encoding, notice or None). A BOM decides; else the whole file must decode as
+    UTF-8 (checked in chunks, so memory stays bounded), else Windows-1252."""
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        declared = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        declared = "utf-16"
+    else:
+        declared = None
+    where = _undecodable_at(path, declared or "utf-8")
+    if where is None:
+        return declared or "utf-8", None
+    if declared:  # a BOM promises an encoding; broken text after it is not guessed at
+        raise HeaderError(
+            f"starts with a {declared.upper().replace('-SIG', '')} byte-order mark but byte "
+            f"{where} is not valid {declared.replace('-sig', '').upper()}; save the file again"
+        )
+    try:
+        with path.open("r", encoding="cp1252", newline="") as fh:
+            while fh.read(_PROBE):
+                pass
+    except UnicodeDecodeError as err:
+        raise HeaderError(
+            f"not text in UTF-8, UTF-16 (with BOM) or Windows-1252: byte 0x{err.object[err.start]:02x} "
+            f"cannot be read; save the file as UTF-8"
+        ) from None
+    return "cp1252", (
+        f"{path.name} is not UTF-8 (byte {where}); read it as Windows-1252 (cp1252). "
+        "If accents look wrong, save the file as UTF-8 and import it again."
+    )
+
+
+def _lines(fh: TextIO) -> Iterator[str]:
+    for line in fh:
+        yield line.replace("\x00", "") if "\x00" in line else line
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter is the one of `,` `;` tab that splits the header most often
+    (outside quotes); a one-column file stays comma-separated."""
+    best, most = ",", 0
+    for d in DELIMITERS:
+        n = len(next(csv.reader([header_line], delimiter=d), []))
+        if n > most:
+            best, most = d, n
+    return best
+
+
+# ------------------------------------------------------------------------ csv
+def _csv(path: Path) -> Source:
+    encoding, notice = detect_encoding(path)
+    fh = path.open("r", encoding=encoding, newline="")
+    lines = _lines(fh)
+    first = next(lines, None)
+    while first is not None and not first.strip():
+        first = next(lines, None)
+    if first is None:
+        fh.close()
+        raise HeaderError("the file is empty (no header row)")
+    delimiter = sniff_delimiter(first)
+
+    def chained() -> Iterator[str]:
+        yield first
+        yield from lines
+
+    reader = csv.reader(chained(), delimiter=delimiter)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as err:
+        fh.close()
+        raise HeaderError(f"the header row cannot be read: {err}") from None
+
+    def rows() -> Iterator[RawRow]:
+        with fh:
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as err:
+                    reason = str(err)
+                    if "field larger" in reason:
+                        reason = f"a field is longer than {MAX_FIELD:,} characters"
+                    yield RawRow(reader.line_num, {"__error__": f"{reason}; reading stopped here"})
+                    return
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) != len(header):
+                    yield RawRow(
+                        reader.line_num,
+                        {"__error__": f"expected {len(header)} columns, found {len(cells)}"},
+                    )
+                    continue
+                yield RawRow(reader.line_num, dict(zip(header, cells, strict=True)))
+
+    return Source(header, rows(), [notice] if notice else [])
+
+
+# ---------------------------------------------------------------------- jsonl
+def _json_value(v: Any) -> Any:
+    if isinstance(v, list):  # hashtags as a JSON list
+        return " ".join(str(x) for x in v if x is not None)
+    return clean(v)
+
+
+def _jsonl(path: Path) -> Source:
+    encoding, notice = detect_encoding(path)
+
+    def rows() -> Iterator[RawRow]:
+        with path.open("r", encoding=encoding) as fh:
+            for i, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as err:
+                    yield RawRow(i, {"__error__": f"invalid JSON: {err.msg}"})
+                    continue
+                except RecursionError:
+                    yield RawRow(i, {"__error__": "invalid JSON: nested too deeply"})
+                    continue
+                if not isinstance(obj, dict):
+                    yield RawRow(i, {"__error__": "each line must be a JSON object"})
+                    continue
+                yield RawRow(i, {str(k).strip(): _json_value(v) for k, v in obj.items()})
+
+    return Source(None, rows(), [notice] if notice else [])
+
+
+# ----------------------------------------------------------------------- xlsx
+def _cell(v: Any) -> Any:
+    """Excel cells: whole-number floats become ints (a post id 123 is not '123.0'),
+    dates become ISO text, text loses NULs."""
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    return clean(v)
+
+
+def _xlsx(path: Path) -> Source:
+    """The first worksheet; its first non-empty row is the header."""
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as err:  # noqa: BLE001 - a broken workbook is a user error
+        raise HeaderError(f"not a readable .xlsx workbook ({type(err).__name__})") from None
+    sheet = book.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    header: list[str] | None = None
+    line = 0
+    for cells in it:
+        line += 1
+        if any(c is not None and str(c).strip() for c in cells):
+            header = [str(c).strip() if c is not None else "" for c in cells]
+            break
+    if header is None:
+        book.close()
+        raise HeaderError("the workbook's first sheet is empty (no header row)")
+    width = len(header)
+
+    def rows() -> Iterator[RawRow]:
+        n = line
+        try:
+            for cells in it:
+                n += 1
+                values = [_cell(c) for c in cells]
+                if not any(v is not None and str(v).strip() for v in values):
+                    continue
+                values = (values + [None] * width)[:width]
+                yield RawRow(n, dict(zip(header, values, strict=True)))
+        finally:
+            book.close()
+
+    return Source(header, rows(), [])

@@ -1,0 +1,94 @@
+"""The real-data regression (issue 12): instagram-600 imported as it is published (599
+accounts, one post with an empty caption), plus HARRISON hashtags and Last.fm usage as
+reels of the same creators; `engine train` exits 0 and every query command answers.
+Then a songs-only store and a posts-only store each train what they can."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from tests.real_data import instagram_handles, write_harrison_posts, write_lastfm_reels
+
+
+def cli(capsys, *args: str) -> dict:
+    code = main([*args, "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err[-2000:]
+    return json.loads(out.out)
+
+
+def train(capsys, db: str) -> dict[str, dict]:
+    report = cli(capsys, "train", "--db", db)
+    assert report["ok"]
+    return {k["kind"]: k for k in report["kinds"]}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, shared_dir) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("real")
+    handles = instagram_handles(shared_dir)
+    songs, reels = write_lastfm_reels(shared_dir, out, handles)
+    ig = shared_dir / "data/instagram-600"
+    return {
+        "influencers": ig / "influencers.csv",
+        "posts": ig / "posts.csv",
+        "harrison": write_harrison_posts(shared_dir, out, handles),
+        "songs": songs,
+        "reels": reels,
+    }
+
+
+def test_everything_trains_and_every_query_answers(tmp_path, files, capsys, shared_dir):
+    db = f"sqlite:///{tmp_path / 'real.db'}"
+    for kind, name in [
+        ("influencers", "influencers"),
+        ("posts", "posts"),
+        ("posts", "harrison"),
+        ("songs", "songs"),
+        ("posts", "reels"),
+    ]:
+        cli(capsys, "import", kind, str(files[name]), "--db", db, "--quiet")
+    kinds = train(capsys, db)
+    for name in ("lookalike", "tags", "topics", "songs", "photos"):
+        assert kinds[name]["status"] == "published", kinds[name]
+    assert kinds["lookalike"]["metrics"]["creators"] == 599
+    handle = "elisabeth.rioux"
+    assert cli(capsys, "lookalike", handle, "--db", db)["results"]
+    reel_creator = instagram_handles(shared_dir)[0]  # Last.fm user 1 of the reels
+    assert cli(capsys, "songs", reel_creator, "--db", db)["results"]
+    assert cli(capsys, "trending", "--db", db)["results"] is not None
+    assert cli(capsys, "hashtags", "beach", "--db", db)["results"]
+    assert cli(capsys, "topic", "#beach #sea", "--db", db)["results"]
+    assert cli(capsys, "topics", "--db", db)["results"]
+    photo = sorted((shared_dir / "photos").glob("*.jpg"))[0]
+    answer = cli(capsys, "hashtags", "--photo", str(photo), "--db", db)
+    assert answer["results"] == [] and answer["notes"]  # no post images, and it says so
+    assert main(["map", handle, "--db", db, "--out", str(tmp_path / "map.png")]) == 0
+    assert (tmp_path / "map.png").stat().st_size > 1000
+
+
+def test_songs_only_store_trains_songs(tmp_path, files, capsys):
+    db = f"sqlite:///{tmp_path / 'songs.db'}"
+    cli(capsys, "import", "influencers", str(files["influencers"]), "--db", db, "--quiet")
+    cli(capsys, "import", "songs", str(files["songs"]), "--db", db, "--quiet")
+    cli(capsys, "import", "posts", str(files["reels"]), "--db", db, "--quiet")
+    kinds = train(capsys, db)
+    assert kinds["songs"]["status"] == "published"
+    assert kinds["lookalike"]["status"] == "skipped"
+    assert kinds["lookalike"]["message"] == "no captions or hashtags on any post"
+    assert kinds["tags"]["status"] == "skipped"
+    assert kinds["topics"]["status"] == "skipped" and "needs tags" in kinds["topics"]["message"]
+
+
+def test_posts_only_store_trains_lookalike(tmp_path, files, capsys):
+    db = f"sqlite:///{tmp_path / 'posts.db'}"
+    cli(capsys, "import", "posts", str(files["posts"]), "--db", db, "--quiet")
+    kinds = train(capsys, db)
+    assert kinds["lookalike"]["status"] == "published"
+    assert kinds["songs"]["status"] == "skipped"
+    assert "fewer than 2 creators with songs" in kinds["songs"]["message"]
+    assert kinds["photos"]["status"] == "published"  # an empty model that says "no images"
