@@ -66,7 +66,7 @@ def test_everything_trains_and_every_query_answers(tmp_path, files, capsys, shar
     assert cli(capsys, "topics", "--db", db)["results"]
     photo = sorted((shared_dir / "photos").glob("*.jpg"))[0]
     answer = cli(capsys, "hashtags", "--photo", str(photo), "--db", db)
-    assert answer["results"] == [] and answer["notes"]  # no post images, and it says so
+    assert answer["results"] == [] and answer["details"]["notes"]  # no post images, and it says so
     assert main(["map", handle, "--db", db, "--out", str(tmp_path / "map.png")]) == 0
     assert (tmp_path / "map.png").stat().st_size > 1000
 
