@@ -15,15 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from engine.core.sparse import l2_rows, top_per_row
+
 CHAR_FEATURES = 2**20  # hashed n-gram columns; collisions are rare at this size
-
-
-def l2_rows(x: sp.spmatrix) -> sp.csr_matrix:
-    """Rows scaled to unit L2 norm (empty rows stay empty), float32."""
-    x = sp.csr_matrix(x, dtype=np.float32)
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    inv = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
-    return sp.csr_matrix(sp.diags(inv.astype(np.float32)) @ x)
 
 
 def char_counts(texts: Sequence[str], ngrams: tuple[int, int]) -> sp.csr_matrix:
@@ -57,20 +51,8 @@ def sublinear_tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
 
 def prune_rows(x: sp.csr_matrix, keep: int) -> sp.csr_matrix:
     """Each row's `keep` largest weights, re-normalised: a smaller index and cheaper
-    re-ranking, and slightly better retrieval (the tail is noise)."""
-    x = sp.csr_matrix(x)
-    counts = np.diff(x.indptr)
-    if keep <= 0 or counts.max(initial=0) <= keep:
-        return l2_rows(x)
-    row = np.repeat(np.arange(x.shape[0]), counts)
-    order = np.lexsort((-x.data, row))  # by row, then weight descending
-    rank = np.arange(len(order)) - np.repeat(x.indptr[:-1], counts)
-    chosen = order[rank < keep]
-    out = sp.csr_matrix(
-        (x.data[chosen], (row[chosen], x.indices[chosen])), shape=x.shape, dtype=np.float32
-    )
-    out.sort_indices()
-    return l2_rows(out)
+    search, and slightly better retrieval (the tail is noise; bench_lookalike --real)."""
+    return l2_rows(top_per_row(x, keep))
 
 
 @dataclass(frozen=True)
