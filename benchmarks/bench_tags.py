@@ -76,9 +76,7 @@ def quality_rows(
     t0 = time.perf_counter()
     _, shipped = choose_embedding(posts, owners, replace_cfg(cfg, refit=False), SEED)
     default_s = time.perf_counter() - t0
-    _, report = choose_embedding(
-        posts, owners, replace_cfg(cfg, refit=False, word2vec=True), SEED
-    )
+    _, report = choose_embedding(posts, owners, replace_cfg(cfg, refit=False, word2vec=True), SEED)
     train_i, test_i = split_posts(len(posts), cfg.holdout, SEED)
     sentences, _ = prepare_sentences(
         [posts[i] for i in train_i], [owners[i] for i in train_i], cfg, SEED

@@ -84,8 +84,12 @@ def post_tokens(caption: str | None, hashtags: Sequence[str]) -> list[str]:
 
 def creator_texts(recent: pd.DataFrame, handles: Sequence[str]) -> list[str]:
     """Each handle's captions and hashtags as one text, for the character n-grams."""
-    text = recent["caption"].fillna("").astype(str) + " " + recent["hashtags"].map(
-        lambda t: " ".join(t) if isinstance(t, list | tuple | np.ndarray) else ""
+    text = (
+        recent["caption"].fillna("").astype(str)
+        + " "
+        + recent["hashtags"].map(
+            lambda t: " ".join(t) if isinstance(t, list | tuple | np.ndarray) else ""
+        )
     )
     joined = text.groupby(recent["handle"].to_numpy()).agg("\n".join)
     return [str(joined.get(h, "")) for h in handles]
@@ -457,8 +461,7 @@ def split_half_retrieval(
         tuple(posts[posts["handle"].isin(chosen)].sort_values("posted_at").groupby("handle"))
     )
     halves = [
-        (model.place(by_handle[h].iloc[0::2]), model.place(by_handle[h].iloc[1::2]))
-        for h in chosen
+        (model.place(by_handle[h].iloc[0::2]), model.place(by_handle[h].iloc[1::2])) for h in chosen
     ]
     if model.has_sparse:  # the similarity the default method ranks by
         a_rows = sp.vstack([a.sparse for a, _ in halves], format="csr")
