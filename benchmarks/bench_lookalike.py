@@ -47,10 +47,10 @@ VARIANTS: dict[str, dict] = {
     "char 3-5 n-grams only": {"word_weight": 0.0, "sparse_keep": 100_000},
     "words .5 + chars .5, all weights": {"sparse_keep": 100_000},
     "words .5 + chars .5, top 100": {"sparse_keep": 100},
-    "words .5 + chars .5, top 200 (default)": {},
-    "words .5 + chars .5, top 400": {"sparse_keep": 400},
-    "words .3 + chars .7, top 200": {"word_weight": 0.3},
-    "words .7 + chars .3, top 200": {"word_weight": 0.7},
+    "words .5 + chars .5, top 200": {"sparse_keep": 200},
+    "words .5 + chars .5, top 400 (default)": {},
+    "words .3 + chars .7, top 200": {"word_weight": 0.3, "sparse_keep": 200},
+    "words .7 + chars .3, top 200": {"word_weight": 0.7, "sparse_keep": 200},
 }
 
 

@@ -1,8 +1,8 @@
 """Load time of a lookalike model of 200k creators (issue 8: < 2 s).
 A synthetic model of the real class (clustered 128-d vectors, a 16k-token basis, the
-HNSW index, and the sparse rows of the default method: 200 weights per creator over the
-word and hashed char n-gram columns, with the char idf) is serialised once and loaded three times from its bytes; the first load
-reads cold pages, later ones are warm. Then the whole path a serving process takes on a
+HNSW index, and the sparse rows of the default method: 400 weights per creator
+(sparse_keep) over the word and hashed char n-gram columns, with the char idf) is
+serialised once and loaded three times from its bytes; the first load reads cold pages, later ones are warm. Then the whole path a serving process takes on a
 new version: published to a registry on SQLite and on Postgres, fetched and loaded.
 Baseline in the same run: copying the payload bytes alone."""
 
@@ -44,7 +44,7 @@ def from_store(url: str, payload: bytes) -> dict:
     }
 
 
-def sparse_rows(rng: np.random.Generator, n: int, cols: int, nnz: int = 200) -> sp.csr_matrix:
+def sparse_rows(rng: np.random.Generator, n: int, cols: int, nnz: int = 400) -> sp.csr_matrix:
     """n L2-normalised rows of `nnz` weights each (the default sparse_keep)."""
     idx = np.sort(rng.integers(0, cols, size=(n, nnz)), axis=1).astype(np.int32)
     data = rng.random((n, nnz)).astype(np.float32)
