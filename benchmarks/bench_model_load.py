@@ -1,7 +1,8 @@
 """Load time of a lookalike model of 200k creators (issue 8: < 2 s).
 A synthetic model of the real class (clustered 128-d vectors, a 16k-token basis, the
-HNSW index) is serialised once and loaded three times from its bytes; the first load
-reads cold pages, later ones are warm. Then the whole path a serving process takes on a
+HNSW index, and the sparse rows of the default method: 400 weights per creator
+(sparse_keep) over the word and hashed char n-gram columns, with the char idf) is
+serialised once and loaded three times from its bytes; the first load reads cold pages, later ones are warm. Then the whole path a serving process takes on a
 new version: published to a registry on SQLite and on Postgres, fetched and loaded.
 Baseline in the same run: copying the payload bytes alone."""
 
@@ -12,11 +13,13 @@ import tempfile
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from benchmarks.bench_import import pg_database
 from benchmarks.bench_index import clustered
 from benchmarks.report import print_table, write_results
 from engine.lookalike.model import TOP_TOKENS, LookalikeModel
+from engine.lookalike.sparse import CHAR_FEATURES
 from models.migrate import upgrade
 from models.registry import NewArtifact
 from models.store import Store
@@ -41,6 +44,17 @@ def from_store(url: str, payload: bytes) -> dict:
     }
 
 
+def sparse_rows(rng: np.random.Generator, n: int, cols: int, nnz: int = 400) -> sp.csr_matrix:
+    """n L2-normalised rows of `nnz` weights each (the default sparse_keep)."""
+    idx = np.sort(rng.integers(0, cols, size=(n, nnz)), axis=1).astype(np.int32)
+    data = rng.random((n, nnz)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    indptr = np.arange(0, n * nnz + 1, nnz, dtype=np.int64)
+    rows = sp.csr_matrix((data.ravel(), idx.ravel(), indptr), shape=(n, cols))
+    rows.sum_duplicates()
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -60,6 +74,10 @@ def main() -> None:
         er=rng.random(n) * 5,
         language=np.array(["en"] * n),
         params={},
+        sparse=sparse_rows(rng, n, vocab + CHAR_FEATURES),
+        char_idf=np.where(
+            rng.random(CHAR_FEATURES) < 0.3, rng.random(CHAR_FEATURES) * 10, 13.0
+        ).astype(np.float32),
     )
     build_s = time.perf_counter() - t0
     payload = model.to_bytes()

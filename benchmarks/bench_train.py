@@ -1,7 +1,12 @@
 """Training time and peak memory per model kind: on the demo data (default size) and on
 a large synthetic set (1M posts; --quick: 100k). Each kind's peak RSS is measured by
 resetting the kernel's high-water mark before it fits (Linux). Baseline in the same
-run: reading the store into the Dataset, which every kind pays before fitting."""
+run: reading the store into the Dataset, which every kind pays before fitting.
+
+`--tags-split` times only the tags fit on the synthetic posts, twice in one run: with
+the default config and with `word2vec: true` (the pre-issue-13 behaviour: skip-gram,
+CBOW, PPMI-SVD and blend all fitted and measured), with each method's seconds, so the
+share spent on methods that are not shipped is visible."""
 
 from __future__ import annotations
 
@@ -152,21 +157,56 @@ def measure(label: str, url: str) -> list[dict]:
     return rows
 
 
+def tags_split(url: str, label: str) -> list[dict]:
+    from engine.tags.model import fit_tag_model
+    from engine.tags.prepare import TagConfig
+
+    rec = bootstrap(url)
+    data = Dataset.read(rec.store)
+    rows = []
+    for name, cfg in (
+        ("before: word2vec on (skip-gram, CBOW, PPMI-SVD, blend)", TagConfig(word2vec=True)),
+        ("after: default (PPMI-SVD + Ochiai)", TagConfig()),
+    ):
+        t0 = time.perf_counter()
+        model, report = fit_tag_model(data.posts, data.influencers, cfg, seed=42)
+        total = time.perf_counter() - t0
+        shipped = {report.chosen, report.related}
+        # blend's seconds are its parts' (skip-gram + PPMI), so it is not counted again
+        unshipped = sum(s for m, s in report.seconds.items() if m not in shipped and m != "blend")
+        rows.append(
+            {
+                "data": label,
+                "config": name,
+                "tags fit s": total,
+                **{f"{m} s": s for m, s in report.seconds.items()},
+                "not shipped s": unshipped,
+                "not shipped share": unshipped / total,
+                "shipped": f"vectors {report.chosen}, related {report.related}",
+                "quality": report.shipped_quality,
+            }
+        )
+    rec.store.dispose()
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tags-split", action="store_true", help="only the tags fit, before/after")
     args = ap.parse_args()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         from engine.demo.generate import demo_dir, generate
 
         size = "small" if args.quick else "default"
-        ddir = demo_dir(Settings.from_env().data_dir, size, 42)
-        if not (ddir / "truth.json").exists():
-            generate(ddir, size=size, seed=42)
-        url = f"sqlite:///{tmp}/demo.db"
-        scratch(url, ddir).close()
-        rows += measure(f"demo {size}", url)
+        if not args.tags_split:
+            ddir = demo_dir(Settings.from_env().data_dir, size, 42)
+            if not (ddir / "truth.json").exists():
+                generate(ddir, size=size, seed=42)
+            url = f"sqlite:///{tmp}/demo.db"
+            scratch(url, ddir).close()
+            rows += measure(f"demo {size}", url)
         n = 100_000 if args.quick else 1_000_000
         sdir = synthetic_posts(Path(tmp), n)
         url2 = f"sqlite:///{tmp}/synthetic.db"
@@ -184,6 +224,12 @@ def main() -> None:
                 "influencers": "",
             }
         )
+        if args.tags_split:
+            split = tags_split(url2, f"synthetic {n:,}")
+            print_table("Tags fit: where the time goes, before and after", split)
+            name = "train_tags_split" + ("_quick" if args.quick else "")
+            write_results(name, {"import": rows, "tags_split": split})
+            return
         rows += measure(f"synthetic {n:,}", url2)
     print_table("Training time and peak memory per model kind", rows)
     write_results("train" + ("_quick" if args.quick else ""), {"results": rows})

@@ -262,15 +262,16 @@ class Recommender:
         method: str = "auto",
         exclude: tuple[str, ...] = (),
     ) -> Answer:
-        """Creators most like `handle` (issue: lookalike). `method`: ppmi (caption and
-        hashtag vocabulary), tags (thematic vectors from the tags model), blend (both
-        scores averaged) or auto (the measured best; ppmi when tags is absent)."""
-        from engine.lookalike.query import lookalike
+        """Creators most like `handle` (issue: lookalike). `method`: sparse (caption and
+        hashtag words plus character n-grams, exact cosine), ppmi (the same words through
+        a 128-dim SVD), tags (thematic vectors from the tags model), blend (ppmi and tags
+        averaged) or auto (the measured best, see engine.lookalike.query.AUTO_METHOD)."""
+        from engine.lookalike.query import AUTO_METHOD, lookalike
 
         model = self.model("lookalike")
         found = self.resolve_handle(handle)
         tags_model = None
-        if method in ("tags", "blend", "auto"):
+        if method in ("tags", "blend") or (method == "auto" and AUTO_METHOD in ("tags", "blend")):
             try:
                 tags_model = self.model("tags")
             except ModelNotTrained:

@@ -81,6 +81,55 @@ def test_creator_imported_after_training_is_folded_in(copy_db, demo_small_dir, t
     assert first in [r.id for r in answer.results]  # its twin is its nearest creator
 
 
+def test_sparse_default_ranks_topic_mates_and_filters(rec, demo_small_dir):
+    truth = pd.read_json(demo_small_dir / "truth.json", typ="series")["influencer_topic"]
+    precision = []
+    for h in list(truth)[:40]:
+        answer = rec.lookalike(h, k=5)
+        assert answer.meta["method"] == "sparse" and h not in [r.id for r in answer.results]
+        scores = [r.score for r in answer.results]
+        assert scores == sorted(scores, reverse=True) and len(scores) == 5
+        precision.append(np.mean([truth[r.id] == truth[h] for r in answer.results]))
+    assert np.mean(precision) >= 0.8
+    h = list(truth)[0]
+    f = Filters(followers_min=10_000, followers_max=100_000)
+    for r in rec.lookalike(h, k=5, method="sparse", filters=f).results:
+        assert 10_000 <= r.extra["followers"] <= 100_000
+
+
+def test_sparse_rows_fold_in_like_fit_and_survive_bytes(rec):
+    model = rec.model("lookalike")
+    again = LookalikeModel.from_bytes(model.to_bytes())
+    assert again.has_sparse and again.sparse.nnz == model.sparse.nnz
+    assert abs(again.sparse - model.sparse).max() < 1e-3  # half precision at rest
+    assert np.array_equal(again.char_idf, model.char_idf)
+    posts = rec.store.posts_frame()
+    h = model.handles[3]
+    placed = again.place(posts[posts["handle"] == h])
+    diff = (placed.sparse - model.sparse[3]).toarray()
+    assert np.abs(diff).max() < 1e-3  # fold-in reproduces the stored (half precision) row
+    assert set(placed.sparse.indices) == set(model.sparse[3].indices)
+
+
+def test_posts_without_caption_do_not_break_training():
+    from engine.core.dataset import Dataset
+    from engine.lookalike.model import LookalikeConfig, fit_lookalike
+
+    posts = pd.DataFrame(
+        {
+            "handle": ["a", "a", "b", "b", "c"],
+            "posted_at": pd.NaT,
+            "caption": ["surf waves", np.nan, "surf board", "waves", np.nan],
+            "hashtags": [["surf"], ["beach"], ["surf"], [], ["beach"]],
+            "likes": 1,
+            "comments": 0,
+        }
+    )
+    infl = pd.DataFrame({"handle": ["a", "b", "c"], "followers": 10, "language": "en"})
+    model = fit_lookalike(Dataset(infl, posts, pd.DataFrame()), LookalikeConfig())
+    assert model.sparse.shape[0] == 3 and model.sparse[0].nnz > 0
+
+
 def _synthetic_model(n: int = 2500, d: int = 128, vocab: int = 50) -> LookalikeModel:
     rng = np.random.default_rng(3)
     centres = rng.normal(size=(12, d))

@@ -5,6 +5,7 @@ prolific blogger who puts their brand tag on every post."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pytest
 from engine.core.errors import BadQuery
 from engine.core.filters import Filters
 from engine.tags.embeddings import Embedding, fit_ppmi_svd, topic_quality
-from engine.tags.model import TagModel, fit_tag_model
+from engine.tags.model import TagModel, choose_embedding, fit_tag_model
 from engine.tags.prepare import TagConfig, clean_post_tags, prepare_sentences
 from engine.tags.query import TopicQuery
 
@@ -108,9 +109,11 @@ def test_ppmi_embedding_separates_topics():
 
 def test_fit_measures_every_method_and_ships_the_best(fitted):
     model, report = fitted
-    assert set(report.quality) == {"skipgram", "cbow", "ppmi", "blend"}
-    assert report.chosen == max(report.quality, key=report.quality.get)
-    assert model.metrics["quality"] == pytest.approx(report.quality[report.chosen], abs=1e-5)
+    assert set(report.quality) == {"ppmi", "ochiai"}  # Word2Vec only on request
+    best = max(report.quality, key=report.quality.get)
+    assert best in (report.chosen, report.related)
+    assert model.related_method == report.related
+    assert model.metrics["quality"] == pytest.approx(report.shipped_quality, abs=1e-5)
     assert model.metrics["quality.ppmi"] > 0.3  # random would be about 7/23
     assert "love" not in model.tags and "2024" not in model.tags
     assert not any(t.endswith("brand") for t in model.tags)
@@ -190,3 +193,28 @@ def test_cli_end_to_end_on_a_real_sqlite_store(copy_db, capsys):
     assert "must be a number" in capsys.readouterr().err
     assert main(["hashtags", "--db", copy_db]) == 2
     assert "one of the two" in capsys.readouterr().err
+
+
+def test_word2vec_is_fitted_only_on_request():
+    posts, _ = _corpus()
+    cleaned = [clean_post_tags(t, FAST.stop) for t in posts["hashtags"]]
+    owners = posts["handle"].tolist()
+    _, report = choose_embedding(cleaned, owners, replace(FAST, word2vec=True, refit=False), 0)
+    assert set(report.quality) == {"skipgram", "cbow", "ppmi", "blend", "ochiai"}
+
+
+def test_related_scores_take_weights_and_survive_bytes(fitted):
+    model, _ = fitted
+    again = TagModel.from_bytes(model.to_bytes())
+    assert again.related_method == model.related_method
+    assert again.related is not None and again.related.nnz == model.related.nnz
+    plain = [r.id for r in again.related_tags("#bmw", k=5).results]
+    assert plain == [r.id for r in model.related_tags("#bmw", k=5).results]
+    # a negative weight subtracts the other tag's row: only tags closer to bmw remain
+    rel = again.related.toarray()
+    pos = {t: i for i, t in enumerate(again.tags)}
+    minus = again.related_tags("#bmw #audi:-1", k=5).results
+    for r in minus:
+        diff = rel[pos["bmw"], pos[r.id]] - rel[pos["audi"], pos[r.id]]
+        assert r.score == pytest.approx(diff, abs=1e-5) and diff > 0
+    assert "audi" not in {r.id for r in minus}

@@ -1,5 +1,5 @@
 """`python -m engine lookalike HANDLE [-k 10] [--followers 10k-100k] [--min-er 2]
-[--language en] [--method auto|ppmi|tags|blend]`."""
+[--language en] [--method auto|sparse|ppmi|tags|blend]`."""
 
 from __future__ import annotations
 

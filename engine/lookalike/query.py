@@ -1,6 +1,8 @@
-"""Answering `/lookalike`: the PPMI+SVD neighbours, the thematic neighbours from the tags
-model (sum of a creator's tag vectors), or a blend of both, with filters and a reason
-per result. Pure: models and a posts frame in, an Answer out."""
+"""Answering `/lookalike`: the sparse text neighbours (exact cosine of sparse word PPMI +
+character n-gram rows over an inverted index), the PPMI+SVD neighbours alone
+(AnyTag), the thematic neighbours from the tags model (sum of a creator's tag vectors),
+or a blend of PPMI+SVD and tags, with filters and a reason per result. Pure: models and
+a posts frame in, an Answer out."""
 
 from __future__ import annotations
 
@@ -14,12 +16,11 @@ from engine.core.filters import Filters, check_k
 from engine.core.recommendation import Answer
 from engine.lookalike.model import LookalikeModel
 
-METHODS = ("auto", "ppmi", "tags", "blend")
-# Chosen by benchmarks/bench_lookalike.py on the default demo (2,000 creators): all three
-# reach precision@10 ~1.0 on the planted topic, and on split-half self-retrieval blend has
-# the best MRR@10 (0.676 against tags 0.664 and ppmi 0.534) and hit@10 (0.909). Blend
-# falls back to ppmi when the tags model is absent or does not know the creator.
-AUTO_METHOD = "blend"
+METHODS = ("auto", "sparse", "ppmi", "tags", "blend")
+# Chosen by benchmarks/bench_lookalike.py on real accounts (--real, instagram-600) and on
+# the default demo, figures in benchmarks/results/lookalike*.json. Falls back to ppmi when
+# the model has no sparse rows (fitted with sparse_keep = 0).
+AUTO_METHOD = "sparse"
 BLEND_POOL = 5  # candidates per method, as a multiple of k, before re-scoring
 
 
@@ -40,11 +41,12 @@ def lookalike(
     notes: list[str] = []
     if handle in model:
         row = model.row(handle)
-        vec, mine = model.vectors[row], model.top_tokens[row]
+        vec, mine, srow = model.vectors[row], model.top_tokens[row], model.sparse_row(row)
     else:
         if posts is None or posts.empty:
             raise ScoutError(f"@{handle} has no posts in the store yet; import their posts first.")
-        vec, mine = model.fold_in(posts)
+        placed = model.place(posts)
+        vec, mine, srow = placed.vector, placed.top, placed.sparse
         row = None
         notes.append(
             f"@{handle} joined after the last training; placed from their {len(posts)} posts."
@@ -57,7 +59,16 @@ def lookalike(
     chosen = AUTO_METHOD if method == "auto" else method
     if chosen in ("tags", "blend") and tags_model is None:
         chosen = "ppmi"
-    if chosen == "ppmi":
+    if chosen == "sparse" and srow is None:
+        if method != "auto":
+            raise ScoutError("this lookalike model has no sparse rows; try method=ppmi.")
+        chosen = "ppmi"
+    if chosen == "sparse":
+        hits = model.sparse_neighbours(srow, k, exclude=excluded, allow=allow)
+        if len(hits) < k:  # too few creators share a token with them: top up by ppmi
+            more = model.neighbours(vec, k, exclude=excluded | {r for r, _ in hits}, allow=allow)
+            hits += more[: k - len(hits)]
+    elif chosen == "ppmi":
         hits = model.neighbours(vec, k, exclude=excluded, allow=allow)
     else:
         tag_vec = _tag_vector(tags_model, handle)

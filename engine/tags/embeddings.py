@@ -1,6 +1,6 @@
 """The tag embeddings that are fitted and compared on held-out posts (Word2Vec skip-gram
-and CBOW, PPMI + truncated SVD, their blend) and TopicTensor's quality metric that
-compares them."""
+and CBOW, PPMI + truncated SVD, their blend), the sparse related-tag scores (Ochiai and
+plain sparse PPMI cosine), and TopicTensor's quality metric that compares them all."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     pass
 
 from engine.core.index import l2_normalise
+from engine.core.sparse import l2_rows, top_per_row
 from engine.tags.prepare import TagConfig
 
 
@@ -66,12 +67,17 @@ def fit_word2vec(
     )
 
 
-def fit_ppmi_svd(sentences: list[list[str]], cfg: TagConfig, seed: int) -> Embedding:
-    """Co-occurrence within posts -> PPMI (with context smoothing) -> truncated SVD,
-    vectors U·sqrt(S). Strong when there is too little text for Word2Vec."""
-    from sklearn.utils.extmath import randomized_svd
+@dataclass
+class Cooc:
+    """Tag co-occurrence within posts: `co[i, j]` posts carry both (diagonal zero),
+    `posts[i]` posts carry tag i."""
 
-    t0 = time.perf_counter()
+    tags: list[str]
+    co: sparse.csr_matrix
+    posts: np.ndarray
+
+
+def cooccurrence(sentences: list[list[str]]) -> Cooc:
     tags = sorted({t for s in sentences for t in s})
     pos = {t: i for i, t in enumerate(tags)}
     rows = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
@@ -80,20 +86,93 @@ def fit_ppmi_svd(sentences: list[list[str]], cfg: TagConfig, seed: int) -> Embed
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(sentences), len(tags))
     )
     x.data[:] = 1.0  # a tag counts once per post
-    co = (x.T @ x).tocoo()
-    keep = co.row != co.col
-    r, c, n = co.row[keep], co.col[keep], co.data[keep].astype(np.float64)
-    row_sum = np.bincount(r, weights=n, minlength=len(tags))
-    col_sum = np.bincount(c, weights=n, minlength=len(tags)) ** cfg.cds_alpha
-    total, ctx_total = n.sum(), col_sum.sum()
-    pmi = np.log(n * ctx_total / (row_sum[r] * col_sum[c])) if total else n
+    co = sparse.csr_matrix(x.T @ x)
+    co.setdiag(0)
+    co.eliminate_zeros()
+    return Cooc(tags, co, np.asarray(x.sum(axis=0)).ravel())
+
+
+def ppmi_matrix(c: Cooc, cds_alpha: float) -> sparse.csr_matrix:
+    """PPMI of the co-occurrence counts with context smoothing α (1 = plain PMI)."""
+    co = c.co.tocoo()
+    r, cc, n = co.row, co.col, co.data.astype(np.float64)
+    row_sum = np.bincount(r, weights=n, minlength=len(c.tags))
+    col_sum = np.bincount(cc, weights=n, minlength=len(c.tags)) ** cds_alpha
+    ctx_total = col_sum.sum()
+    pmi = np.log(n * ctx_total / (row_sum[r] * col_sum[cc])) if len(n) else n
     good = pmi > 0
-    m = sparse.csr_matrix(
-        (pmi[good].astype(np.float32), (r[good], c[good])), shape=(len(tags), len(tags))
+    return sparse.csr_matrix(
+        (pmi[good].astype(np.float32), (r[good], cc[good])), shape=(len(c.tags), len(c.tags))
     )
-    dim = max(1, min(cfg.vector_size, len(tags) - 1))
+
+
+def fit_ppmi_svd(sentences: list[list[str]], cfg: TagConfig, seed: int) -> Embedding:
+    """Co-occurrence within posts -> PPMI (with context smoothing) -> truncated SVD,
+    vectors U·sqrt(S). Strong when there is too little text for Word2Vec."""
+    from sklearn.utils.extmath import randomized_svd
+
+    t0 = time.perf_counter()
+    c = cooccurrence(sentences)
+    m = ppmi_matrix(c, cfg.cds_alpha)
+    dim = max(1, min(cfg.vector_size, len(c.tags) - 1))
     u, s, _ = randomized_svd(m, n_components=dim, random_state=seed, n_iter=5)
-    return Embedding("ppmi", tags, l2_normalise(u * np.sqrt(s)), time.perf_counter() - t0)
+    return Embedding("ppmi", c.tags, l2_normalise(u * np.sqrt(s)), time.perf_counter() - t0)
+
+
+@dataclass
+class Related:
+    """Related-tag scores as sparse rows: row i holds tag i's best-scoring other tags
+    (at most `top` of them). A weighted query adds its tags' rows."""
+
+    method: str
+    tags: list[str]
+    scores: sparse.csr_matrix  # float32, (n_tags, n_tags)
+    seconds: float = 0.0
+
+    def index(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self.tags)}
+
+    def table(self, k: int) -> np.ndarray:
+        """Each tag's k best others, best first; -1 pads rows with fewer."""
+        s = self.scores
+        out = np.full((s.shape[0], k), -1, dtype=np.int64)
+        for i in range(s.shape[0]):
+            lo, hi = s.indptr[i], s.indptr[i + 1]
+            best = s.indices[lo:hi][np.argsort(-s.data[lo:hi], kind="stable")[:k]]
+            out[i, : len(best)] = best
+        return out
+
+
+def fit_ochiai(sentences: list[list[str]], top: int) -> Related:
+    """co(i, j) / sqrt(n_i · n_j): the cosine of two tags' post-incidence columns.
+
+    Why: on HARRISON's held-out posts it beats plain sparse PPMI cosine and PPMI+SVD
+    (benchmarks/bench_tags.py) with counts only: no logs, no SVD, no second-order
+    product. Unlike raw co-occurrence counts it does not drift every tag's neighbours to
+    the same popular tags."""
+    t0 = time.perf_counter()
+    c = cooccurrence(sentences)
+    inv = np.divide(1.0, np.sqrt(c.posts), out=np.zeros(len(c.posts)), where=c.posts > 0)
+    d = sparse.diags(inv.astype(np.float32))
+    scores = top_per_row(sparse.csr_matrix(d @ c.co @ d, dtype=np.float32), top)
+    return Related("ochiai", c.tags, scores, time.perf_counter() - t0)
+
+
+def fit_sparse_ppmi(sentences: list[list[str]], top: int, batch: int = 512) -> Related:
+    """Cosine of plain PPMI rows (α = 1), no SVD: the baseline the default must beat.
+    Second-order (rows times rows), so it is computed in batches of tags."""
+    t0 = time.perf_counter()
+    c = cooccurrence(sentences)
+    p = l2_rows(ppmi_matrix(c, 1.0))
+    pt = sparse.csr_matrix(p.T)
+    parts = []
+    for a in range(0, p.shape[0], batch):
+        sims = sparse.csr_matrix(p[a : a + batch] @ pt)
+        sims.setdiag(0, k=a)
+        sims.eliminate_zeros()
+        parts.append(top_per_row(sims, top))
+    scores = sparse.vstack(parts, format="csr") if parts else sparse.csr_matrix((0, 0))
+    return Related("ppmi_sparse", c.tags, scores.astype(np.float32), time.perf_counter() - t0)
 
 
 def blend(a: Embedding, b: Embedding) -> Embedding:
@@ -123,7 +202,9 @@ def nearest_table(vectors: np.ndarray, k: int, batch: int = 2048) -> np.ndarray:
     return out
 
 
-def topic_quality(emb: Embedding, posts: list[list[str]], max_tags: int = 30) -> dict[str, float]:
+def topic_quality(
+    emb: Embedding | Related, posts: list[list[str]], max_tags: int = 30
+) -> dict[str, float]:
     """TopicTensor's metric: for each of a held-out post's n known tags take its n nearest
     tags; quality = share of those n·n candidates that are among the post's other tags.
     Posts with fewer than two known tags say nothing and are left out."""
@@ -132,7 +213,11 @@ def topic_quality(emb: Embedding, posts: list[list[str]], max_tags: int = 30) ->
     known = [k for k in known if len(k) >= 2]
     if not known:
         return {"quality": 0.0, "posts": 0}
-    table = nearest_table(emb.vectors, max(len(k) for k in known))
+    width = max(len(k) for k in known)
+    if isinstance(emb, Related):
+        table = emb.table(width)
+    else:
+        table = nearest_table(emb.vectors, width)
     hits = total = 0
     for k in known:
         n = len(k)

@@ -10,8 +10,8 @@ from engine.training.contract import TrainContext, TrainResult
 
 
 class TagsKind:
-    """Measures skip-gram, CBOW, PPMI-SVD and their blend on 10% held-out posts, ships the
-    best (or the configured method); the quality gate watches the shipped one's quality."""
+    """Measures PPMI-SVD and Ochiai related-tag scores (Word2Vec too when configured) on
+    10% held-out posts, ships the best; the quality gate watches the shipped quality."""
 
     kind = "tags"
     depends_on: tuple[str, ...] = ()
@@ -22,7 +22,7 @@ class TagsKind:
         quality = ", ".join(f"{m} {q:.3f}" for m, q in sorted(report.quality.items()))
         summary = (
             f"{len(model.tags)} tags x {model.vectors.shape[1]} dims, {len(model.handles)} creators; "
-            f"default = {report.chosen}; held-out quality on {report.heldout_posts} posts: {quality}"
+            f"vectors = {report.chosen}, related = {report.related}; held-out quality on {report.heldout_posts} posts: {quality}"
         )
         return TrainResult(
             payload=model.to_bytes(),

@@ -6,10 +6,13 @@ blogger's favourite tags down-weighted (so one prolific blogger cannot dominate 
 co-occurrence statistics), and tag order shuffled within a post (a post's tags are a
 set, and Word2Vec windows must not learn the order people typed them in).
 
-Three embeddings are fitted and measured on held-out posts with TopicTensor's metric:
-Word2Vec skip-gram, Word2Vec CBOW and a PPMI + truncated SVD co-occurrence embedding;
-a blend (concatenated, so cosine = mean of both cosines) is measured too. The default is
-whichever measures best. Pure: frames and arrays in, dataclasses out.
+Dense tag vectors (topic search, creator vectors, the topics map) come from a PPMI +
+truncated SVD co-occurrence embedding; Word2Vec skip-gram and CBOW and their blend are
+fitted only on request (`word2vec`, or `method`), since they never won and cost most
+of the fit. Related hashtags rank by Ochiai co-occurrence scores (sparse rows), which
+beat the vectors and plain sparse PPMI cosine on held-out real posts; every candidate
+is measured with TopicTensor's metric and the best ships. Pure: frames and arrays in,
+dataclasses out.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ from engine.core.like_rating import like_rating
 from engine.core.recommendation import Answer, Recommendation
 from engine.tags.embeddings import (
     Embedding,
+    Related,
     blend,
+    fit_ochiai,
     fit_ppmi_svd,
+    fit_sparse_ppmi,
     fit_word2vec,
     topic_quality,
 )
@@ -66,6 +72,9 @@ class TagModel:
     method: str = "skipgram"
     params: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    # related-tag score rows over `tags` (None: related tags by vector cosine)
+    related: sparse.csr_matrix | None = None
+    related_method: str = "vectors"
 
     def __post_init__(self) -> None:
         self._tag_pos = {t: i for i, t in enumerate(self.tags)}
@@ -90,7 +99,16 @@ class TagModel:
             "bt_indices": self.bt_indices.astype(np.int32),
             "bt_counts": self.bt_counts.astype(np.int32),
         }
-        meta = {"method": self.method, "params": self.params, "metrics": self.metrics}
+        if self.related is not None:
+            arrays["rel_indptr"] = self.related.indptr.astype(np.int64)
+            arrays["rel_indices"] = self.related.indices.astype(np.int32)
+            arrays["rel_scores"] = self.related.data.astype(np.float32)
+        meta = {
+            "method": self.method,
+            "params": self.params,
+            "metrics": self.metrics,
+            "related_method": self.related_method,
+        }
         return pack(arrays, meta)
 
     @classmethod
@@ -114,6 +132,15 @@ class TagModel:
             method=meta.get("method", "skipgram"),
             params=meta.get("params", {}),
             metrics=meta.get("metrics", {}),
+            related=(
+                sparse.csr_matrix(
+                    (a["rel_scores"], a["rel_indices"], a["rel_indptr"]),
+                    shape=(len(a["tags"]), len(a["tags"])),
+                )
+                if "rel_indptr" in a
+                else None
+            ),
+            related_method=meta.get("related_method", "vectors"),
         )
 
     # ------------------------------------------------------------ lookups
@@ -183,13 +210,36 @@ class TagModel:
             raise BadQuery("The weights cancel out, so the topic is empty; change a weight.")
         return vec / norm, used, notes
 
+    def related_scores(
+        self, used: list[tuple[str, float]], k: int, exclude: set[int]
+    ) -> list[tuple[int, float]]:
+        """Best k tags by the weighted sum of the query tags' related-score rows (a
+        negative weight pushes a tag's co-occurring tags down); only positive sums."""
+        assert self.related is not None
+        total = np.zeros(len(self.tags), dtype=np.float64)
+        for tag, weight in used:
+            i = self._tag_pos[tag]
+            lo, hi = self.related.indptr[i], self.related.indptr[i + 1]
+            total[self.related.indices[lo:hi]] += weight * self.related.data[lo:hi]
+        if exclude:
+            total[list(exclude)] = 0.0
+        cand = np.flatnonzero(total > 0)
+        if len(cand) > k:
+            cand = cand[np.argpartition(-total[cand], k - 1)[:k]]
+        cand = cand[np.argsort(-total[cand], kind="stable")]
+        return [(int(i), float(total[i])) for i in cand]
+
     def related_tags(self, query: TopicQuery | str, k: int = 20) -> Answer:
-        """Tags nearest to the weighted sum of the query's tag vectors."""
+        """Tags with the best related-score sum (Ochiai by default) over the weighted
+        query tags, or nearest to the weighted sum of their vectors."""
         k = check_k(k)
         vec, used, notes = self.resolve(query)
         exclude = {self._tag_pos[t] for t, _ in used}
         results = []
-        for i, sim in self.nearest_tags(vec, k, exclude):
+        hits = self.related_scores(used, k, exclude) if self.related is not None else []
+        if not hits:
+            hits = self.nearest_tags(vec, k, exclude)
+        for i, sim in hits:
             n, rating = int(self.tag_bloggers[i]), float(self.tag_rating[i])
             results.append(
                 Recommendation(
@@ -200,7 +250,8 @@ class TagModel:
                     extra={"similarity": sim, "bloggers": n, "rating": rating},
                 )
             )
-        return Answer(results, notes, {"query": _terms_text(used), "method": self.method})
+        method = self.related_method if self.related is not None else self.method
+        return Answer(results, notes, {"query": _terms_text(used), "method": method})
 
     def bloggers_for_topic(
         self,
@@ -306,6 +357,12 @@ class FitReport:
     heldout_posts: int
     words_per_sec: dict[str, float]
     seconds: dict[str, float]
+    related: str = "vectors"  # what ranks related tags; its quality is the gate's
+    related_scores: Related | None = None  # fitted on all posts when refit
+
+    @property
+    def shipped_quality(self) -> float:
+        return self.quality.get(self.related if self.related != "vectors" else self.chosen, 0.0)
 
 
 def split_posts(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -330,47 +387,85 @@ def fit_embeddings(
     return out
 
 
+def fit_related(sentences: list[list[str]], method: str, top: int) -> Related:
+    return fit_ochiai(sentences, top) if method == "ochiai" else fit_sparse_ppmi(sentences, top)
+
+
+def embedding_methods(cfg: TagConfig) -> tuple[str, ...]:
+    """The embeddings to fit: PPMI+SVD under `auto`, Word2Vec too only when asked."""
+    if cfg.method == "blend":
+        return ("skipgram", "ppmi")
+    if cfg.method == "auto":
+        return METHODS if cfg.word2vec else ("ppmi",)
+    return (cfg.method,)
+
+
 def choose_embedding(
     posts: list[list[str]], owners: Sequence[str], cfg: TagConfig, seed: int, log=lambda m: None
 ) -> tuple[Embedding, FitReport]:
-    """Fit every method on the training posts, measure all on held-out posts, and return
-    the chosen embedding (refitted on all posts when `cfg.refit`) with the report."""
+    """Fit the embeddings and the related-tag scores on the training posts, measure all
+    on held-out posts, and return the chosen embedding (refitted on all posts when
+    `cfg.refit`) with the report, which carries the chosen related-tag scores."""
     train_i, test_i = split_posts(len(posts), cfg.holdout, seed)
     tr_posts = [posts[i] for i in train_i]
     tr_owners = [owners[i] for i in train_i]
     sentences, _ = prepare_sentences(tr_posts, tr_owners, cfg, seed)
     if not sentences:
         raise NotEnoughData("no post has two tags used by enough creators to learn from")
-    methods = METHODS if cfg.method in ("auto", "blend") else (cfg.method,)
-    embs = fit_embeddings(sentences, cfg, seed, methods)
-    if cfg.method in ("auto", "blend"):
+    embs = fit_embeddings(sentences, cfg, seed, embedding_methods(cfg))
+    if "skipgram" in embs and "ppmi" in embs:
         embs["blend"] = blend(embs["skipgram"], embs["ppmi"])
+    rel_methods = ("ochiai",) if cfg.related == "auto" else (cfg.related,)
+    rels = {m: fit_related(sentences, m, cfg.related_top) for m in rel_methods if m != "vectors"}
     held = [posts[i] for i in test_i]
-    quality = {m: topic_quality(e, held)["quality"] for m, e in embs.items()}
+    scored: dict[str, Embedding | Related] = {**embs, **rels}
+    quality = {m: topic_quality(e, held)["quality"] for m, e in scored.items()}
     for m, q in quality.items():
-        log(f"tags: {m} held-out quality {q:.4f} ({embs[m].seconds:.1f}s)")
+        log(f"tags: {m} held-out quality {q:.4f} ({scored[m].seconds:.1f}s)")
     chosen = (
-        max(quality, key=lambda m: (quality[m], m == "ppmi"))
-        if cfg.method == "auto"
-        else cfg.method
+        max(embs, key=lambda m: (quality[m], m == "ppmi")) if cfg.method == "auto" else cfg.method
     )
     if not held:
-        chosen = "skipgram" if cfg.method == "auto" else cfg.method
+        chosen = "ppmi" if cfg.method == "auto" else cfg.method
+    related = "vectors"
+    if rels and held:  # related scores ship when they beat the chosen vectors' cosine
+        best = max(rels, key=quality.get)
+        related = best if cfg.related != "auto" or quality[best] >= quality[chosen] else related
+    elif rels:
+        related = next(iter(rels))
     report = FitReport(
         quality=quality,
         chosen=chosen,
         heldout_posts=len(held),
         words_per_sec={m: e.words_per_sec for m, e in embs.items() if e.words_per_sec},
-        seconds={m: e.seconds for m, e in embs.items()},
+        seconds={m: e.seconds for m, e in scored.items()},
+        related=related,
     )
     if cfg.refit and len(held):
         all_sentences, _ = prepare_sentences(posts, owners, cfg, seed)
         parts = ("skipgram", "ppmi") if chosen == "blend" else (chosen,)
         refit = fit_embeddings(all_sentences, cfg, seed, parts)
         final = blend(refit["skipgram"], refit["ppmi"]) if chosen == "blend" else refit[chosen]
+        if related != "vectors":
+            report.related_scores = fit_related(all_sentences, related, cfg.related_top)
     else:
         final = embs[chosen]
+        report.related_scores = rels.get(related)
     return final, report
+
+
+def aligned(rel: Related, tags: list[str]) -> sparse.csr_matrix:
+    """The related-score rows re-indexed to `tags` (the embedding's order); tags the
+    embedding lacks are dropped."""
+    pos = {t: i for i, t in enumerate(tags)}
+    new = np.array([pos.get(t, -1) for t in rel.tags], dtype=np.int64)
+    coo = rel.scores.tocoo()
+    keep = (new[coo.row] >= 0) & (new[coo.col] >= 0)
+    return sparse.csr_matrix(
+        (coo.data[keep], (new[coo.row[keep]], new[coo.col[keep]])),
+        shape=(len(tags), len(tags)),
+        dtype=np.float32,
+    )
 
 
 def post_frame_tags(posts: pd.DataFrame, cfg: TagConfig) -> list[list[str]]:
@@ -466,7 +561,7 @@ def fit_tag_model(
         er = np.where(followers > 0, (avg_likes + avg_comments) / followers * 100.0, np.nan)
 
     metrics: dict[str, Any] = {f"quality.{m}": round(q, 5) for m, q in report.quality.items()}
-    metrics["quality"] = round(report.quality.get(report.chosen, 0.0), 5)
+    metrics["quality"] = round(report.shipped_quality, 5)
     metrics["heldout_posts"] = report.heldout_posts
     metrics["tags"] = len(emb.tags)
     metrics["bloggers"] = len(handles)
@@ -474,6 +569,7 @@ def fit_tag_model(
         metrics[f"words_per_sec.{m}"] = round(w)
     params = {
         "method": report.chosen,
+        "related": report.related,
         "lam": cfg.lam,
         "phi": cfg.phi,
         "tau": cfg.tau,
@@ -500,6 +596,8 @@ def fit_tag_model(
         method=report.chosen,
         params=params,
         metrics=metrics,
+        related=aligned(report.related_scores, emb.tags) if report.related_scores else None,
+        related_method=report.related if report.related_scores else "vectors",
     )
     return model, report
 

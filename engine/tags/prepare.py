@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     pass
 
 METHODS = ("skipgram", "cbow", "ppmi")
+# related-tag scores: "vectors" = cosine of the shipped embedding
+RELATED = ("auto", "ochiai", "ppmi_sparse", "vectors")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,11 @@ class TagConfig:
     epochs: int = 10
     negative: int = 5
     method: str = "auto"  # auto | skipgram | cbow | ppmi | blend
+    # Word2Vec never won at any measured size (HARRISON 0.061/0.067 against 0.136 for
+    # PPMI+SVD, demo likewise) and cost most of the fit, so `auto` fits it only on request
+    word2vec: bool = False
+    related: str = "auto"  # what `hashtags "#tag"` ranks by; auto = best held-out
+    related_top: int = 100  # related tags kept per tag
     holdout: float = 0.1
     refit: bool = True  # refit the chosen method on all posts after measuring
     cds_alpha: float = 0.75  # PPMI context-distribution smoothing (Levy et al.)
@@ -60,6 +67,8 @@ class TagConfig:
                 raise ValueError(f"tags config {name} must be in [0, 1]")
         if out.method not in (*METHODS, "blend", "auto"):
             raise ValueError(f"tags config method must be auto, blend or one of {METHODS}")
+        if out.related not in RELATED:
+            raise ValueError(f"tags config related must be one of {', '.join(RELATED)}")
         return out
 
     @property
