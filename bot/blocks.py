@@ -122,7 +122,7 @@ def influencer_line(rank: int, r: Recommendation) -> str:
     if r.extra.get("language"):
         facts.append(esc(r.extra["language"]))
     handle = esc(r.id.lstrip("@"))
-    return f"*{rank}. @{handle}*  {' · '.join(facts)} · score {r.score:.2f}\n_{esc(r.why)}_"
+    return f"*{rank}. @{handle}*  {' · '.join(facts)} · match {r.score:.0f}\n_{esc(r.why)}_"
 
 
 def influencers(
@@ -154,18 +154,18 @@ def tags_line(answer: Answer, show: int | None = None) -> str:
     return " ".join("#" + esc(r.id.lstrip("#")) for r in answer.results[:show])
 
 
-def hashtags(
-    title: str, answer: Answer, *, show: int = 15, match: bool = False
-) -> list[dict[str, Any]]:
-    """Listed tags and a copy-all line with exactly those tags. `match`: scores are
-    the photo model's 0-100 match."""
+def hashtags(title: str, answer: Answer, *, show: int = 15) -> list[dict[str, Any]]:
+    """Listed tags, each with its 0-100 match, and a copy-all line with exactly those
+    tags."""
     blocks: list[dict[str, Any]] = [header(title)]
     if not answer.results:
         if not answer.notes:
             blocks.append(section("No related hashtags found."))
         return blocks + notes_block(answer)
-    score = (lambda r: f"{r.score:.0f}/100") if match else (lambda r: f"{r.score:.2f}")
-    lines = [f"`#{esc(r.id.lstrip('#'))}` {score(r)} — {esc(r.why)}" for r in answer.results[:show]]
+    lines = [
+        f"`#{esc(r.id.lstrip('#'))}` match {r.score:.0f} — {esc(r.why)}"
+        for r in answer.results[:show]
+    ]
     blocks.append(section("\n".join(lines)))
     blocks.append(section("Copy all:\n```" + tags_line(answer, show) + "```"))
     return blocks + notes_block(answer)
@@ -176,7 +176,7 @@ def songs(title: str, answer: Answer) -> Reply:
     if not answer.results:
         blocks.append(section("No songs to suggest."))
     lines = [
-        f"*{i}. {esc(r.label)}*  score {r.score:.2f}\n_{esc(r.why)}_"
+        f"*{i}. {esc(r.label)}*  match {r.score:.0f}\n_{esc(r.why)}_"
         for i, r in enumerate(answer.results, 1)
     ]
     if lines:
@@ -190,7 +190,7 @@ PHOTO_MODES = {"similar": "most similar", "likes": "optimised for likes"}
 
 def photo(answer: Answer, mode: str, file_id: str) -> Reply:
     other = "likes" if mode == "similar" else "similar"
-    blocks = hashtags(f"Hashtags for your photo ({PHOTO_MODES[mode]})", answer, match=True)
+    blocks = hashtags(f"Hashtags for your photo ({PHOTO_MODES[mode]})", answer)
     blocks.append(
         actions(
             button(f"Switch to {PHOTO_MODES[other]}", "photo_mode", {"f": file_id, "m": other}),

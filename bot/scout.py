@@ -50,7 +50,9 @@ If nothing in the data looks like your photo, I say so instead of guessing.
 • `/trending [days] [count] [#topic]` — songs whose use and engagement are rising (`/trending 7` = last 7 days)
 • `/topics` — the topics Scout found in the hashtags · `/map @handle` — a creator's neighbourhood as a picture
 • `/digest on 09:00 Europe/Paris` · `/digest off` · `/digest status` — a daily trending digest here
-• `/scout help` — this message"""
+• `/scout help` — this message
+
+*Match* (0–100, on every answer): for creators and hashtags, how alike the content is (100 = the same captions and hashtags; an answer's top results usually sit between 40 and 90); for a photo's hashtags, the share of the most similar posts that used the tag; for songs, how strong each pick is against the best one (the top pick is 100)."""
 
 
 def help_reply(prefix: str | None = None) -> Reply:

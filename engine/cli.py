@@ -53,9 +53,9 @@ def render_table(answer: Answer, out=None) -> None:
         print("(no results)", file=out)
     else:
         label_w = min(max(len(r.label) for r in rows), 40)
-        print(f"{'#':>3}  {'label':<{label_w}}  {'score':>8}  why", file=out)
+        print(f"{'#':>3}  {'label':<{label_w}}  {'match':>5}  why", file=out)
         for i, r in enumerate(rows, 1):
-            print(f"{i:>3}  {r.label[:label_w]:<{label_w}}  {r.score:>8.3f}  {r.why}", file=out)
+            print(f"{i:>3}  {r.label[:label_w]:<{label_w}}  {r.score:>5.0f}  {r.why}", file=out)
     for note in answer.notes:
         print(f"note: {note}", file=out)
 

@@ -38,7 +38,7 @@ from engine.core.filters import (
     parse_language,
     parse_range,
 )
-from engine.core.recommendation import Answer, Recommendation
+from engine.core.recommendation import Answer, Recommendation, as_match
 from engine.core.settings import Settings
 from engine.core.text import parse_handle
 
@@ -166,8 +166,11 @@ class Recommender:
         loaded = self._current(kind)
         return loaded.version if loaded else None
 
-    def _stamp(self, answer: Answer, kind: str) -> None:
-        """Say which model answered and when it was trained (shown under every reply)."""
+    def _stamp(self, answer: Answer, kind: str, scale: str | None = None) -> None:
+        """Say which model answered and when it was trained (shown under every reply),
+        and put the scores on the 0-100 scale every surface shows (core.as_match)."""
+        if scale is not None:
+            answer.results[:] = as_match(answer.results, scale)
         loaded = self._current(kind)
         if loaded is not None:
             answer.meta["model_version"] = loaded.version
@@ -291,7 +294,7 @@ class Recommender:
             tags_model=tags_model,
             posts=posts,
         )
-        self._stamp(answer, "lookalike")
+        self._stamp(answer, "lookalike", "similarity")
         answer.meta["handle"] = found
         return answer
 
@@ -301,7 +304,7 @@ class Recommender:
 
         parsed = _positive_topic(parse_topic(query))  # fails before any model is loaded
         answer = self.model("tags").related_tags(parsed, k=check_k(k, "hashtags"))
-        self._stamp(answer, "tags")
+        self._stamp(answer, "tags", "similarity")
         return answer
 
     def topic(self, query: str, k: int = 10, *, filters: Filters | None = None) -> Answer:
@@ -312,7 +315,7 @@ class Recommender:
         answer = self.model("tags").bloggers_for_topic(
             parsed, k=check_k(k, "creators"), filters=filters
         )
-        self._stamp(answer, "tags")
+        self._stamp(answer, "tags", "similarity")
         return answer
 
     def photo_hashtags(
@@ -368,7 +371,7 @@ class Recommender:
         model = self.model("songs")
         found = self.resolve_handle(handle)
         answer = model.songs_for(found, k=k, method=method)
-        self._stamp(answer, "songs")
+        self._stamp(answer, "songs", "relative")
         answer.meta["handle"] = found
         return answer
 
@@ -389,20 +392,21 @@ class Recommender:
             ]
         )
         answer = Answer(results, notes, {"as_of": model.trending.as_of, "days": days})
-        self._stamp(answer, "songs")
+        self._stamp(answer, "songs", "relative")
         return answer
 
     def topics(self, k: int = MAX_K) -> Answer:
         """The fixed topics (clustered tag vectors), largest first (issue 8: topics)."""
         k = check_k(k, "topics")
         model = self.model("topics")
+        total = sum(t.creators for t in model.topics) or 1
         results = [
-            Recommendation(
+            Recommendation(  # the score: this topic's share of the creators, in percent
                 id=str(t.id),
                 label=t.name,
-                score=float(t.creators),
+                score=round(100.0 * t.creators / total, 1),
                 why=f"top tags: {' '.join('#' + x for x in t.top_tags[:5])}; "
-                f"{t.creators} creators, {t.n_tags} tags",
+                f"{t.creators} creators ({100.0 * t.creators / total:.0f}%), {t.n_tags} tags",
                 extra={"cohesion": t.cohesion, "top_tags": list(t.top_tags)},
             )
             for t in sorted(model.topics, key=lambda t: (-t.creators, t.id))[:k]

@@ -76,13 +76,13 @@ def test_songs_trending_digest():
 
 def test_console_text_matches_the_blocks():
     answer = Answer(
-        [Recommendation("bob", "bob", 0.91, "shares #food", {"followers": 48_000, "er": 3.14})],
+        [Recommendation("bob", "bob", 91.0, "shares #food", {"followers": 48_000, "er": 3.14})],
         ["1 handle skipped"],
         {"model_version": 3},
     )
     reply = bk.influencers("Creators like @ana", answer, "lookalike", "@ana")
     text = bk.to_text(reply.blocks)
-    assert "1. @bob  48k followers · ER 3.1% · score 0.91" in text
+    assert "1. @bob  48k followers · ER 3.1% · match 91" in text
     assert "[More like #1] [👍] [👎]" in text
     assert "ℹ 1 handle skipped | model v3" in text
     assert len(reply.blocks) <= 50 and all(b["type"] for b in reply.blocks)

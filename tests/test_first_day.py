@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -83,6 +84,9 @@ def test_the_console_reads_like_a_person_typed_it(copy_db, shared_dir, tmp_path)
         f"upload {big}",
         f"/lookalike @{handle} 0",
         f"/lookalike @{handle} 101",
+        "/hashtags #cats",
+        f"/lookalike @{handle} 10",
+        "/scout help",
     ]
     a = console(copy_db, lines)
     assert "runs backwards; did you mean `followers:10k-100k`" in a[lines[0]]
@@ -104,6 +108,10 @@ def test_the_console_reads_like_a_person_typed_it(copy_db, shared_dir, tmp_path)
     assert "11.0 MB; photos up to 10 MB" in a[lines[16]]
     for line in lines[17:19]:
         assert "between 1 and 100" in a[line]
+    assert "#cats is not in the data; used #cat" in a[lines[19]]
+    matches = [int(m) for m in re.findall(r"· match (\d+)", a[lines[20]])]
+    assert len(matches) == 10 and len(set(matches)) >= 4 and max(matches) <= 100  # spread
+    assert "Match (0–100" in a[lines[21]]
 
 
 def test_time_zones_as_people_write_them():

@@ -65,7 +65,9 @@ def test_why_gives_counts_and_change_and_labels_are_used():
     by_id = {r.id: r for r in top}
     assert by_id["rising"].label == "Title rising"
     assert by_id["rising"].why.startswith("20 reels in the last 7 days vs 5 the 7 before (+300%)")
-    assert "Delta +3.0 (was +0.0)" in by_id["rising_better"].why
+    assert "engagement 3.0 points above the creators' average (was at the creators' average)" in (
+        by_id["rising_better"].why
+    )
     assert "(new)" in by_id["new"].why
 
 

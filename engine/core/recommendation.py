@@ -3,7 +3,7 @@ benchmarks can render and score any of them the same way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -58,3 +58,26 @@ class Answer:
         if details:
             out["details"] = details
         return out
+
+
+SCALES = ("similarity", "relative")
+
+
+def as_match(results: list[Recommendation], scale: str) -> list[Recommendation]:
+    """Scores on the one 0-100 scale people see everywhere. `similarity`: a cosine-like
+    score in [0, 1] times 100 (100 = the same content); `relative`: the strength of each
+    pick against the best one (the top pick is 100), for scores with no natural maximum
+    (songs, trending). The raw score stays in `extra["raw_score"]`."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown score scale {scale!r}")
+    top = max((r.score for r in results), default=0.0)
+
+    def match(score: float) -> float:
+        if scale == "similarity":
+            return round(100.0 * min(max(score, 0.0), 1.0), 1)
+        return round(100.0 * max(score, 0.0) / top, 1) if top > 0 else 0.0
+
+    return [
+        replace(r, score=match(r.score), extra={**r.extra, "raw_score": float(r.score)})
+        for r in results
+    ]

@@ -177,8 +177,10 @@ class TrendingIndex:
             change = (
                 f"{(t.uses_now - t.uses_before) / t.uses_before:+.0%}" if t.uses_before else "new"
             )
-            delta = f"Delta {t.delta_now:+.1f}" + (
-                f" (was {t.delta_before:+.1f})" if t.delta_before is not None else ""
+            delta = (
+                "engagement "
+                + _points(t.delta_now)
+                + (f" (was {_points(t.delta_before)})" if t.delta_before is not None else "")
             )
             why = (
                 f"{t.uses_now} reels in the last {window_days} days vs {t.uses_before} "
@@ -232,3 +234,11 @@ class TrendingIndex:
             float(meta["delta_weight"]),
             a["labels"].astype(str) if "labels" in a else None,
         )
+
+
+def _points(delta: float) -> str:
+    """A reel's engagement against its creator's average, in words a marketer reads."""
+    if abs(delta) < 0.05:
+        return "at the creators' average"
+    side = "above" if delta > 0 else "below"
+    return f"{abs(delta):.1f} points {side} the creators' average"

@@ -191,17 +191,24 @@ class TagModel:
         """The topic vector of a query, the terms used, and notes on unknown tags."""
         if isinstance(query, str):
             query = parse_topic(query)
-        used, unknown = [], []
+        used, unknown, swapped = [], [], []
         for tag, weight in query.terms:
             if tag in self._tag_pos:
                 used.append((tag, weight))
                 continue
             close = close_matches(tag, self.tags)
+            variant = next((v for v in tag_variants(tag) if v in self._tag_pos), None)
+            if variant is None and len(close) == 1:  # one clear near-spelling: a typo
+                variant = close[0]
+            if variant is not None:
+                used.append((variant, weight))
+                swapped.append(f"#{tag} is not in the data; used #{variant}.")
+                continue
             hint = f" (close known tags: {', '.join('#' + c for c in close)})" if close else ""
             unknown.append(f"#{tag} is not a known hashtag{hint}")
         if not used:
             raise BadQuery("None of these hashtags is known: " + "; ".join(unknown) + ".")
-        notes = [f"{u}; went on without it." for u in unknown]
+        notes = swapped + [f"{u}; went on without it." for u in unknown]
         vec = np.zeros(self.vectors.shape[1], dtype=np.float32)
         for tag, weight in used:
             vec += weight * self.vectors[self._tag_pos[tag]]
@@ -229,6 +236,11 @@ class TagModel:
         cand = cand[np.argsort(-total[cand], kind="stable")]
         return [(int(i), float(total[i])) for i in cand]
 
+    def like_percentile(self, i: int) -> float:
+        """Where tag `i`'s like rating stands among all tags (0-100), which a person can
+        read where the raw rating (log count x normalised likes) says nothing."""
+        return 100.0 * float(np.mean(self.tag_rating < self.tag_rating[i]))
+
     def related_tags(self, query: TopicQuery | str, k: int = 20) -> Answer:
         """Tags with the best related-score sum (Ochiai by default) over the weighted
         query tags, or nearest to the weighted sum of their vectors."""
@@ -246,7 +258,8 @@ class TagModel:
                     id=self.tags[i],
                     label=f"#{self.tags[i]}",
                     score=sim,
-                    why=f"similarity {sim:.2f}; used by {n} creators; like rating {rating:.2f}",
+                    why=f"used by {n} creators; posts with it get more likes than "
+                    f"{self.like_percentile(i):.0f}% of tags",
                     extra={"similarity": sim, "bloggers": n, "rating": rating},
                 )
             )
@@ -605,3 +618,19 @@ def fit_tag_model(
 def with_params(model: TagModel, **params: float) -> TagModel:
     """A copy of the model with other default λ, φ, τ (for the benchmark's grid)."""
     return replace(model, params={**model.params, **params})
+
+
+def tag_variants(tag: str) -> list[str]:
+    """The singular and plural spellings people swap (`#cats` for `#cat`, `#stories` for
+    `#story`, `#dishes` for `#dish`), nearest first."""
+    out: list[str] = []
+    if tag.endswith("ies") and len(tag) > 4:
+        out.append(tag[:-3] + "y")
+    if tag.endswith("es") and len(tag) > 3:
+        out.append(tag[:-2])
+    if tag.endswith("s") and len(tag) > 2:
+        out.append(tag[:-1])
+    if tag.endswith("y") and len(tag) > 2:
+        out.append(tag[:-1] + "ies")
+    out += [tag + "s", tag + "es"]
+    return [v for v in dict.fromkeys(out) if v != tag]
