@@ -125,6 +125,19 @@ class Recommender:
         options.setdefault("config", self.settings.training_config())
         return train_if_due(self.store, now, at=self.settings.train_at, **options)
 
+    def rollback(self, kind: str, version: int) -> int:
+        """Serve `version` of `kind` again, pinned: the next training on the same data keeps
+        it (new data or --force retrains). Returns the new version number."""
+        from engine.core.dataset import Dataset
+        from engine.training.pipeline import kind_fingerprint
+
+        config = self.settings.training_config().get(kind, {})
+        pin = kind_fingerprint(Dataset.read(self.store).fingerprint(), kind, config)
+        try:
+            return self.store.registry.rollback(kind, version, pin=pin)
+        except (LookupError, ValueError) as err:
+            raise ScoutError(str(err).strip("'\"")) from None
+
     def record_feedback(
         self,
         team_id: str | None,

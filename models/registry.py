@@ -202,11 +202,22 @@ class Registry:
                 s.flush()
         return versions
 
-    def rollback(self, kind: str, version: int) -> int:
+    def rollback(self, kind: str, version: int, pin: str | None = None) -> int:
         """Make an older version current again by republishing its payload as a new
         version: versions only grow, so every serving process notices the change the
-        same way it notices a retrain, and history stays auditable."""
+        same way it notices a retrain, and history stays auditable. `pin` (the training
+        fingerprint of the data as it is now) makes the next training on unchanged data
+        keep this version instead of replacing it; new data or --force retrains."""
         old = self.get(kind, version)
+        current = self.latest_info(kind)
+        if current is not None and version in (
+            current.version,
+            (current.params or {}).get("rollback_of"),
+        ):
+            raise ValueError(
+                f"{kind} v{version} is already the model being served (v{current.version}); "
+                "nothing to roll back"
+            )
         params = dict(old.params or {})
         params["rollback_of"] = version
         return self.publish(
@@ -216,7 +227,7 @@ class Registry:
                     old.payload,
                     params,
                     dict(old.metrics or {}),
-                    old.fingerprint or "",
+                    pin or old.fingerprint or "",
                     f"rollback to v{version}",
                 )
             ]

@@ -177,3 +177,19 @@ def test_auto_mode_says_which_token_is_missing():
         timeout=60,
     )
     assert out.returncode == 2 and "needs SLACK_BOT_TOKEN" in out.stderr
+
+
+def test_a_rollback_sticks_until_new_data(copy_db, tmp_path):
+    listed = engine_cli(copy_db, "models", "list", "--json")
+    current = max(r["version"] for r in json.loads(listed.stdout) if r["kind"] == "topics")
+    same = engine_cli(copy_db, "models", "rollback", "topics", str(current))
+    assert same.returncode == 2 and "already the model being served" in same.stderr
+    engine_cli(copy_db, "train", "--kinds", "topics", "--force")  # v+1
+    back = engine_cli(copy_db, "models", "rollback", "topics", str(current))
+    assert back.returncode == 0 and "pinned" in back.stdout, back.stderr
+    again = engine_cli(copy_db, "train", "--kinds", "topics", "--json")
+    topics = next(k for k in json.loads(again.stdout)["kinds"] if k["kind"] == "topics")
+    assert topics["status"] == "skipped" and "pinned by the rollback" in topics["message"]
+    forced = engine_cli(copy_db, "train", "--kinds", "topics", "--force", "--json")
+    topics = next(k for k in json.loads(forced.stdout)["kinds"] if k["kind"] == "topics")
+    assert topics["status"] == "published"

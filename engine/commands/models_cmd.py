@@ -18,7 +18,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    registry = bootstrap_prepared(args.db).store.registry
+    rec = bootstrap_prepared(args.db)
+    registry = rec.store.registry
     if args.action == "list":
         rows = registry.list(args.kind)
         if args.json:
@@ -55,11 +56,10 @@ def run(args: argparse.Namespace) -> int:
         info["created_at"] = a.created_at.isoformat()
         print(json.dumps(info, indent=None if args.json else 2, default=str))
         return 0
-    try:
-        new = registry.rollback(args.kind, args.version)
-    except LookupError as err:
-        raise ScoutError(str(err)) from None
+    new = rec.rollback(args.kind, args.version)
     print(
-        f"{args.kind}: v{args.version} republished as v{new}; serving processes switch within their reload interval"
+        f"{args.kind}: v{args.version} republished as v{new} and pinned: serving processes "
+        "switch within their reload interval, and `engine train` keeps it until new data "
+        "arrives (or --force)"
     )
     return 0

@@ -176,7 +176,7 @@ def _run_training(
                     "skipped",
                     version=current.version,
                     metrics=dict(current.metrics or {}),
-                    message="data unchanged",
+                    message=_unchanged(current),
                 )
             )
             continue
@@ -273,3 +273,10 @@ def _progress_factory(enabled: bool):
         )
 
     return progress
+
+
+def _unchanged(current: Any) -> str:
+    pinned = (current.params or {}).get("rollback_of")
+    if pinned is not None:
+        return f"pinned by the rollback to v{pinned} (new data or --force retrains)"
+    return "data unchanged"
