@@ -193,3 +193,13 @@ def test_a_rollback_sticks_until_new_data(copy_db, tmp_path):
     forced = engine_cli(copy_db, "train", "--kinds", "topics", "--force", "--json")
     topics = next(k for k in json.loads(forced.stdout)["kinds"] if k["kind"] == "topics")
     assert topics["status"] == "published"
+
+
+def test_photo_and_import_commands_are_quiet_but_not_silent(copy_db, shared_dir, tmp_path):
+    photo = engine_cli(copy_db, "hashtags", "--photo", str(shared_dir / "photos" / "cat.bmp"))
+    assert photo.returncode == 0, photo.stderr
+    assert "preserve_all_tensors" not in photo.stderr and "XNNPACK" not in photo.stderr
+    songs = tmp_path / "songs.csv"
+    songs.write_text("song_id,title,artist\nzz1,Quiet Song,Nobody\n")
+    imported = engine_cli(copy_db, "import", "songs", str(songs))
+    assert imported.returncode == 0 and "importing" in imported.stderr  # a pipe gets a line

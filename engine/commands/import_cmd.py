@@ -29,11 +29,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     rec = bootstrap_prepared(args.db)
+    bars = not args.quiet and not args.json and sys.stderr.isatty()
+    if not bars and not args.quiet:  # a pipe or a log: one line instead of bars
+        print(f"importing {args.file} as {args.kind} (validate, then write) ...", file=sys.stderr)
     try:
         report = rec.import_file(
             args.file,
             args.kind,
-            progress=not args.quiet and not args.json and sys.stderr.isatty(),
+            progress=bars,
             column_map=args.map,
         )
     finally:

@@ -24,6 +24,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() != ".png":
         raise ScoutError(f"{args.out}: the map is a PNG; give a file name ending in .png.")
+    print(
+        f"drawing {args.handle} and its {args.n} nearest creators (t-SNE, ~10-20 s) ...",
+        file=sys.stderr,
+    )
     png = bootstrap_existing(args.db).influencer_map(args.handle, n=args.n)
     try:
         args.out.write_bytes(png)

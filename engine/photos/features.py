@@ -12,8 +12,13 @@ never need it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import sys
 import threading
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -65,6 +70,25 @@ def _tflite_interpreter_class(runtime: str = "auto"):
     return tf.lite.Interpreter
 
 
+@contextlib.contextmanager
+def _quiet_runtime() -> Iterator[None]:
+    """Silence the runtime's start-up chatter on every photo command: its Python warning
+    about preserved tensors (we read an intermediate tensor on purpose) and the
+    'Created TensorFlow Lite XNNPACK delegate' line its C++ code writes to fd 2."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*experimental_preserve_all_tensors.*")
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class TFLiteExtractor:
     """A quantised MobileNetV2 .tflite: the feature is the AvgPool tensor, dequantised.
     The interpreter is not thread-safe, so calls are serialised by a lock."""
@@ -74,12 +98,13 @@ class TFLiteExtractor:
         self.extractor_id = f"tflite:{file_sha256(self.path)}"
         interpreter = _tflite_interpreter_class(runtime)
         try:
-            self._interp = interpreter(
-                model_path=str(self.path),
-                experimental_preserve_all_tensors=True,
-                num_threads=num_threads,
-            )
-            self._interp.allocate_tensors()
+            with _quiet_runtime():
+                self._interp = interpreter(
+                    model_path=str(self.path),
+                    experimental_preserve_all_tensors=True,  # the only way to read AvgPool
+                    num_threads=num_threads,
+                )
+                self._interp.allocate_tensors()
         except (ValueError, RuntimeError) as err:
             raise ScoutError(f"{self.path} is not a usable TFLite model ({err}).") from None
         self._input = self._interp.get_input_details()[0]
