@@ -26,6 +26,23 @@ SIGNING_SECRET = "fake-signing-secret"
 MARKER = b"SECRET-BODY-MARKER"  # in attack bodies: must never reach a log
 
 
+def console_session(url: str, lines: list[str], timeout: float = 240) -> str:
+    """What `python -m bot console` prints for `lines` typed on stdin, on the real engine
+    (no injected recommender), with the store at `url`."""
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
+    env.pop("SCOUT_RECOMMENDER", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=timeout,
+    )
+    return out.stdout + ("\n[stderr]\n" + out.stderr if "Traceback" in out.stderr else "")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -5,14 +5,11 @@ model is not trained yet must answer politely, never with an error id."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.bot_harness import REPO, BotServer
+from tests.bot_harness import BotServer, console_session
 from tests.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.timeout(180)
@@ -50,17 +47,7 @@ def test_console_answers_every_command_on_the_demo(copy_db, shared_dir):
         "/lookalike @no_such_creator_x",
         "/nonsense",
     ]
-    env = {**os.environ, "DATABASE_URL": copy_db, "PYTHONPATH": str(REPO)}
-    env.pop("SCOUT_RECOMMENDER", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=150,
-    ).stdout
+    out = console_session(copy_db, lines, timeout=150)
     assert "Something went wrong" not in out, out
     assert f"Songs for @{handle}'s next reel\n" in out and "\n1. " in out
     assert "Trending songs, last 30 days" in out

@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 
 from bot.__main__ import auto_mode
 from bot.config import BotConfig
-from tests.bot_harness import REPO
+from tests.bot_harness import REPO, console_session
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -31,20 +31,10 @@ def _handles(url: str) -> list[str]:
 
 def console(url: str, lines: list[str]) -> dict[str, str]:
     """Each typed line mapped to the console's answer to it."""
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(REPO)}
-    env.pop("SCOUT_RECOMMENDER", None)
-    out = subprocess.run(
-        [sys.executable, "-m", "bot", "console"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=240,
-    )
-    answers = out.stdout.split("scout> ")[1:]
-    assert len(answers) == len(lines), out.stdout + out.stderr
-    assert "Traceback" not in out.stdout + out.stderr
+    out = console_session(url, lines)
+    answers = out.split("scout> ")[1:]
+    assert len(answers) == len(lines), out
+    assert "Traceback" not in out
     return {line: answer.split("\n", 1)[1] for line, answer in zip(lines, answers, strict=True)}
 
 
