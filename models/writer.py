@@ -4,6 +4,7 @@ Callers pass one session for a whole file; the transaction is theirs."""
 
 from __future__ import annotations
 
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import delete, func, insert, literal_column, select
@@ -28,17 +29,31 @@ def _insert(session: Session, table):
     raise RuntimeError(f"import supports SQLite and PostgreSQL, not {dialect}")
 
 
+def _known_groups(
+    records: list[dict[str, Any]], fields: tuple[str, ...], columns: set[str]
+) -> dict[tuple[str, ...], list[int]]:
+    """Group records (by index) by which of the file's update columns they have a
+    value for: a blank cell means "unknown" and must leave the stored value as it is,
+    so each group gets an upsert that updates exactly its known columns (few groups in
+    practice). Only the columns with a blank somewhere are looked at row by row."""
+    present = [c for c in fields if c in columns]
+    gappy = {c for c in present if None in map(methodcaller("get", c), records)}
+    if not gappy:
+        return {tuple(present): list(range(len(records)))} if records else {}
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, r in enumerate(records):
+        known = tuple(c for c in present if c not in gappy or r.get(c) is not None)
+        groups.setdefault(known, []).append(i)
+    return groups
+
+
 def _by_known_columns(
     records: list[dict[str, Any]], fields: tuple[str, ...], columns: set[str]
 ) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """Group records by which of the file's update columns they have a value for: a
-    blank cell means "unknown" and must leave the stored value as it is, so each group
-    gets an upsert that updates exactly its known columns (few groups in practice)."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for r in records:
-        known = tuple(c for c in fields if c in columns and r.get(c) is not None)
-        groups.setdefault(known, []).append(r)
-    return groups
+    return {
+        known: [records[i] for i in group]
+        for known, group in _known_groups(records, fields, columns).items()
+    }
 
 
 def upsert_songs(session: Session, records: list[dict[str, Any]], columns: set[str]) -> None:
@@ -109,23 +124,31 @@ def influencer_ids(
             cache.update({(platform, h): pk for h, pk in rows})
 
 
-def merge_collabs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def merge_collabs(
+    records: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str], list[str]]]:
     """One record per post: a collab post appears once per author with one post id.
-    The first row's values win, later rows fill its blanks; `authors` lists every
-    handle in order of appearance."""
+    The first row's values win, later rows fill its blanks (in a copy: the caller's
+    records are left as they were). Returns the records and, for collab posts only,
+    (platform, post_id) -> the further authors' handles in order of appearance."""
+    if len(set(map(_post_key, records))) == len(records):  # no collab post: the usual case
+        return records, {}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
+    extra: dict[tuple[str, str], list[str]] = {}
     for r in records:
         key = (r["platform"], r["post_id"])
-        first = merged.get(key)
-        if first is None:
-            merged[key] = {**r, "authors": [r["handle"]]}
+        first = merged.setdefault(key, r)
+        if first is r:
             continue
-        if r["handle"] not in first["authors"]:
-            first["authors"].append(r["handle"])
+        if key not in extra:
+            first = merged[key] = dict(first)
+            extra[key] = []
+        if r["handle"] != first["handle"] and r["handle"] not in extra[key]:
+            extra[key].append(r["handle"])
         for k, v in r.items():
             if first.get(k) is None and v is not None:
                 first[k] = v
-    return list(merged.values())
+    return list(merged.values()), extra
 
 
 def upsert_posts(
@@ -139,106 +162,68 @@ def upsert_posts(
     once each get their own count). The primary author (posts.influencer_id) is
     whoever imported the post first and never moves; importing never removes an
     author an earlier file gave."""
-    records = sorted(merge_collabs(records), key=lambda r: (r["platform"], r["post_id"]))
-    influencer_ids(session, {(r["platform"], h) for r in records for h in r["authors"]}, id_cache)
-    conn = session.connection()
-    sqlite_db = conn.dialect.name == "sqlite"
-    pks: dict[tuple[str, str], int] = {}
-    new = 0
-    posts = Post.__table__
-    for known, group in _by_known_columns(records, POST_FIELDS, columns).items():
-        rows = [
-            {
-                "platform": r["platform"],
-                "post_id": r["post_id"],
-                "influencer_id": id_cache[(r["platform"], r["handle"])],
-                "posted_at": r.get("posted_at"),
-                "caption": r.get("caption"),
-                "likes": r.get("likes") or 0,
-                "comments": r.get("comments") or 0,
-                "image": r.get("image"),
-                "song_id": r.get("song_id"),
-            }
-            for r in group
-        ]
-        if sqlite_db:
-            ids, fresh = _sqlite_upsert_posts(conn, rows, known)
-            pks.update(ids)
-            new += fresh
-            continue
-        stmt = _insert(session, Post)
-        update = {c: stmt.excluded[c] for c in known}
-        stmt = (
-            stmt.on_conflict_do_update(index_elements=["platform", "post_id"], set_=update)
-            if update
-            # a no-op update, not DO NOTHING: RETURNING must give every row's key
-            else stmt.on_conflict_do_update(
-                index_elements=["platform", "post_id"], set_={"post_id": stmt.excluded.post_id}
-            )
-        )
-        # Postgres: RETURNING maps natural keys to primary keys in the same statement
-        # (in any row order: each row carries its key). A separate SELECT ... IN per
-        # batch degraded to a scan of the growing table inside the one long import
-        # transaction (Postgres plans it from stale statistics): 1.6 s a batch by 30k
-        # posts, and 313 rows/s overall at 100k.
-        inserted = literal_column("(xmax = 0)").label("inserted")  # a new row, not updated
-        returned = conn.execute(
-            stmt.returning(posts.c.platform, posts.c.post_id, posts.c.id, inserted), rows
-        ).all()
-        pks.update({(platform, post_id): pk for platform, post_id, pk, _ in returned})
-        new += sum(1 for *_, fresh in returned if fresh)
-    author_rows = sorted(
-        {
-            (pks[(r["platform"], r["post_id"])], id_cache[(r["platform"], h)])
-            for r in records
-            for h in r["authors"]
-        }
+    records, extra = merge_collabs(records)
+    records = sorted(records, key=_post_key)
+    influencer_ids(
+        session,
+        set(map(_author_key, records)) | {(p, h) for (p, _), hs in extra.items() for h in hs},
+        id_cache,
     )
-    if sqlite_db:
-        conn.connection.driver_connection.executemany(
-            "INSERT INTO post_authors (post_pk, influencer_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            author_rows,
+    conn = session.connection()
+    upsert = _sqlite_upsert_posts if conn.dialect.name == "sqlite" else _pg_upsert_posts
+    author = [id_cache[k] for k in map(_author_key, records)]
+    rows = [
+        (p, pid, a, when, caption, likes or 0, comments or 0, image, song)
+        for (p, pid, when, caption, likes, comments, image, song), a in zip(
+            map(_post_values, records), author, strict=True
         )
-    else:
-        conn.execute(
-            _insert(session, PostAuthor).on_conflict_do_nothing(
-                index_elements=["post_pk", "influencer_id"]
-            ),
-            [{"post_pk": p, "influencer_id": i} for p, i in author_rows],
+    ]
+    pks: dict[tuple[str, str], int] = {}
+    fresh: set[int] = set()  # the new posts' keys: they have no authors or tags to keep
+    for known, group in _known_groups(records, POST_FIELDS, columns).items():
+        upsert(
+            conn, rows if len(group) == len(rows) else [rows[i] for i in group], known, pks, fresh
         )
+    post_pk = [pks[k] for k in map(_post_key, records)]
+    authors = set(zip(post_pk, author, strict=True))
+    for (p, post_id), handles in extra.items():
+        authors.update((pks[(p, post_id)], id_cache[(p, h)]) for h in handles)
+    _insert_authors(conn, sorted(authors))
     # Hashtags are replaced only for posts whose caption or hashtags cell had a value
-    # (`tags` is None when both were blank: the stored tags stay).
-    tagged = [r for r in records if r.get("tags") is not None]
-    replaced = [pks[(r["platform"], r["post_id"])] for r in tagged]
+    # (`tags` is None when both were blank: the stored tags stay); a new post has none.
+    tagged = [
+        (pk, tags)
+        for pk, tags in zip(post_pk, map(methodcaller("get", "tags"), records), strict=True)
+        if tags is not None
+    ]
+    replaced = [pk for pk, _ in tagged if pk not in fresh]
     for i in range(0, len(replaced), 900):
         conn.execute(delete(PostHashtag).where(PostHashtag.post_pk.in_(replaced[i : i + 900])))
-    tag_rows = [
-        (pks[(r["platform"], r["post_id"])], tag, pos)
-        for r in tagged
-        for pos, tag in enumerate(r["tags"])
-    ]
+    tag_rows = [(pk, tag, pos) for pk, tags in tagged for pos, tag in enumerate(tags)]
     if tag_rows:
         _insert_hashtags(session, tag_rows)
-    return new
+    return len(fresh)
 
 
-# every column but the key, in table order
-_POST_COLUMNS = tuple(c.name for c in Post.__table__.columns if c.name != "id")
-
-
-def _sqlite_time(value: Any) -> Any:
-    # the text SQLAlchemy's SQLite DateTime type writes and parses back
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f") if value is not None else None
+_post_key = itemgetter("platform", "post_id")
+_author_key = itemgetter("platform", "handle")
+_post_values = itemgetter(
+    "platform", "post_id", "posted_at", "caption", "likes", "comments", "image", "song_id"
+)
+# the columns of the rows upsert_posts builds, in that order
+_ROW_COLUMNS = ("platform", "post_id", "influencer_id", "posted_at", "caption", "likes")
+_ROW_COLUMNS += ("comments", "image", "song_id")
 
 
 def _sqlite_upsert_posts(
-    conn, rows: list[dict[str, Any]], known: tuple[str, ...]
-) -> tuple[dict[tuple[str, str], int], int]:
+    conn, rows: list[tuple], known: tuple[str, ...], pks: dict, fresh: set[int]
+) -> None:
     """SQLite: the upsert through the driver's executemany (SQLAlchemy's per-row
-    parameter handling cost more than SQLite's own work), then the keys' ids by the
-    unique index. 6,609 -> 20k+ posts/s on 100k posts (benchmarks/bench_import.py)."""
-    cols = ", ".join(_POST_COLUMNS)
-    marks = ", ".join("?" for _ in _POST_COLUMNS)
+    parameter handling cost more than SQLite's own work). New rows take the next
+    rowids in order (SQLite gives a new row max(rowid) + 1, and this transaction holds
+    the write lock), so when every row is new their ids need no query."""
+    cols = ", ".join(_ROW_COLUMNS)
+    marks = ", ".join("?" for _ in _ROW_COLUMNS)
     action = (
         "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in known)
         if known
@@ -246,25 +231,30 @@ def _sqlite_upsert_posts(
     )
     sql = f"INSERT INTO posts ({cols}) VALUES ({marks}) ON CONFLICT (platform, post_id) {action}"
     raw = conn.connection.driver_connection
-    # The handles' insert before this took SQLite's write lock: what exists now is
-    # what this import updates; the rest it inserts.
-    before = _sqlite_post_ids(raw, rows)
-    raw.executemany(
-        sql,
-        [
-            tuple(_sqlite_time(r[c]) if c == "posted_at" else r[c] for c in _POST_COLUMNS)
-            for r in rows
-        ],
-    )
-    missing = [r for r in rows if (r["platform"], r["post_id"]) not in before]
-    return {**before, **_sqlite_post_ids(raw, missing)}, len(missing)
+    before = raw.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]
+    stamps = {when: _sqlite_time(when) for when in {r[3] for r in rows}}  # posted_at
+    raw.executemany(sql, [(p, pid, a, stamps[when], *rest) for p, pid, a, when, *rest in rows])
+    after = raw.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]
+    if after - before == len(rows):  # all new, numbered in row order
+        ids = range(before + 1, after + 1)
+        pks.update(zip(((r[0], r[1]) for r in rows), ids, strict=True))
+        fresh.update(ids)
+        return
+    ids = _sqlite_post_ids(raw, rows)
+    pks.update(ids)
+    fresh.update(pk for pk in ids.values() if pk > before)
 
 
-def _sqlite_post_ids(raw, rows: list[dict[str, Any]]) -> dict[tuple[str, str], int]:
+def _sqlite_time(value: Any) -> Any:
+    # the text SQLAlchemy's SQLite DateTime type writes and parses back
+    return value.isoformat(" ", "microseconds") if value is not None else None
+
+
+def _sqlite_post_ids(raw, rows: list[tuple]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
     by_platform: dict[str, list[str]] = {}
     for r in rows:
-        by_platform.setdefault(r["platform"], []).append(r["post_id"])
+        by_platform.setdefault(r[0], []).append(r[1])
     for platform, ids in by_platform.items():
         for i in range(0, len(ids), 500):
             chunk = ids[i : i + 500]
@@ -275,6 +265,48 @@ def _sqlite_post_ids(raw, rows: list[dict[str, Any]]) -> dict[tuple[str, str], i
             )
             out.update({(platform, pid): pk for pid, pk in raw.execute(q, [platform, *chunk])})
     return out
+
+
+def _pg_upsert_posts(
+    conn, rows: list[tuple], known: tuple[str, ...], pks: dict, fresh: set[int]
+) -> None:
+    """Postgres: RETURNING maps natural keys to primary keys in the same statement (in
+    any row order: each row carries its key). A separate SELECT ... IN per batch
+    degraded to a scan of the growing table inside the one long import transaction
+    (Postgres plans it from stale statistics): 313 rows/s overall at 100k."""
+    stmt = postgresql.insert(Post.__table__)
+    update = {c: stmt.excluded[c] for c in known}
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=["platform", "post_id"], set_=update)
+        if update
+        # a no-op update, not DO NOTHING: RETURNING must give every row's key
+        else stmt.on_conflict_do_update(
+            index_elements=["platform", "post_id"], set_={"post_id": stmt.excluded.post_id}
+        )
+    )
+    posts = Post.__table__
+    inserted = literal_column("(xmax = 0)").label("inserted")  # a new row, not updated
+    returned = conn.execute(
+        stmt.returning(posts.c.platform, posts.c.post_id, posts.c.id, inserted),
+        [dict(zip(_ROW_COLUMNS, r, strict=True)) for r in rows],
+    ).all()
+    for platform, post_id, pk, new in returned:
+        pks[(platform, post_id)] = pk
+        if new:
+            fresh.add(pk)
+
+
+def _insert_authors(conn, rows: list[tuple[int, int]]) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.executemany(
+            "INSERT INTO post_authors (post_pk, influencer_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            rows,
+        )
+        return
+    stmt = postgresql.insert(PostAuthor.__table__).on_conflict_do_nothing(
+        index_elements=["post_pk", "influencer_id"]
+    )
+    conn.execute(stmt, [{"post_pk": p, "influencer_id": i} for p, i in rows])
 
 
 def _insert_hashtags(session: Session, rows: list[tuple[int, str, int]]) -> None:

@@ -6,17 +6,32 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from engine.core.errors import ImportRejected, ScoutError
 from engine.ingest.columns import ColumnMap, parse_map, resolve
-from engine.ingest.readers import HeaderError, RawRow, Source, open_source
-from engine.ingest.rows import KINDS, Column, Problem, check_header, natural_key, schema, validate
+from engine.ingest.readers import HeaderError, RawRow, Source, csv_row, open_source
+from engine.ingest.rows import (
+    KINDS,
+    Column,
+    Problem,
+    check_header,
+    natural_key,
+    schema,
+    validate,
+    validate_columns,
+)
 
 MAX_PROBLEMS = 50
 BATCH = 2000
+# CSV rows are validated a column at a time in chunks of this many rows (a chunk with
+# any bad cell is validated again row by row, for the exact problems).
+CHUNK = 20_000
 # Files up to this many rows keep their validated records from pass 1 for the write
 # (no second parse: most of an import's time); longer files are read again, so memory
 # stays bounded whatever the file's size.
@@ -59,6 +74,21 @@ def _progress(enabled: bool, desc: str):
 
 
 @dataclass
+class _Chunk:
+    """Validated rows: their lines, records (None for a refused row) and, unless every
+    row was valid (`problems` None), each row's problems."""
+
+    lines: list[int]
+    records: list[dict | None]
+    problems: list[list[Problem]] | None
+
+    @classmethod
+    def of(cls, rows: list[tuple[int, dict | None, list[Problem]]]) -> _Chunk:
+        lines, records, problems = (list(col) for col in zip(*rows, strict=True))
+        return cls(lines, records, problems if any(problems) else None)
+
+
+@dataclass
 class _Opened:
     """A source with its columns resolved to fields (per distinct key set for JSONL)."""
 
@@ -78,19 +108,71 @@ class _Opened:
 
     def rows(self):
         for raw in self.source.rows:
-            if "__error__" in raw.values:
-                yield raw
-                continue
-            cmap = self.fixed
+            yield self._mapped(raw)
+
+    def _mapped(self, raw: RawRow) -> RawRow:
+        if "__error__" in raw.values:
+            return raw
+        cmap = self.fixed
+        if cmap is None:
+            keys = tuple(raw.values)
+            cmap = self._maps.get(keys)
             if cmap is None:
-                keys = tuple(raw.values)
-                cmap = self._maps.get(keys)
-                if cmap is None:
-                    cmap = self._maps[keys] = resolve(
-                        self.kind, list(keys), self.cols, self.user_map
-                    )
-                    self.ignored.update(cmap.ignored)
-            yield RawRow(raw.line, cmap.apply(raw.values))
+                cmap = self._maps[keys] = resolve(self.kind, list(keys), self.cols, self.user_map)
+                self.ignored.update(cmap.ignored)
+        return RawRow(raw.line, cmap.apply(raw.values))
+
+    def chunks(self, shown: str) -> Iterator[_Chunk]:
+        """The rows validated, in file order, CHUNK at a time; `present` collects the
+        fields the rows had a column for."""
+        self.present: set[str] = set()
+        if self.source.cells is None or self.fixed is None:
+            rows = iter(self.rows())
+            while part := [self._checked(raw, shown) for raw in islice(rows, CHUNK)]:
+                yield _Chunk.of(part)
+            return
+        header = self.source.header or []
+        where = {h: i for i, h in enumerate(header)}  # a repeated name: the last one
+        fields = [
+            (where[src], name, fn)
+            for src, targets in self.fixed.targets.items()
+            for name, fn in targets
+            if name in self.cols
+        ]
+        stream = self.source.cells
+        while True:
+            chunk: list[tuple[int, list[str] | str]] = []
+            broken: UnicodeDecodeError | None = None
+            try:
+                chunk.extend(islice(stream, CHUNK))
+            except UnicodeDecodeError as err:  # the file changed since its encoding was checked
+                broken = err
+            records = None
+            if chunk and not any(isinstance(cells, str) for _, cells in chunk):
+                by_source = list(zip(*(cells for _, cells in chunk), strict=True))
+                columns = {
+                    name: by_source[i] if fn is None else [fn(v) for v in by_source[i]]
+                    for i, name, fn in fields
+                }
+                records = validate_columns(self.kind, columns, len(chunk), self.cols)
+            if records is None:
+                part = [
+                    self._checked(self._mapped(csv_row(header, ln, c)), shown) for ln, c in chunk
+                ]
+                if part:
+                    yield _Chunk.of(part)
+            else:
+                self.present.update(name for _, name, _ in fields)
+                yield _Chunk([line for line, _ in chunk], records, None)
+            if broken is not None:
+                raise broken
+            if len(chunk) < CHUNK:
+                return
+
+    def _checked(self, raw: RawRow, shown: str) -> tuple[int, dict | None, list[Problem]]:
+        self.present.update(k for k in raw.values if k in self.cols)
+        rec, errs = validate(self.kind, raw, self.cols, shown)
+        return raw.line, rec, errs
 
 
 def _open(
@@ -128,7 +210,6 @@ def _scan(
     opened = _open(path, kind, cols, user_map)
     problems: list[Problem] = []
     extra = 0
-    present: set[str] = set()
     seen: dict[tuple, int] = {}
     kept: list[dict] | None = []
     n = 0
@@ -140,47 +221,52 @@ def _scan(
         else:
             extra += 1
 
+    key_of = _key(kind)
     bar = _progress(progress, f"checking {path.name}")
     try:
-        for raw in opened.rows():
-            n += 1
-            bar.update(1)
-            present.update(k for k, v in raw.values.items() if k in cols)
-            rec, errs = validate(kind, raw, cols, shown)
-            for p in errs:
-                report(p)
-            if rec is None:
-                continue
+        for chunk in opened.chunks(shown):
             if kept is not None:
-                kept.append(rec)
+                kept.extend(chunk.records)
                 if len(kept) > KEEP_ROWS:
                     kept = None
-            key = natural_key(kind, rec)
-            if kind == "posts":  # a collab post: one post id under each of its authors
-                key = (*key, rec["handle"])
-            first = seen.setdefault(key, raw.line)
-            if first != raw.line:
-                col = KEY_COLUMN[kind]
-                shown_key = key[-2] if kind == "posts" else key[-1]
-                report(Problem(shown, raw.line, col, f"duplicate of line {first} ({shown_key!r})"))
-            if (
-                kind == "posts"
-                and rec.get("song_id")
-                and known_songs is not None
-                and rec["song_id"] not in known_songs
+            if chunk.problems is None and _clean(chunk, key_of, seen, known_songs):
+                n += len(chunk.lines)
+                bar.update(len(chunk.lines))
+                continue
+            for line, rec, errs in zip(
+                chunk.lines, chunk.records, chunk.problems or repeat([]), strict=False
             ):
-                report(
-                    Problem(
-                        shown,
-                        raw.line,
-                        "song_id",
-                        f"unknown song {rec['song_id']!r} (import songs first)",
+                n += 1
+                for p in errs:
+                    report(p)
+                if rec is None:
+                    continue
+                key = key_of(rec)
+                first = seen.setdefault(key, line)
+                if first != line:
+                    col = KEY_COLUMN[kind]
+                    shown_key = key[1] if kind == "posts" else key[-1]
+                    report(Problem(shown, line, col, f"duplicate of line {first} ({shown_key!r})"))
+                if (
+                    kind == "posts"
+                    and rec.get("song_id")
+                    and known_songs is not None
+                    and rec["song_id"] not in known_songs
+                ):
+                    report(
+                        Problem(
+                            shown,
+                            line,
+                            "song_id",
+                            f"unknown song {rec['song_id']!r} (import songs first)",
+                        )
                     )
-                )
+            bar.update(len(chunk.lines))
     except UnicodeDecodeError as err:
         report(Problem(shown, n + 1, "", f"cannot be decoded ({err.reason})"))
     finally:
         bar.close()
+    present = opened.present
     if opened.fixed is None and n and not problems:
         try:
             check_header(present, cols, sorted(present))
@@ -193,12 +279,36 @@ def _scan(
     return n, present & set(cols), sorted(opened.ignored or ()), opened.source.notices, kept
 
 
+def _key(kind: str) -> Callable[[dict], tuple]:
+    """The key a row must not repeat: a post's id may repeat under another handle (a
+    collab post appears once per author), never under the same one."""
+    if kind == "posts":
+        return itemgetter("platform", "post_id", "handle")
+    return lambda rec: natural_key(kind, rec)
+
+
+def _clean(
+    chunk: _Chunk, key_of: Callable[[dict], tuple], seen: dict, known_songs: set[str] | None
+) -> bool:
+    """Whether a chunk of valid rows repeats no key and names no unknown song, checked
+    set-wise; its keys then join `seen`. False leaves `seen` as it was, for the
+    row-by-row check that words each problem."""
+    fresh = dict(zip(map(key_of, chunk.records), chunk.lines, strict=True))
+    if len(fresh) != len(chunk.lines) or not seen.keys().isdisjoint(fresh):
+        return False
+    if known_songs is not None:
+        songs = {rec.get("song_id") for rec in chunk.records}
+        if any(s and s not in known_songs for s in songs):
+            return False
+    seen.update(fresh)
+    return True
+
+
 def _records(path: Path, kind: str, cols: dict[str, Column], user_map: dict[str, list[str]]):
     """Pass 2 for long files: the same rows again, validated again."""
-    for raw in _open(path, kind, cols, user_map).rows():
-        rec, _ = validate(kind, raw, cols, str(path))
-        assert rec is not None  # pass 1 proved every row valid
-        yield rec
+    for chunk in _open(path, kind, cols, user_map).chunks(str(path)):
+        assert chunk.problems is None  # pass 1 proved every row valid
+        yield from chunk.records
 
 
 def import_file(

@@ -41,6 +41,9 @@ class Source:
     header: list[str] | None
     rows: Iterator[RawRow]
     notices: list[str] = field(default_factory=list)
+    # CSV only: the same rows as (line, cells in header order) or (line, error text),
+    # for the column-at-a-time validation; `rows` is built on it, so both agree.
+    cells: Iterator[tuple[int, list[str] | str]] | None = None
 
 
 def clean(value: Any) -> Any:
@@ -128,6 +131,13 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 # ------------------------------------------------------------------------ csv
+def csv_row(header: list[str], line: int, cells: list[str] | str) -> RawRow:
+    """One item of `Source.cells` as a raw row (an error text becomes `__error__`)."""
+    if isinstance(cells, str):
+        return RawRow(line, {"__error__": cells})
+    return RawRow(line, dict(zip(header, cells, strict=True)))
+
+
 def _csv(path: Path) -> Source:
     encoding, notice = detect_encoding(path)
     fh = path.open("r", encoding=encoding, newline="")
@@ -151,30 +161,36 @@ def _csv(path: Path) -> Source:
         fh.close()
         raise HeaderError(f"the header row cannot be read: {err}") from None
 
-    def rows() -> Iterator[RawRow]:
+    def cells() -> Iterator[tuple[int, list[str] | str]]:
+        """(line, cells) per data row, or (line, error text) for a row that cannot be
+        used; blank rows are skipped."""
+        width = len(header)
         with fh:
             while True:
                 try:
-                    cells = next(reader)
+                    row = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as err:
                     reason = str(err)
                     if "field larger" in reason:
                         reason = f"a field is longer than {MAX_FIELD:,} characters"
-                    yield RawRow(reader.line_num, {"__error__": f"{reason}; reading stopped here"})
+                    yield reader.line_num, f"{reason}; reading stopped here"
                     return
-                if not any(c.strip() for c in cells):
+                if not "".join(row).strip():  # a blank row
                     continue
-                if len(cells) != len(header):
-                    yield RawRow(
-                        reader.line_num,
-                        {"__error__": f"expected {len(header)} columns, found {len(cells)}"},
-                    )
+                if len(row) != width:
+                    yield reader.line_num, f"expected {width} columns, found {len(row)}"
                     continue
-                yield RawRow(reader.line_num, dict(zip(header, cells, strict=True)))
+                yield reader.line_num, row
 
-    return Source(header, rows(), [notice] if notice else [])
+    stream = cells()
+
+    def rows() -> Iterator[RawRow]:
+        for line, row in stream:
+            yield csv_row(header, line, row)
+
+    return Source(header, rows(), [notice] if notice else [], stream)
 
 
 # ---------------------------------------------------------------------- jsonl

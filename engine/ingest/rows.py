@@ -7,7 +7,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,10 +15,19 @@ from typing import Any
 
 from engine.core.errors import BadQuery
 from engine.core.filters import parse_count as parse_human_count
-from engine.core.text import post_tags
+from engine.core.text import caption_tags, post_tags, split_tag_field
 from engine.ingest.readers import HeaderError, RawRow
 
-__all__ = ["KINDS", "HeaderError", "Problem", "RawRow", "check_header", "schema", "validate"]
+__all__ = [
+    "KINDS",
+    "HeaderError",
+    "Problem",
+    "RawRow",
+    "check_header",
+    "schema",
+    "validate",
+    "validate_columns",
+]
 
 KINDS = ("influencers", "posts", "songs")
 _HANDLE = re.compile(r"^[\w.\-]{1,100}$", re.UNICODE)
@@ -279,3 +288,59 @@ def validate(
             else post_tags(rec.get("caption"), field)
         )
     return (None if problems else rec), problems
+
+
+def validate_columns(
+    kind: str, columns: dict[str, Sequence[Any]], n: int, cols: dict[str, Column]
+) -> list[dict[str, Any]] | None:
+    """The records of `n` rows given column by column (field -> its n cells; a field
+    without a column is absent), or None if any cell is refused: the caller then runs
+    `validate` row by row, which words each problem. It applies the very parsers
+    `validate` does, once per distinct cell value (dates, handles, platforms, image
+    folders and tag lists repeat across a file), so it accepts exactly what `validate`
+    accepts and builds the same records, at a fraction of the per-row cost."""
+    out: dict[str, Sequence[Any]] = {}
+    for name, spec in cols.items():
+        col = columns.get(name)
+        if col is None:
+            if spec.required:
+                return None
+            out[name] = [None] * n
+            continue
+        memo: dict[Any, Any] = {}
+        try:
+            for value in set(col):
+                if value is None and not spec.required:
+                    memo[value] = None
+                    continue
+                parsed = spec.parse(value)
+                if spec.required and parsed is None:
+                    return None
+                memo[value] = parsed
+        except (FieldError, TypeError):  # TypeError: an unhashable cell (a JSON object)
+            return None
+        out[name] = list(map(memo.__getitem__, col))
+    if "platform" in out:
+        out["platform"] = [p if p is not None else "instagram" for p in out["platform"]]
+    if kind == "posts":
+        field = out.pop("hashtags")
+        out["tags"] = _tags_column(out["caption"], field)
+    names = list(out)
+    return [dict(zip(names, values, strict=True)) for values in zip(*out.values(), strict=True)]
+
+
+def _tags_column(captions: Sequence[str | None], fields: Sequence[str | None]) -> list:
+    """`post_tags` per row (None where both cells are blank), with each distinct
+    hashtags cell split once and captions without a '#' skipped."""
+    split: dict[str | None, list[str]] = {}  # each distinct cell's tags, deduplicated
+    tags: list[list[str] | None] = []
+    for caption, field in zip(captions, fields, strict=True):
+        if field is None and caption is None:
+            tags.append(None)
+            continue
+        listed = split.get(field)
+        if listed is None:
+            listed = split[field] = list(dict.fromkeys(split_tag_field(field)))
+        written = caption_tags(caption) if caption and "#" in caption else None
+        tags.append(list(dict.fromkeys(listed + written)) if written else listed[:])
+    return tags
