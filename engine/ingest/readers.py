@@ -166,23 +166,18 @@ def _csv(path: Path) -> Source:
         used; blank rows are skipped."""
         width = len(header)
         with fh:
-            while True:
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as err:
-                    reason = str(err)
-                    if "field larger" in reason:
-                        reason = f"a field is longer than {MAX_FIELD:,} characters"
-                    yield reader.line_num, f"{reason}; reading stopped here"
-                    return
-                if not "".join(row).strip():  # a blank row
-                    continue
-                if len(row) != width:
-                    yield reader.line_num, f"expected {width} columns, found {len(row)}"
-                    continue
-                yield reader.line_num, row
+            try:
+                for row in reader:
+                    if len(row) == width:
+                        if "".join(row).strip():  # else a blank row
+                            yield reader.line_num, row
+                    elif "".join(row).strip():
+                        yield reader.line_num, f"expected {width} columns, found {len(row)}"
+            except csv.Error as err:
+                reason = str(err)
+                if "field larger" in reason:
+                    reason = f"a field is longer than {MAX_FIELD:,} characters"
+                yield reader.line_num, f"{reason}; reading stopped here"
 
     stream = cells()
 
