@@ -5,7 +5,6 @@ Callers pass one session for a whole file; the transaction is theirs."""
 from __future__ import annotations
 
 from itertools import count, repeat
-from operator import itemgetter, methodcaller
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -31,30 +30,29 @@ def _insert(session: Session, table):
 
 
 def _known_groups(
-    records: list[dict[str, Any]], fields: tuple[str, ...], columns: set[str]
+    batch: dict[str, list[Any]], n: int, fields: tuple[str, ...], columns: set[str]
 ) -> dict[tuple[str, ...], list[int]]:
-    """Group records (by index) by which of the file's update columns they have a
-    value for: a blank cell means "unknown" and must leave the stored value as it is,
-    so each group gets an upsert that updates exactly its known columns (few groups in
-    practice). Only the columns with a blank somewhere are looked at row by row."""
+    """Group rows (by index; `batch` column by column) by which of the file's update
+    columns they have a value for: a blank cell means "unknown" and must leave the
+    stored value as it is, so each group gets an upsert that updates exactly its known
+    columns (few groups in practice). Only columns with a blank decide a row's group."""
     present = [c for c in fields if c in columns]
-    gappy = {c for c in present if None in map(methodcaller("get", c), records)}
+    gappy = [c for c in present if None in batch[c]]
     if not gappy:
-        return {tuple(present): list(range(len(records)))} if records else {}
+        return {tuple(present): list(range(n))} if n else {}
     groups: dict[tuple[str, ...], list[int]] = {}
-    for i, r in enumerate(records):
-        known = tuple(c for c in present if c not in gappy or r.get(c) is not None)
-        groups.setdefault(known, []).append(i)
+    for i, blanks in enumerate(zip(*(batch[c] for c in gappy), strict=True)):
+        gaps = {c for c, v in zip(gappy, blanks, strict=True) if v is None}
+        groups.setdefault(tuple(c for c in present if c not in gaps), []).append(i)
     return groups
 
 
 def _by_known_columns(
     records: list[dict[str, Any]], fields: tuple[str, ...], columns: set[str]
 ) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    return {
-        known: [records[i] for i in group]
-        for known, group in _known_groups(records, fields, columns).items()
-    }
+    batch = {c: [r.get(c) for r in records] for c in fields if c in columns}
+    groups = _known_groups(batch, len(records), fields, columns)
+    return {known: [records[i] for i in group] for known, group in groups.items()}
 
 
 def upsert_songs(session: Session, records: list[dict[str, Any]], columns: set[str]) -> None:
@@ -132,8 +130,6 @@ def merge_collabs(
     The first row's values win, later rows fill its blanks (in a copy: the caller's
     records are left as they were). Returns the records and, for collab posts only,
     (platform, post_id) -> the further authors' handles in order of appearance."""
-    if len(set(map(_post_key, records))) == len(records):  # no collab post: the usual case
-        return records, {}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     extra: dict[tuple[str, str], list[str]] = {}
     for r in records:
@@ -152,50 +148,72 @@ def merge_collabs(
     return list(merged.values()), extra
 
 
+def _columns(records: list[dict[str, Any]], names: list[str]) -> dict[str, list[Any]]:
+    return {k: [r.get(k) for r in records] for k in names}
+
+
 def upsert_posts(
     session: Session,
-    records: list[dict[str, Any]],
+    batch: dict[str, list[Any]],
     columns: set[str],
     id_cache: dict[tuple[str, str], int],
 ) -> int:
     """Insert or update posts on (platform, post_id), then add every author; returns
     how many posts were new (counted by the statements themselves, so two imports at
-    once each get their own count). The primary author (posts.influencer_id) is
-    whoever imported the post first and never moves; importing never removes an
-    author an earlier file gave."""
-    records, extra = merge_collabs(records)
-    records = sorted(records, key=_post_key)
+    once each get their own count). `batch` holds the validated rows column by column
+    (field -> one value per row), as the importer keeps them. The primary author
+    (posts.influencer_id) is whoever imported the post first and never moves;
+    importing never removes an author an earlier file gave."""
+    keys = list(zip(batch["platform"], batch["post_id"], strict=True))
+    extra: dict[tuple[str, str], list[str]] = {}
+    if len(set(keys)) < len(keys):  # a collab post, under each author: one row per post
+        names = list(batch)
+        merged, extra = merge_collabs(_records(batch))
+        batch = _columns(merged, names)
+        keys = list(zip(batch["platform"], batch["post_id"], strict=True))
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # in key order (see influencer_ids)
+    batch = {k: list(map(v.__getitem__, order)) for k, v in batch.items()}
+    keys = list(map(keys.__getitem__, order))
+    handles = list(zip(batch["platform"], batch["handle"], strict=True))
     influencer_ids(
-        session,
-        set(map(_author_key, records)) | {(p, h) for (p, _), hs in extra.items() for h in hs},
-        id_cache,
+        session, set(handles) | {(p, h) for (p, _), hs in extra.items() for h in hs}, id_cache
     )
     conn = session.connection()
     upsert = _sqlite_upsert_posts if conn.dialect.name == "sqlite" else _pg_upsert_posts
-    author = [id_cache[k] for k in map(_author_key, records)]
-    rows = [
-        (p, pid, a, when, caption, likes or 0, comments or 0, image, song)
-        for (p, pid, when, caption, likes, comments, image, song), a in zip(
-            map(_post_values, records), author, strict=True
+    author = list(map(id_cache.__getitem__, handles))
+    zeroed = {
+        c: [v or 0 for v in batch[c]] if None in batch[c] else batch[c]
+        for c in ("likes", "comments")
+    }
+    rows = list(
+        zip(
+            batch["platform"],
+            batch["post_id"],
+            author,
+            batch["posted_at"],
+            batch["caption"],
+            zeroed["likes"],
+            zeroed["comments"],
+            batch["image"],
+            batch["song_id"],
+            strict=True,
         )
-    ]
+    )
     pks: dict[tuple[str, str], int] = {}
     fresh: set[int] = set()  # the new posts' keys: they have no authors or tags to keep
-    for known, group in _known_groups(records, POST_FIELDS, columns).items():
+    for known, group in _known_groups(batch, len(rows), POST_FIELDS, columns).items():
         upsert(
             conn, rows if len(group) == len(rows) else [rows[i] for i in group], known, pks, fresh
         )
-    post_pk = [pks[k] for k in map(_post_key, records)]
+    post_pk = list(map(pks.__getitem__, keys))
     authors = set(zip(post_pk, author, strict=True))
-    for (p, post_id), handles in extra.items():
-        authors.update((pks[(p, post_id)], id_cache[(p, h)]) for h in handles)
+    for (p, post_id), more in extra.items():
+        authors.update((pks[(p, post_id)], id_cache[(p, h)]) for h in more)
     _insert_authors(conn, sorted(authors), fresh)
     # Hashtags are replaced only for posts whose caption or hashtags cell had a value
     # (`tags` is None when both were blank: the stored tags stay); a new post has none.
     tagged = [
-        (pk, tags)
-        for pk, tags in zip(post_pk, map(methodcaller("get", "tags"), records), strict=True)
-        if tags is not None
+        (pk, tags) for pk, tags in zip(post_pk, batch["tags"], strict=True) if tags is not None
     ]
     replaced = [pk for pk, _ in tagged if pk not in fresh]
     if replaced:
@@ -208,11 +226,11 @@ def upsert_posts(
     return len(fresh)
 
 
-_post_key = itemgetter("platform", "post_id")
-_author_key = itemgetter("platform", "handle")
-_post_values = itemgetter(
-    "platform", "post_id", "posted_at", "caption", "likes", "comments", "image", "song_id"
-)
+def _records(batch: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    names = list(batch)
+    return [dict(zip(names, row, strict=True)) for row in zip(*batch.values(), strict=True)]
+
+
 # the columns of the rows upsert_posts builds, in that order
 _ROW_COLUMNS = ("platform", "post_id", "influencer_id", "posted_at", "caption", "likes")
 _ROW_COLUMNS += ("comments", "image", "song_id")

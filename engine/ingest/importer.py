@@ -19,9 +19,12 @@ from engine.ingest.readers import HeaderError, RawRow, Source, csv_row, open_sou
 from engine.ingest.rows import (
     KINDS,
     Column,
+    Columns,
     Problem,
     check_header,
+    columns_of,
     natural_key,
+    records_of,
     schema,
     validate,
     validate_columns,
@@ -75,17 +78,23 @@ def _progress(enabled: bool, desc: str):
 
 @dataclass
 class _Chunk:
-    """Validated rows: their lines, records (None for a refused row) and, unless every
-    row was valid (`problems` None), each row's problems."""
+    """Validated rows: their lines; `columns` when every row is valid; `records` (None
+    for a refused row) and each row's `problems` when they were validated row by row."""
 
     lines: list[int]
-    records: list[dict | None]
-    problems: list[list[Problem]] | None
+    columns: Columns | None
+    records: list[dict | None] | None = None
+    problems: list[list[Problem]] | None = None
 
     @classmethod
     def of(cls, rows: list[tuple[int, dict | None, list[Problem]]]) -> _Chunk:
         lines, records, problems = (list(col) for col in zip(*rows, strict=True))
-        return cls(lines, records, problems if any(problems) else None)
+        if any(problems):
+            return cls(lines, None, records, problems)
+        return cls(lines, columns_of(records), records)
+
+    def rows(self) -> list[dict | None]:
+        return self.records if self.records is not None else records_of(self.columns or {})
 
 
 @dataclass
@@ -163,7 +172,7 @@ class _Opened:
                     yield _Chunk.of(part)
             else:
                 self.present.update(name for _, name, _ in fields)
-                yield _Chunk([line for line, _ in chunk], records, None)
+                yield _Chunk([line for line, _ in chunk], records)
             if broken is not None:
                 raise broken
             if len(chunk) < CHUNK:
@@ -211,7 +220,8 @@ def _scan(
     problems: list[Problem] = []
     extra = 0
     seen: dict[tuple, int] = {}
-    kept: list[dict] | None = []
+    kept: list[Columns] | None = []  # the chunks, while at most KEEP_ROWS rows
+    held = 0
     n = 0
 
     def report(p: Problem) -> None:
@@ -225,16 +235,19 @@ def _scan(
     bar = _progress(progress, f"checking {path.name}")
     try:
         for chunk in opened.chunks(shown):
-            if kept is not None:
-                kept.extend(chunk.records)
-                if len(kept) > KEEP_ROWS:
-                    kept = None
-            if chunk.problems is None and _clean(chunk, key_of, seen, known_songs):
+            held += len(chunk.lines)
+            if kept is not None and chunk.columns is not None and held <= KEEP_ROWS:
+                kept.append(chunk.columns)
+            else:
+                kept = None
+            if chunk.columns is not None and _clean(
+                kind, chunk.columns, chunk.lines, seen, known_songs
+            ):
                 n += len(chunk.lines)
                 bar.update(len(chunk.lines))
                 continue
             for line, rec, errs in zip(
-                chunk.lines, chunk.records, chunk.problems or repeat([]), strict=False
+                chunk.lines, chunk.rows(), chunk.problems or repeat([]), strict=False
             ):
                 n += 1
                 for p in errs:
@@ -288,27 +301,40 @@ def _key(kind: str) -> Callable[[dict], tuple]:
 
 
 def _clean(
-    chunk: _Chunk, key_of: Callable[[dict], tuple], seen: dict, known_songs: set[str] | None
+    kind: str, columns: Columns, lines: list[int], seen: dict, known_songs: set[str] | None
 ) -> bool:
     """Whether a chunk of valid rows repeats no key and names no unknown song, checked
     set-wise; its keys then join `seen`. False leaves `seen` as it was, for the
     row-by-row check that words each problem."""
-    fresh = dict(zip(map(key_of, chunk.records), chunk.lines, strict=True))
-    if len(fresh) != len(chunk.lines) or not seen.keys().isdisjoint(fresh):
+    if kind == "posts":
+        keys = zip(columns["platform"], columns["post_id"], columns["handle"], strict=True)
+    elif kind == "influencers":
+        keys = zip(columns["platform"], columns["handle"], strict=True)
+    else:
+        keys = zip(columns["song_id"])
+    fresh = dict(zip(keys, lines, strict=True))
+    if len(fresh) != len(lines) or not seen.keys().isdisjoint(fresh):
         return False
-    if known_songs is not None:
-        songs = {rec.get("song_id") for rec in chunk.records}
-        if any(s and s not in known_songs for s in songs):
-            return False
+    songs = set(columns["song_id"]) if kind == "posts" and known_songs is not None else ()
+    if any(s and s not in known_songs for s in songs):
+        return False
     seen.update(fresh)
     return True
 
 
-def _records(path: Path, kind: str, cols: dict[str, Column], user_map: dict[str, list[str]]):
+def _chunks(path: Path, kind: str, cols: dict[str, Column], user_map: dict[str, list[str]]):
     """Pass 2 for long files: the same rows again, validated again."""
     for chunk in _open(path, kind, cols, user_map).chunks(str(path)):
-        assert chunk.problems is None  # pass 1 proved every row valid
-        yield from chunk.records
+        assert chunk.columns is not None  # pass 1 proved every row valid
+        yield chunk.columns
+
+
+def _batches(chunks, size: int):
+    """Column chunks re-cut into batches of `size` rows."""
+    for columns in chunks:
+        n = len(next(iter(columns.values()), ()))
+        for i in range(0, n, size):
+            yield {k: v[i : i + size] for k, v in columns.items()}
 
 
 def import_file(
@@ -337,20 +363,13 @@ def import_file(
     n, present, ignored, notices, kept = _scan(path, kind, known_songs, progress, user_map)
     before = store.counts()[kind] if kind != "posts" else 0
     new_posts = 0
-    records = kept if kept is not None else _records(path, kind, cols, user_map)
+    chunks = kept if kept is not None else _chunks(path, kind, cols, user_map)
     bar = _progress(progress, f"writing {path.name}")
     id_cache: dict[tuple[str, str], int] = {}
     with store.session() as session:  # one transaction for the whole file
-        batch: list[dict] = []
-        for rec in records:
-            batch.append(rec)
-            if len(batch) >= BATCH:
-                new_posts += _write(writer, session, kind, batch, present, id_cache)
-                bar.update(len(batch))
-                batch = []
-        if batch:
+        for batch in _batches(chunks, BATCH):
             new_posts += _write(writer, session, kind, batch, present, id_cache)
-            bar.update(len(batch))
+            bar.update(len(batch[KEY_COLUMN[kind]]))
     bar.close()
     new = new_posts if kind == "posts" else store.counts()[kind] - before
     return ImportReport(
@@ -364,12 +383,12 @@ def import_file(
     )
 
 
-def _write(writer, session, kind: str, batch: list[dict], present: set[str], id_cache: dict) -> int:
+def _write(writer, session, kind: str, batch: Columns, present: set[str], id_cache: dict) -> int:
     """Write one batch; the number of new posts (0 for the other kinds)."""
     if kind == "songs":
-        writer.upsert_songs(session, batch, present)
+        writer.upsert_songs(session, records_of(batch), present)
         return 0
     if kind == "influencers":
-        writer.upsert_influencers(session, batch, present)
+        writer.upsert_influencers(session, records_of(batch), present)
         return 0
     return writer.upsert_posts(session, batch, present, id_cache)

@@ -119,6 +119,15 @@ def _lines(fh: TextIO) -> Iterator[str]:
         yield line.replace("\x00", "") if "\x00" in line else line
 
 
+def _has_nul(path: Path, encoding: str) -> bool:
+    """Whether the text may hold a NUL character: in UTF-8 and cp1252 only a zero byte
+    is one, so a file without one needs no per-line cleaning (UTF-16 is assumed to)."""
+    if encoding == "utf-16":
+        return True
+    with path.open("rb") as fh:
+        return any(b"\x00" in chunk for chunk in iter(lambda: fh.read(_PROBE), b""))
+
+
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter is the one of `,` `;` tab that splits the header most often
     (outside quotes); a one-column file stays comma-separated."""
@@ -141,7 +150,7 @@ def csv_row(header: list[str], line: int, cells: list[str] | str) -> RawRow:
 def _csv(path: Path) -> Source:
     encoding, notice = detect_encoding(path)
     fh = path.open("r", encoding=encoding, newline="")
-    lines = _lines(fh)
+    lines = _lines(fh) if _has_nul(path, encoding) else iter(fh)
     first = next(lines, None)
     while first is not None and not first.strip():
         first = next(lines, None)

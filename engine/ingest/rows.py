@@ -27,6 +27,9 @@ __all__ = [
     "schema",
     "validate",
     "validate_columns",
+    "Columns",
+    "columns_of",
+    "records_of",
 ]
 
 KINDS = ("influencers", "posts", "songs")
@@ -290,16 +293,36 @@ def validate(
     return (None if problems else rec), problems
 
 
+# Validated rows column by column: field -> one value per row (the keys of the
+# records `validate` makes). Imports keep and write rows in this form: building a
+# dict per row, and reading it back field by field, cost more than the checks.
+Columns = dict[str, list[Any]]
+
+
+def columns_of(records: list[dict[str, Any]]) -> Columns:
+    """Records (all with the same keys, as `validate` makes them) as columns."""
+    if not records:
+        return {}
+    return {k: [r[k] for r in records] for k in records[0]}
+
+
+def records_of(columns: Columns) -> list[dict[str, Any]]:
+    names = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    return [dict(zip(names, values, strict=True)) for values in rows]
+
+
 def validate_columns(
     kind: str, columns: dict[str, Sequence[Any]], n: int, cols: dict[str, Column]
-) -> list[dict[str, Any]] | None:
+) -> Columns | None:
     """The records of `n` rows given column by column (field -> its n cells; a field
-    without a column is absent), or None if any cell is refused: the caller then runs
-    `validate` row by row, which words each problem. It applies the very parsers
-    `validate` does, once per distinct cell value (dates, handles, platforms, image
-    folders and tag lists repeat across a file), so it accepts exactly what `validate`
-    accepts and builds the same records, at a fraction of the per-row cost."""
-    out: dict[str, Sequence[Any]] = {}
+    without a column is absent), as columns, or None if any cell is refused: the
+    caller then runs `validate` row by row, which words each problem. It applies the
+    very parsers `validate` does, once per distinct cell value (dates, handles,
+    platforms, image folders and tag lists repeat across a file), so it accepts
+    exactly what `validate` accepts and gives the same records, at a fraction of the
+    per-row cost."""
+    out: Columns = {}
     for name, spec in cols.items():
         col = columns.get(name)
         if col is None:
@@ -325,8 +348,7 @@ def validate_columns(
     if kind == "posts":
         field = out.pop("hashtags")
         out["tags"] = _tags_column(out["caption"], field)
-    names = list(out)
-    return [dict(zip(names, values, strict=True)) for values in zip(*out.values(), strict=True)]
+    return out
 
 
 def _tags_column(captions: Sequence[str | None], fields: Sequence[str | None]) -> list:
