@@ -4,6 +4,8 @@ Callers pass one session for a whole file; the transaction is theirs."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import count, repeat
 from typing import Any
 
@@ -391,6 +393,29 @@ def _insert_hashtags(session: Session, rows: list[tuple[int, str, int]]) -> None
         insert(PostHashtag.__table__),
         [{"post_pk": pk, "tag": tag, "position": pos} for pk, tag, pos in rows],
     )
+
+
+# SQLite's page cache while an import writes (KiB; PRAGMA cache_size takes it
+# negative): the default 2 MB cannot hold the posts' four indexes, and inserting 100k
+# posts cost SQLite 1.6x the CPU (0.98 s vs 0.60 s; ~15% of all its import work). The
+# connection gets its own size back after.
+IMPORT_CACHE_KIB = 65536
+
+
+@contextmanager
+def import_cache(session: Session) -> Iterator[None]:
+    """A larger SQLite page cache for the import's transaction (nothing elsewhere)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    before = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+    raw.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        raw.execute(f"PRAGMA cache_size = {before}")
 
 
 def known_song_ids(session: Session) -> set[str]:

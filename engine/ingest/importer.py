@@ -366,7 +366,8 @@ def import_file(
     chunks = kept if kept is not None else _chunks(path, kind, cols, user_map)
     bar = _progress(progress, f"writing {path.name}")
     id_cache: dict[tuple[str, str], int] = {}
-    with store.session() as session:  # one transaction for the whole file
+    # one transaction for the whole file
+    with store.session() as session, writer.import_cache(session):
         for batch in _batches(chunks, BATCH):
             new_posts += _write(writer, session, kind, batch, present, id_cache)
             bar.update(len(batch[KEY_COLUMN[kind]]))
