@@ -52,6 +52,7 @@ def _known_groups(
 def _by_known_columns(
     records: list[dict[str, Any]], fields: tuple[str, ...], columns: set[str]
 ) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """`_known_groups` for records (songs, influencers: short files, one dict a row)."""
     batch = {c: [r.get(c) for r in records] for c in fields if c in columns}
     groups = _known_groups(batch, len(records), fields, columns)
     return {known: [records[i] for i in group] for known, group in groups.items()}
@@ -202,7 +203,7 @@ def upsert_posts(
         )
     )
     pks: dict[tuple[str, str], int] = {}
-    fresh: set[int] = set()  # the new posts' keys: they have no authors or tags to keep
+    fresh: set[int] = set()  # the new posts' ids: they have no authors or tags to keep
     for known, group in _known_groups(batch, len(rows), POST_FIELDS, columns).items():
         upsert(
             conn, rows if len(group) == len(rows) else [rows[i] for i in group], known, pks, fresh

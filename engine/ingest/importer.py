@@ -136,10 +136,20 @@ class _Opened:
         fields the rows had a column for."""
         self.present: set[str] = set()
         if self.source.cells is None or self.fixed is None:
-            rows = iter(self.rows())
-            while part := [self._checked(raw, shown) for raw in islice(rows, CHUNK)]:
-                yield _Chunk.of(part)
-            return
+            rows = self.rows()
+            while True:
+                part: list[tuple[int, dict | None, list[Problem]]] = []
+                broken: UnicodeDecodeError | None = None
+                try:
+                    part.extend(self._checked(raw, shown) for raw in islice(rows, CHUNK))
+                except UnicodeDecodeError as err:  # the rows before it still count
+                    broken = err
+                if part:
+                    yield _Chunk.of(part)
+                if broken is not None:
+                    raise broken
+                if len(part) < CHUNK:
+                    return
         header = self.source.header or []
         where = {h: i for i, h in enumerate(header)}  # a repeated name: the last one
         fields = [
