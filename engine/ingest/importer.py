@@ -340,11 +340,18 @@ def _chunks(path: Path, kind: str, cols: dict[str, Column], user_map: dict[str, 
 
 
 def _batches(chunks, size: int):
-    """Column chunks re-cut into batches of `size` rows."""
+    """Column chunks re-cut into batches of `size` rows, wherever the chunks end (a
+    collab post's rows in one batch merge; in two, the second updates the first)."""
+    pending: Columns = {}
     for columns in chunks:
-        n = len(next(iter(columns.values()), ()))
-        for i in range(0, n, size):
-            yield {k: v[i : i + size] for k, v in columns.items()}
+        pending = {k: pending.get(k, []) + v for k, v in columns.items()} if pending else columns
+        n = len(next(iter(pending.values()), ()))
+        whole = n - n % size
+        for i in range(0, whole, size):
+            yield {k: v[i : i + size] for k, v in pending.items()}
+        pending = {k: v[whole:] for k, v in pending.items()} if whole < n else {}
+    if pending:
+        yield pending
 
 
 def import_file(
