@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import time
 import uuid
@@ -81,6 +82,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=None)
     args = ap.parse_args()
     n = args.rows or (20_000 if args.quick else 100_000)
+    load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
     rows = []
     with TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "posts.csv"
@@ -123,7 +125,9 @@ def main() -> None:
     print_table(
         f"Import throughput, {n:,} posts (validate + upsert + hashtags, one transaction)", rows
     )
-    write_results("import", {"rows": n, "results": rows})
+    load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    print(f"1-minute load average: {load['before']} before, {load['after']} after")
+    write_results("import", {"rows": n, "load_1min": load, "results": rows})
 
 
 if __name__ == "__main__":

@@ -41,6 +41,9 @@ class Source:
     header: list[str] | None
     rows: Iterator[RawRow]
     notices: list[str] = field(default_factory=list)
+    # CSV only: the same rows as (line, cells in header order) or (line, error text),
+    # for the column-at-a-time validation; `rows` is built on it, so both agree.
+    cells: Iterator[tuple[int, list[str] | str]] | None = None
 
 
 def clean(value: Any) -> Any:
@@ -116,6 +119,15 @@ def _lines(fh: TextIO) -> Iterator[str]:
         yield line.replace("\x00", "") if "\x00" in line else line
 
 
+def _has_nul(path: Path, encoding: str) -> bool:
+    """Whether the text may hold a NUL character: in UTF-8 and cp1252 only a zero byte
+    is one, so a file without one needs no per-line cleaning (UTF-16 is assumed to)."""
+    if encoding == "utf-16":
+        return True
+    with path.open("rb") as fh:
+        return any(b"\x00" in chunk for chunk in iter(lambda: fh.read(_PROBE), b""))
+
+
 def sniff_delimiter(header_line: str) -> str:
     """The delimiter is the one of `,` `;` tab that splits the header most often
     (outside quotes); a one-column file stays comma-separated."""
@@ -128,10 +140,17 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 # ------------------------------------------------------------------------ csv
+def csv_row(header: list[str], line: int, cells: list[str] | str) -> RawRow:
+    """One item of `Source.cells` as a raw row (an error text becomes `__error__`)."""
+    if isinstance(cells, str):
+        return RawRow(line, {"__error__": cells})
+    return RawRow(line, dict(zip(header, cells, strict=True)))
+
+
 def _csv(path: Path) -> Source:
     encoding, notice = detect_encoding(path)
     fh = path.open("r", encoding=encoding, newline="")
-    lines = _lines(fh)
+    lines = _lines(fh) if _has_nul(path, encoding) else iter(fh)
     first = next(lines, None)
     while first is not None and not first.strip():
         first = next(lines, None)
@@ -151,30 +170,31 @@ def _csv(path: Path) -> Source:
         fh.close()
         raise HeaderError(f"the header row cannot be read: {err}") from None
 
-    def rows() -> Iterator[RawRow]:
+    def cells() -> Iterator[tuple[int, list[str] | str]]:
+        """(line, cells) per data row, or (line, error text) for a row that cannot be
+        used; blank rows are skipped."""
+        width = len(header)
         with fh:
-            while True:
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as err:
-                    reason = str(err)
-                    if "field larger" in reason:
-                        reason = f"a field is longer than {MAX_FIELD:,} characters"
-                    yield RawRow(reader.line_num, {"__error__": f"{reason}; reading stopped here"})
-                    return
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    yield RawRow(
-                        reader.line_num,
-                        {"__error__": f"expected {len(header)} columns, found {len(cells)}"},
-                    )
-                    continue
-                yield RawRow(reader.line_num, dict(zip(header, cells, strict=True)))
+            try:
+                for row in reader:
+                    if len(row) == width:
+                        if "".join(row).strip():  # else a blank row
+                            yield reader.line_num, row
+                    elif "".join(row).strip():
+                        yield reader.line_num, f"expected {width} columns, found {len(row)}"
+            except csv.Error as err:
+                reason = str(err)
+                if "field larger" in reason:
+                    reason = f"a field is longer than {MAX_FIELD:,} characters"
+                yield reader.line_num, f"{reason}; reading stopped here"
 
-    return Source(header, rows(), [notice] if notice else [])
+    stream = cells()
+
+    def rows() -> Iterator[RawRow]:
+        for line, row in stream:
+            yield csv_row(header, line, row)
+
+    return Source(header, rows(), [notice] if notice else [], stream)
 
 
 # ---------------------------------------------------------------------- jsonl
