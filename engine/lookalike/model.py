@@ -337,8 +337,7 @@ class Placed:
 def _sparse_arrays(
     rows: SparseRows | None, idf: np.ndarray | None, word_cols: np.ndarray | None
 ) -> dict[str, np.ndarray]:
-    """The rows as stored (16-bit column ids, one byte per weight), the char idf and
-    the words' hashed columns."""
+    """The rows as stored (SparseRows), the char idf and the words' hashed columns."""
     if rows is None or idf is None or word_cols is None:
         return {}
     return {
@@ -346,7 +345,6 @@ def _sparse_arrays(
         "sparse_columns": rows.columns,
         "sparse_levels": rows.levels,
         "sparse_scale": rows.scale,
-        "sparse_high_from": rows.high_from,
         "char_idf": idf.astype(np.float32),
         "word_cols": word_cols.astype(np.int32),
     }
@@ -365,7 +363,6 @@ def _sparse_from(
         a["sparse_columns"],
         a["sparse_levels"],
         a["sparse_scale"],
-        a["sparse_high_from"],
     )
     return rows, a["char_idf"], a["word_cols"]
 

@@ -1,15 +1,16 @@
 """Fast cosine search over the sparse creator rows: propose, then re-rank exactly.
 
-An exact scan over an inverted index touches every creator who shares any weight with
-the query; with char n-grams that is most of them (p95 54 ms at 100k creators, issue
-13's follow-up). Here the query's strongest TERMS columns each contribute their
-POSTINGS creators with the largest weight there (impact-ordered, truncated postings);
-the best POOL of those are then scored exactly against the whole query row. Recall of
-the exact top 10 and the cost are measured in benchmarks/bench_lookalike.py.
+An exact scan over an inverted index of every weight touches every creator who shares
+any column with the query; with char n-grams that is most of them (p95 54 ms at 100k
+creators, issue 13's follow-up). Here each creator is indexed under its own TOP_TERMS
+strongest columns only, each column keeping its POSTINGS strongest creators; the
+query's TERMS strongest columns propose the creators they list, and the best POOL of
+those by that partial score are scored exactly against the whole query row. Recall of
+the exact top 10 and the cost: benchmarks/bench_lookalike.py.
 
-The postings are not stored with the model (they would double the payload that hot
-reload fetches): they are built on the first query, once, under a lock, in a few
-vectorised passes over the rows (about a second at 100k creators)."""
+The postings are not stored with the model (hot reload would fetch them): they are
+built on the first query, once, under a lock, from the first TOP_TERMS entries of each
+row (rows are stored strongest first), about a second at 100k creators."""
 
 from __future__ import annotations
 
@@ -21,11 +22,10 @@ import scipy.sparse as sp
 
 from engine.lookalike.sparse import COLUMNS, SparseRows
 
-TERMS = 48  # the query's strongest columns that propose candidates
-POSTINGS = 512  # per column, the creators with the largest weights there
-POOL = 256  # candidates scored exactly (at least 16 x k)
-_BINS = 256  # weight histogram bins per column: 16 per halving of the weight
-_ROW_CHUNK = 20_000
+TOP_TERMS = 32  # columns each creator is indexed under
+POSTINGS = 1024  # creators kept per column, strongest weight first
+TERMS = 32  # the query's strongest columns that propose candidates
+POOL = 200  # candidates scored exactly (at least k); 100 loses 0.001 MRR on real data
 
 Allow = Callable[[np.ndarray], np.ndarray]
 
@@ -39,11 +39,11 @@ class SparseSearch:
         self._postings: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def postings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(starts per column, creator rows, weights): the largest weights of each column."""
+        """(start per column, creator rows, weights)."""
         if self._postings is None:
             with self._lock:
                 if self._postings is None:
-                    self._postings = build_postings(self.rows, POSTINGS)
+                    self._postings = build_postings(self.rows, TOP_TERMS, POSTINGS)
         return self._postings
 
     def query(
@@ -53,26 +53,27 @@ class SparseSearch:
         *,
         exclude: Collection[int] = (),
         allow: Allow | None = None,
-        pool: int = POOL,
+        pool: int | None = None,
     ) -> list[tuple[int, float]]:
-        """(row, cosine), best first; rows sharing no proposed column are not returned
-        (the caller tops up from elsewhere when fewer than k come back)."""
+        """(row, cosine), best first; creators sharing none of the proposing columns
+        are not returned (the caller tops up from elsewhere when fewer than k come)."""
         q = sp.csr_matrix(query)
         if q.nnz == 0 or len(self.rows) == 0 or k <= 0:
             return []
+        pool = max(POOL if pool is None else pool, k)
         starts, post_rows, post_w = self.postings()
         strongest = np.argsort(-q.data, kind="stable")[:TERMS]
         cols, weights = q.indices[strongest], q.data[strongest]
-        lo, hi = starts[cols], starts[cols + 1]
-        lens = hi - lo
+        lo = starts[cols]
+        lens = starts[cols + 1] - lo
         at = _ranges(lo, lens)
-        acc = np.bincount(
-            post_rows[at], weights=post_w[at] * np.repeat(weights, lens), minlength=len(self.rows)
-        )
-        cand = np.flatnonzero(acc)
-        cand = _keep(cand, exclude, allow)
-        if len(cand) > max(pool, k):
-            cand = cand[np.argpartition(-acc[cand], max(pool, k) - 1)[: max(pool, k)]]
+        # partial scores of the few thousand proposed creators (not a vector over all n)
+        cand, which = np.unique(post_rows[at], return_inverse=True)
+        acc = np.bincount(which, weights=post_w[at] * np.repeat(weights, lens))
+        keep = _keep(cand, exclude, allow)
+        cand, acc = cand[keep], acc[keep]
+        if len(cand) > pool:
+            cand = cand[np.argpartition(-acc, pool - 1)[:pool]]
         dense = np.zeros(COLUMNS, dtype=np.float32)
         dense[q.indices] = q.data
         sims = self.score(dense, cand)
@@ -84,11 +85,13 @@ class SparseSearch:
         r = self.rows
         lo = r.indptr[rows]
         lens = r.indptr[rows + 1] - lo
-        at = _ranges(lo, lens)
-        which = np.repeat(np.arange(len(rows)), lens)
-        vals = dense_query[r.columns_of(at, rows[which])] * r.levels[at]
-        per_row = np.bincount(which, vals, minlength=len(rows))
-        return (per_row * r.scale[rows] / 255.0).astype(np.float32)
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        cols, level = r.entries(_ranges(lo, lens))
+        products = dense_query[cols] * level
+        # every proposed row has entries (it is in a posting list), so no segment is empty
+        per_row = np.add.reduceat(products, np.cumsum(lens) - lens)
+        return per_row * (r.scale[rows] / np.float32(127.0))
 
 
 def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
@@ -101,49 +104,32 @@ def _ranges(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
 
 
 def _keep(cand: np.ndarray, exclude: Collection[int], allow: Allow | None) -> np.ndarray:
+    """Which of `cand` may be returned (a boolean mask)."""
+    ok = np.ones(len(cand), dtype=bool)
     if len(exclude):
-        cand = cand[~np.isin(cand, np.fromiter(exclude, dtype=np.int64))]
+        ok &= ~np.isin(cand, np.fromiter(exclude, dtype=np.int64))
     if allow is not None and len(cand):
-        cand = cand[np.asarray(allow(cand), dtype=bool)]
-    return cand
+        ok &= np.asarray(allow(cand), dtype=bool)
+    return ok
 
 
-def _weights(rows: SparseRows, start: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Columns, creator rows and float32 weights of the entries of rows start..end."""
-    lo, hi = int(rows.indptr[start]), int(rows.indptr[end])
-    counts = np.diff(rows.indptr[start : end + 1])
-    row = np.repeat(np.arange(start, end, dtype=np.int32), counts)
-    w = rows.levels[lo:hi] * (rows.scale[row] / np.float32(255.0))
-    return rows.columns_of(np.arange(lo, hi), row), row, w
-
-
-def _bin(w: np.ndarray) -> np.ndarray:
-    """0 for the largest weights (1.0) up to _BINS - 1 for the smallest."""
-    return np.clip(-np.log2(np.maximum(w, 1e-30)) * 16, 0, _BINS - 1).astype(np.int64)
-
-
-def build_postings(rows: SparseRows, keep: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per column, the `keep` entries with the largest weights (a few more where the
-    cut falls inside a histogram bin), without sorting all entries: a weight histogram
-    per column gives each column's cut, a second pass collects the entries above it."""
-    n = len(rows)
-    hist = np.zeros(COLUMNS * _BINS, dtype=np.int64)
-    for s in range(0, n, _ROW_CHUNK):
-        cols, _, w = _weights(rows, s, min(n, s + _ROW_CHUNK))
-        hist += np.bincount(cols.astype(np.int64) * _BINS + _bin(w), minlength=COLUMNS * _BINS)
-    above = np.cumsum(hist.reshape(COLUMNS, _BINS), axis=1)
-    cut = np.minimum((above < keep).sum(axis=1), _BINS - 1)  # last bin kept per column
-    picked_cols, picked_rows, picked_w = [], [], []
-    for s in range(0, n, _ROW_CHUNK):
-        cols, row, w = _weights(rows, s, min(n, s + _ROW_CHUNK))
-        sel = _bin(w) <= cut[cols]
-        picked_cols.append(cols[sel])
-        picked_rows.append(row[sel])
-        picked_w.append(w[sel])
-    cols = np.concatenate(picked_cols) if picked_cols else np.zeros(0, np.int32)
-    order = np.argsort(cols, kind="stable")
-    starts = np.zeros(COLUMNS + 1, dtype=np.int64)
-    starts[1:] = np.cumsum(np.bincount(cols, minlength=COLUMNS))
-    post_rows = np.concatenate(picked_rows)[order] if picked_rows else np.zeros(0, np.int32)
-    post_w = np.concatenate(picked_w)[order] if picked_w else np.zeros(0, np.float32)
-    return starts, post_rows, post_w
+def build_postings(
+    rows: SparseRows, top_terms: int, keep: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each creator listed under its `top_terms` strongest columns; each column keeps
+    its `keep` strongest creators. Rows are stored strongest first, so a creator's top
+    columns are a prefix: n · top_terms entries are sorted, not the whole matrix."""
+    lo = rows.indptr[:-1]
+    lens = np.minimum(np.diff(rows.indptr), top_terms)
+    at = _ranges(lo, lens)
+    who = np.repeat(np.arange(len(rows), dtype=np.int32), lens)
+    cols, level = rows.entries(at)
+    w = level * (rows.scale[who] / np.float32(127.0))
+    order = np.lexsort((-w, cols))  # by column, strongest first
+    cols, who, w = cols[order], who[order], w[order]
+    counts = np.bincount(cols, minlength=COLUMNS)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    rank = np.arange(len(cols)) - starts[cols]
+    ok = rank < keep
+    starts = np.concatenate(([0], np.cumsum(np.minimum(counts, keep))))
+    return starts, who[ok], w[ok].astype(np.float32)
