@@ -50,8 +50,9 @@ VARIANTS: dict[str, dict] = {
     "words .5 + chars .5, all weights": {"sparse_keep": 100_000},
     "words .5 + chars .5, top 100": {"sparse_keep": 100},
     "words .5 + chars .5, top 200": {"sparse_keep": 200},
-    "words .5 + chars .5, top 400 (default)": {},
-    "words .6 + chars .4, top 400": {"word_weight": 0.6},
+    "words .5 + chars .5, top 300 (default)": {},
+    "words .5 + chars .5, top 400": {"sparse_keep": 400},
+    "words .6 + chars .4, top 300": {"word_weight": 0.6},
     "words .3 + chars .7, top 200": {"word_weight": 0.3, "sparse_keep": 200},
     "words .7 + chars .3, top 200": {"word_weight": 0.7, "sparse_keep": 200},
 }

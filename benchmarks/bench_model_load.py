@@ -1,6 +1,6 @@
 """Load time of a lookalike model of 200k creators (issue 8: < 2 s).
 A synthetic model of the real class (clustered 128-d vectors, a 16k-token basis, the
-HNSW index, and the sparse rows of the default method: 400 weights per creator
+HNSW index, and the sparse rows of the default method: 300 weights per creator
 (sparse_keep) over 2^17 hashed word and char n-gram columns, 3 bytes a weight, with the
 char idf) is serialised once and loaded three times from its bytes; the first load
 reads cold pages, later ones are warm. Then the whole path a serving process takes on
@@ -46,7 +46,7 @@ def from_store(url: str, payload: bytes) -> dict:
     }
 
 
-def sparse_rows(rng: np.random.Generator, n: int, nnz: int = 400) -> SparseRows:
+def sparse_rows(rng: np.random.Generator, n: int, nnz: int = 300) -> SparseRows:
     """n L2-normalised rows of `nnz` weights each (the default sparse_keep), stored
     strongest first as the fit leaves them."""
     cols = rng.integers(0, COLUMNS, size=(n, nnz)).astype(np.int32)

@@ -109,7 +109,7 @@ class TextRows:
 
     word_weight: float = 0.5
     ngrams: tuple[int, int] = (3, 5)
-    keep: int = 400
+    keep: int = 300
 
     def rows(
         self,
