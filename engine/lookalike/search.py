@@ -25,7 +25,7 @@ from engine.lookalike.sparse import COLUMNS, SparseRows
 TOP_TERMS = 32  # columns each creator is indexed under
 POSTINGS = 1024  # creators kept per column, strongest weight first
 TERMS = 32  # the query's strongest columns that propose candidates
-POOL = 200  # candidates scored exactly (at least k); 100 loses 0.001 MRR on real data
+POOL = 100  # candidates scored exactly (at least k): 200 gains 0.0004 MRR on real data
 
 Allow = Callable[[np.ndarray], np.ndarray]
 
