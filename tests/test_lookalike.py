@@ -10,12 +10,15 @@ import pytest
 import scipy.sparse as sp
 
 from engine.bootstrap import bootstrap
-from engine.core.artifact_io import unpack
+from engine.core.artifact_io import pack, unpack
 from engine.core.errors import BadQuery, UnknownHandle
 from engine.core.filters import Filters
 from engine.core.index import l2_normalise
 from engine.core.text import caption_words
 from engine.lookalike.model import TOP_TOKENS, LookalikeModel, ppmi
+from engine.lookalike.query import lookalike
+from engine.lookalike.search import SparseSearch
+from engine.lookalike.sparse import COLUMNS, SparseRows, prune_rows
 
 
 def test_ppmi_matches_the_formula_and_stays_sparse():
@@ -101,14 +104,75 @@ def test_sparse_rows_fold_in_like_fit_and_survive_bytes(rec):
     model = rec.model("lookalike")
     again = LookalikeModel.from_bytes(model.to_bytes())
     assert again.has_sparse and again.sparse.nnz == model.sparse.nnz
-    assert abs(again.sparse - model.sparse).max() < 1e-3  # half precision at rest
+    assert abs(again.sparse_matrix() - model.sparse_matrix()).max() == 0  # stored as is
     assert np.array_equal(again.char_idf, model.char_idf)
     posts = rec.store.posts_frame()
     h = model.handles[3]
     placed = again.place(posts[posts["handle"] == h])
-    diff = (placed.sparse - model.sparse[3]).toarray()
-    assert np.abs(diff).max() < 1e-3  # fold-in reproduces the stored (half precision) row
-    assert set(placed.sparse.indices) == set(model.sparse[3].indices)
+    diff = (placed.sparse - model.sparse_row(3)).toarray()
+    assert np.abs(diff).max() < 1e-6  # fold-in reproduces the stored row
+    assert set(placed.sparse.indices) == set(model.sparse_row(3).indices)
+
+
+def test_stored_rows_are_small_and_close_to_the_exact_weights():
+    """3 bytes a weight (16-bit column, 7-bit level + the 17th column bit), strongest
+    first, and within 1% of each row's largest weight; columns past 2^16 survive."""
+    rng = np.random.default_rng(0)
+    dense = np.where(rng.random((40, COLUMNS)) < 0.003, rng.random((40, COLUMNS)), 0.0)
+    dense[:, COLUMNS - 1] = 0.9  # the highest column id
+    exact = prune_rows(sp.csr_matrix(dense), 300)
+    rows = SparseRows.quantise(exact)
+    assert rows.columns.dtype == np.uint16 and rows.levels.dtype == np.uint8
+    back = rows.to_csr()
+    assert np.abs((back - exact).toarray()).max() <= exact.max() / 127 + 1e-6
+    assert set(back[0].indices) == set(exact[0].indices) and COLUMNS - 1 in back[0].indices
+    for i in range(len(rows)):
+        s, e = rows.indptr[i], rows.indptr[i + 1]
+        assert np.all(np.diff((rows.levels[s:e] >> 1).astype(int)) <= 0)  # strongest first
+    assert np.allclose(np.asarray(back.multiply(back).sum(axis=1)).ravel(), 1, atol=0.02)
+
+
+def test_fast_search_finds_the_exact_neighbours_and_applies_filters_and_exclusions():
+    """Candidates from the strongest columns, then an exact re-rank: on clustered rows
+    the top 10 is the exact top 10; excluded and filtered rows never come back."""
+    rng = np.random.default_rng(1)
+    n, per = 3000, 120
+    centres = rng.integers(0, COLUMNS, size=(30, 200))
+    topic = rng.integers(0, 30, size=n)
+    cols = np.take_along_axis(centres[topic], rng.integers(0, 200, (n, per)), axis=1)
+    x = sp.csr_matrix(
+        (rng.random(n * per) + 0.05, cols.ravel(), np.arange(0, n * per + 1, per)),
+        shape=(n, COLUMNS),
+    )
+    x.sum_duplicates()
+    exact = prune_rows(x, 400)
+    rows = SparseRows.quantise(exact)
+    search, ref = SparseSearch(rows), rows.to_csr()
+    for i in (0, 17, 2999):
+        sims = (ref @ ref[i].T).toarray().ravel()
+        sims[i] = -1
+        want = set(np.argsort(-sims)[:10].tolist())
+        got = search.query(rows.row(i), 10, exclude={i})
+        assert {r for r, _ in got} == want and i not in {r for r, _ in got}
+        assert [s for _, s in got] == sorted((s for _, s in got), reverse=True)
+        assert np.allclose([s for _, s in got], sims[[r for r, _ in got]], atol=1e-5)
+        odd = search.query(rows.row(i), 10, exclude={i}, allow=lambda r: r % 2 == 1)
+        assert odd and all(r % 2 == 1 for r, _ in odd)
+    assert search.query(sp.csr_matrix((1, COLUMNS), dtype=np.float32), 10) == []
+
+
+def test_payload_of_the_first_sparse_layout_answers_by_ppmi(rec):
+    """Issue 13's unhashed rows (int32 columns) cannot be searched with the hashed
+    columns; such a model loads and answers with ppmi until the next training."""
+    model = rec.model("lookalike")
+    arrays, meta = unpack(model.to_bytes())
+    old = {k: v for k, v in arrays.items() if not k.startswith("sparse_")}
+    old |= {"sparse_indices": np.zeros(3, np.int32), "sparse_data": np.ones(3, np.float16)}
+    loaded = LookalikeModel.from_bytes(pack(old, meta))
+    assert not loaded.has_sparse
+    h = str(model.handles[0])
+    answer = lookalike(loaded, h, 5)
+    assert answer.meta["method"] == "ppmi" and len(answer.results) == 5
 
 
 def test_posts_without_caption_do_not_break_training():
@@ -127,7 +191,7 @@ def test_posts_without_caption_do_not_break_training():
     )
     infl = pd.DataFrame({"handle": ["a", "b", "c"], "followers": 10, "language": "en"})
     model = fit_lookalike(Dataset(infl, posts, pd.DataFrame()), LookalikeConfig())
-    assert model.sparse.shape[0] == 3 and model.sparse[0].nnz > 0
+    assert len(model.sparse) == 3 and model.sparse_row(0).nnz > 0
 
 
 def _synthetic_model(n: int = 2500, d: int = 128, vocab: int = 50) -> LookalikeModel:
@@ -168,3 +232,22 @@ def test_model_round_trip_stores_vectors_once_and_reads_older_payloads():
     old = LookalikeModel.from_bytes(buf.getvalue())
     v = model.vectors[7]
     assert old.neighbours(v, 5, exclude=set()) == model.neighbours(v, 5, exclude=set())
+
+
+def test_char_ngrams_per_distinct_token_equal_char_wb_over_the_whole_text():
+    """The fit takes each distinct token's n-grams once and sums them through the token
+    counts: the same counts as sklearn's char_wb over every creator's whole text."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from engine.lookalike.model import char_tokens, token_counts
+    from engine.lookalike.sparse import token_ngrams
+
+    posts = [("ana", "Surf at Hoaka beach, https://x.co/ana"), ("ana", "surf"), ("bo", "Kale kale")]
+    docs = [char_tokens(c, []) for _, c in posts]
+    counts, tokens = token_counts([h for h, _ in posts], docs)
+    got = (counts @ token_ngrams(tokens, (3, 5))).toarray()
+    texts = ["Surf at Hoaka beach, https://x.co/ana surf", "Kale kale"]
+    vec = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), n_features=COLUMNS, alternate_sign=False, norm=None
+    )
+    assert np.array_equal(got, vec.transform(texts).toarray())

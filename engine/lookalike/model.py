@@ -8,15 +8,16 @@ only the (creators x dims) result is dense. A creator imported after training is
 in by projecting their PPMI row through the stored basis.
 
 Next to the dense vectors each creator also gets a sparse row (engine.lookalike.sparse:
-word PPMI without the SVD plus character n-grams). The dense HNSW graph proposes
-candidates and the sparse rows re-rank them exactly: on real accounts the sparse
-similarity finds a creator's other half far more often than the 128-dim SVD does
-(benchmarks/bench_lookalike.py --real), and the graph keeps queries in milliseconds."""
+word PPMI without the SVD plus character n-grams, hashed into 2^17 columns, 3 bytes a
+weight). On real accounts the sparse similarity finds a creator's other half far
+more often than the 128-dim SVD does (benchmarks/bench_lookalike.py --real);
+engine.lookalike.search keeps its queries in milliseconds at 100k creators."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -31,7 +32,13 @@ from engine.core.filters import Filters
 from engine.core.index import VectorIndex, l2_normalise
 from engine.core.recommendation import Recommendation
 from engine.core.text import caption_words
-from engine.lookalike.sparse import CHAR_FEATURES, TextRows
+from engine.lookalike.search import SparseSearch
+from engine.lookalike.sparse import (
+    SparseRows,
+    TextRows,
+    token_ngrams,
+    word_columns,
+)
 
 TOP_TOKENS = 24
 
@@ -48,10 +55,11 @@ class LookalikeConfig:
     tag_weight: float = 1.0  # a hashtag counts this many word occurrences
     seed: int = 42
     # sparse rows (0 = none): strongest weights kept per creator; word PPMI's share of
-    # the cosine (the rest is char n-grams). bench_lookalike split-half MRR@10, keep
-    # 200 / 400 / all: instagram-600 0.770 / 0.763 / 0.767 (TF-IDF 0.722), demo 0.660 /
-    # 0.755 / 0.808 (PPMI+SVD 0.534); 400 is the smallest that holds on both.
-    sparse_keep: int = 400
+    # the cosine (the rest is char n-grams). Split-half MRR@10 (bench_lookalike, 2^17
+    # hashed columns), keep 200 / 250 / 300 / 400: instagram-600 0.768 / 0.766 / 0.766
+    # / 0.762 (TF-IDF 0.722), demo 0.665 / 0.687 / 0.721 / 0.782 (must stay >= 0.676);
+    # 300 is best on real accounts with a margin on the demo, and 3/4 of the bytes.
+    sparse_keep: int = 300
     word_weight: float = 0.5
 
     def text_rows(self) -> TextRows:
@@ -84,17 +92,44 @@ def post_tokens(caption: str | None, hashtags: Sequence[str]) -> list[str]:
     return caption_words(text) + ["#" + t for t in hashtags]
 
 
-def creator_texts(recent: pd.DataFrame, handles: Sequence[str]) -> list[str]:
-    """Each handle's captions and hashtags as one text, for the character n-grams."""
-    text = (
-        recent["caption"].fillna("").astype(str)
-        + " "
-        + recent["hashtags"].map(
-            lambda t: " ".join(t) if isinstance(t, list | tuple | np.ndarray) else ""
-        )
-    )
-    joined = text.groupby(recent["handle"].to_numpy()).agg("\n".join)
-    return [str(joined.get(h, "")) for h in handles]
+def char_tokens(caption: str | None, hashtags: Sequence[str]) -> list[str]:
+    """A post's words for the char n-grams: the caption split on whitespace as written
+    (URLs, @mentions and numbers included: a creator's links and the people they tag
+    identify them; the default demo's split-half MRR@10 is 0.78 with them, 0.65 with
+    the caption words alone, research run) and the hashtags."""
+    words = caption.lower().split() if isinstance(caption, str) else []
+    return words + list(hashtags)
+
+
+def token_counts(
+    handles: Sequence[str], docs: Sequence[list[str]]
+) -> tuple[sp.csr_matrix, list[str]]:
+    """Creators (in first-seen order) x every distinct token, raw counts, and the
+    tokens: one factorisation of all tokens instead of a dict lookup per token."""
+    order = {h: i for i, h in enumerate(dict.fromkeys(handles))}
+    lens = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    flat = np.fromiter(chain.from_iterable(docs), dtype=object, count=int(lens.sum()))
+    codes, uniques = pd.factorize(flat) if len(flat) else (np.zeros(0, np.int64), [])
+    rows = np.repeat(np.fromiter((order[h] for h in handles), np.int64, len(handles)), lens)
+    m = sp.csr_matrix((np.ones(len(codes)), (rows, codes)), shape=(len(order), len(uniques)))
+    m.sum_duplicates()
+    return m, [str(t) for t in uniques]
+
+
+def vocab_counts(
+    counts: sp.csr_matrix, tokens: Sequence[str], vocab: dict[str, int] | None, cfg: LookalikeConfig
+) -> tuple[sp.csr_matrix, dict[str, int]]:
+    """token_counts restricted to the vocabulary (built when None: tokens used by at
+    least `min_creators` creators, most used first), hashtags weighted by tag_weight."""
+    if vocab is None:
+        df = np.bincount(counts.indices, minlength=len(tokens))
+        kept = sorted(np.flatnonzero(df >= cfg.min_creators), key=lambda j: (-df[j], tokens[j]))
+        vocab = {tokens[j]: i for i, j in enumerate(kept[: cfg.max_vocab])}
+    src = [j for j, t in enumerate(tokens) if t in vocab]
+    dst = [vocab[tokens[j]] for j in src]
+    weight = [cfg.tag_weight if tokens[j].startswith("#") else 1.0 for j in src]
+    select = sp.csr_matrix((weight, (src, dst)), shape=(len(tokens), len(vocab)))
+    return sp.csr_matrix(counts @ select), vocab
 
 
 def count_matrix(
@@ -105,32 +140,8 @@ def count_matrix(
 ) -> tuple[sp.csr_matrix, dict[str, int]]:
     """Creators x tokens counts. Without `vocab` it is built (tokens used by at least
     `min_creators` creators); with it, unknown tokens are dropped (fold-in)."""
-    order = {h: i for i, h in enumerate(dict.fromkeys(handles))}
-    if vocab is None:
-        seen: dict[str, set[int]] = {}
-        for h, toks in zip(handles, docs, strict=True):
-            r = order[h]
-            for t in toks:
-                seen.setdefault(t, set()).add(r)
-        kept = sorted(
-            (t for t, rows in seen.items() if len(rows) >= cfg.min_creators),
-            key=lambda t: (-len(seen[t]), t),
-        )[: cfg.max_vocab]
-        vocab = {t: i for i, t in enumerate(kept)}
-    rows, cols, vals = [], [], []
-    for h, toks in zip(handles, docs, strict=True):
-        r = order[h]
-        for t in toks:
-            c = vocab.get(t)
-            if c is not None:
-                rows.append(r)
-                cols.append(c)
-                vals.append(cfg.tag_weight if t.startswith("#") else 1.0)
-    m = sp.csr_matrix(
-        (np.asarray(vals, dtype=np.float64), (rows, cols)), shape=(len(order), len(vocab))
-    )
-    m.sum_duplicates()
-    return m, vocab
+    counts, tokens = token_counts(handles, docs)
+    return vocab_counts(counts, tokens, vocab, cfg)
 
 
 def ppmi(
@@ -167,10 +178,12 @@ class LookalikeModel:
     # builds it here.
     index_graph: np.ndarray | None = None
     index_params: dict[str, int] | None = None
-    # (n, V + CHAR_FEATURES) L2-normalised rows for exact re-ranking, and the char idf
-    # they were weighted with; None for models fitted with sparse_keep = 0
-    sparse: sp.csr_matrix | None = None
+    # (n x COLUMNS) L2-normalised rows of the default method, the char idf they were
+    # weighted with and each vocabulary word's hashed column; None for models fitted
+    # with sparse_keep = 0 (and for payloads of the older, unhashed layout)
+    sparse: SparseRows | None = None
     char_idf: np.ndarray | None = None
+    word_cols: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self._row = {h: i for i, h in enumerate(self.handles.tolist())}
@@ -180,6 +193,7 @@ class LookalikeModel:
             if self.index_params is not None
             else VectorIndex.build(self.vectors)
         )
+        self._search = SparseSearch(self.sparse) if self.sparse is not None else None
 
     # ---------------------------------------------------------- serialise
     def to_bytes(self) -> bytes:
@@ -199,7 +213,7 @@ class LookalikeModel:
                 "er": self.er,
                 "language": self.language.astype(str),
                 "index_graph": graph if (graph := self._index.graph()) is not None else empty,
-                **_sparse_arrays(self.sparse, self.char_idf),
+                **_sparse_arrays(self.sparse, self.char_idf, self.word_cols),
             },
             {
                 "grand_total": self.grand_total,
@@ -239,7 +253,7 @@ class LookalikeModel:
 
     @property
     def has_sparse(self) -> bool:
-        return self.sparse is not None and self.char_idf is not None
+        return self.sparse is not None and self.char_idf is not None and self.word_cols is not None
 
     def fold_in(self, posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Vector and top-token ids for one creator's posts, through the stored basis."""
@@ -253,44 +267,37 @@ class LookalikeModel:
             self._vocab_index = {t: i for i, t in enumerate(self.vocab.tolist())}
         cfg = LookalikeConfig.from_dict(self.params)
         recent = recent_posts(posts, cfg)
-        docs = [
-            post_tokens(c, t) for c, t in zip(recent["caption"], recent["hashtags"], strict=True)
-        ]
+        pairs = list(zip(recent["caption"], recent["hashtags"], strict=True))
+        docs = [post_tokens(c, t) for c, t in pairs]
         handles = ["_"] * len(docs)
         counts, _ = count_matrix(handles or ["_"], docs or [[]], self._vocab_index, cfg)
         weights = ppmi(counts, self.col_totals, self.grand_total)
         vec = l2_normalise(np.asarray(weights @ self.components.T.astype(np.float64)).ravel())
         row = None
         if self.has_sparse:
-            texts = creator_texts(recent.assign(handle="_"), ["_"])
-            row, _ = cfg.text_rows().rows(weights, texts, self.char_idf)
+            chars, tokens = token_counts(
+                handles or ["_"], [char_tokens(c, t) for c, t in pairs] or [[]]
+            )
+            grams = token_ngrams(tokens, cfg.text_rows().ngrams)
+            rows, _ = cfg.text_rows().rows(weights, self.word_cols, chars, grams, self.char_idf)
+            row = SparseRows.quantise(rows).row(0)  # as stored, so fold-in matches fit
         return Placed(vec.astype(np.float32), _top_tokens(weights)[0], row)
 
     def sparse_row(self, row: int) -> sp.csr_matrix | None:
-        return self.sparse[row] if self.sparse is not None else None
+        return self.sparse.row(row) if self.sparse is not None else None
+
+    def sparse_matrix(self) -> sp.csr_matrix | None:
+        """All sparse rows as float32 CSR (a copy; for evaluation, not serving)."""
+        return self.sparse.to_csr() if self.sparse is not None else None
 
     def sparse_neighbours(
         self, query: sp.csr_matrix, k: int, *, exclude: set[int], allow=None
     ) -> list[tuple[int, float]]:
-        """Exact sparse cosine neighbours, by term-at-a-time over an inverted index
-        (postings = the rows' columns): only creators sharing a weight with the query
-        are touched, so the cost is the query's posting lengths, not the creator count."""
-        if self.sparse is None:
+        """Sparse cosine neighbours (engine.lookalike.search: candidates from the
+        query's strongest columns, re-ranked exactly); [] without sparse rows."""
+        if self._search is None:
             return []
-        postings = self.__dict__.get("_postings")
-        if postings is None:
-            postings = self.__dict__["_postings"] = self.sparse.tocsc()
-        q = sp.csr_matrix(query)
-        sims = np.asarray(postings[:, q.indices] @ q.data).ravel()
-        cand = np.flatnonzero(sims > 0)
-        if exclude:
-            cand = cand[~np.isin(cand, list(exclude))]
-        if allow is not None and len(cand):
-            cand = cand[np.asarray(allow(cand), dtype=bool)]
-        if len(cand) > k:
-            cand = cand[np.argpartition(-sims[cand], k - 1)[:k]]
-        order = np.argsort(-sims[cand], kind="stable")
-        return [(int(cand[i]), float(sims[cand[i]])) for i in order]
+        return self._search.query(query, k, exclude=exclude, allow=allow)
 
     def neighbours(
         self, vector: np.ndarray, k: int, *, exclude: set[int], allow=None
@@ -328,33 +335,37 @@ class Placed:
     sparse: sp.csr_matrix | None
 
 
-def _sparse_arrays(rows: sp.csr_matrix | None, idf: np.ndarray | None) -> dict[str, np.ndarray]:
-    """CSR parts (values in half precision: cosines move by < 1e-3) and the char idf of
-    the columns seen in training (the rest share one value, stored last)."""
-    if rows is None or idf is None:
+def _sparse_arrays(
+    rows: SparseRows | None, idf: np.ndarray | None, word_cols: np.ndarray | None
+) -> dict[str, np.ndarray]:
+    """The rows as stored (SparseRows), the char idf and the words' hashed columns."""
+    if rows is None or idf is None or word_cols is None:
         return {}
-    seen = np.flatnonzero(idf != idf.max()).astype(np.int32)
     return {
-        "sparse_indptr": rows.indptr.astype(np.int64),
-        "sparse_indices": rows.indices.astype(np.int32),
-        "sparse_data": rows.data.astype(np.float16),
-        "sparse_shape": np.asarray(rows.shape, dtype=np.int64),
-        "char_idf_cols": seen,
-        "char_idf_vals": np.append(idf[seen], idf.max()).astype(np.float32),
+        "sparse_indptr": rows.indptr,
+        "sparse_columns": rows.columns,
+        "sparse_levels": rows.levels,
+        "sparse_scale": rows.scale,
+        "char_idf": idf.astype(np.float32),
+        "word_cols": word_cols.astype(np.int32),
     }
 
 
-def _sparse_from(a: dict[str, np.ndarray]) -> tuple[sp.csr_matrix | None, np.ndarray | None]:
-    if "sparse_indptr" not in a:
-        return None, None
-    shape = tuple(int(x) for x in a["sparse_shape"])
-    rows = sp.csr_matrix(
-        (a["sparse_data"].astype(np.float32), a["sparse_indices"], a["sparse_indptr"]), shape=shape
+def _sparse_from(
+    a: dict[str, np.ndarray],
+) -> tuple[SparseRows | None, np.ndarray | None, np.ndarray | None]:
+    """Zero-copy views of the stored rows. Payloads of the first sparse layout (int32
+    columns over an unhashed space) load without rows: they answer by ppmi until the
+    next training replaces them."""
+    if "sparse_columns" not in a:
+        return None, None, None
+    rows = SparseRows(
+        a["sparse_indptr"],
+        a["sparse_columns"],
+        a["sparse_levels"],
+        a["sparse_scale"],
     )
-    vals = a["char_idf_vals"]
-    idf = np.full(CHAR_FEATURES, vals[-1], dtype=np.float32)
-    idf[a["char_idf_cols"]] = vals[:-1]
-    return rows, idf
+    return rows, a["char_idf"], a["word_cols"]
 
 
 def _stored_index(
@@ -409,7 +420,8 @@ def fit_lookalike(data: Dataset, cfg: LookalikeConfig) -> LookalikeModel:
     recent = recent_posts(data.posts, cfg)
     if recent.empty:
         raise NotEnoughData("no posts to learn lookalikes from; import posts first")
-    docs = [post_tokens(c, t) for c, t in zip(recent["caption"], recent["hashtags"], strict=True)]
+    pairs = list(zip(recent["caption"], recent["hashtags"], strict=True))
+    docs = [post_tokens(c, t) for c, t in pairs]
     handles_per_post = recent["handle"].tolist()
     counts, vocab = count_matrix(handles_per_post, docs, None, cfg)
     handles = list(dict.fromkeys(handles_per_post))
@@ -424,11 +436,13 @@ def fit_lookalike(data: Dataset, cfg: LookalikeConfig) -> LookalikeModel:
     vectors = l2_normalise(dense)
     followers, er, language = creator_stats(data, handles)
     vocab_arr = np.array(sorted(vocab, key=vocab.get), dtype=str)
-    rows, idf = (
-        cfg.text_rows().rows(weights, creator_texts(recent, handles), None)
-        if cfg.sparse_keep > 0
-        else (None, None)
-    )
+    rows = idf = word_cols = None
+    if cfg.sparse_keep > 0:
+        word_cols = word_columns(vocab_arr.tolist())
+        chars, tokens = token_counts(handles_per_post, [char_tokens(c, t) for c, t in pairs])
+        grams = token_ngrams(tokens, cfg.text_rows().ngrams)
+        csr, idf = cfg.text_rows().rows(weights, word_cols, chars, grams, None)
+        rows = SparseRows.quantise(csr)
     return LookalikeModel(
         handles=np.array(handles, dtype=str),
         vectors=vectors,
@@ -443,6 +457,7 @@ def fit_lookalike(data: Dataset, cfg: LookalikeConfig) -> LookalikeModel:
         params={**cfg.__dict__, "dims": dims, "vocab": len(vocab), "creators": len(handles)},
         sparse=rows,
         char_idf=idf,
+        word_cols=word_cols,
     )
 
 
