@@ -64,11 +64,16 @@ class TextRows:
     keep: int = 200
 
     def rows(
-        self, word_weights: sp.csr_matrix, texts: Sequence[str], idf: np.ndarray | None
+        self,
+        word_weights: sp.csr_matrix,
+        texts: Sequence[str],
+        idf: np.ndarray | None,
+        counts: sp.csr_matrix | None = None,
     ) -> tuple[sp.csr_matrix, np.ndarray]:
         """Creator rows (word columns first, then hashed char columns) and the char idf
-        (learned here when `idf` is None, reused for fold-in otherwise)."""
-        counts = char_counts(texts, self.ngrams)
+        (learned here when `idf` is None, reused for fold-in otherwise). `counts`: the
+        texts' char n-gram counts when already counted (the Spark backend)."""
+        counts = char_counts(texts, self.ngrams) if counts is None else counts
         if idf is None:
             idf = char_idf(counts)
         chars = sublinear_tfidf(counts, idf)
