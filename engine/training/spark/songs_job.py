@@ -150,14 +150,5 @@ def _trending(kept: Any, reels: Any, config: dict[str, Any]) -> TrendingIndex:
     tags = np.full((len(song_ids), TOP_TAGS), "", dtype=object)
     if len(top):
         tags[top["song_id"].map(pos).to_numpy(), top["rank"].to_numpy()] = top["tag"].to_numpy()
-    return TrendingIndex(
-        str(as_of),
-        np.asarray(song_ids).astype(str),
-        daily["song"].to_numpy(np.int32),
-        daily["back"].to_numpy(np.int32),
-        daily["uses"].to_numpy(np.int32),
-        daily["delta_sum"].to_numpy(np.float32),
-        tags.astype(str),
-        horizon,
-        min_support,
-    )
+    daily = daily.rename(columns={"back": "day"})
+    return TrendingIndex.from_counts(str(as_of), song_ids, daily, tags, horizon, min_support)
