@@ -98,6 +98,7 @@ def measure(label: str, db: Path, n_posts: int, run_local: bool, master: str) ->
     if run_local:
         agree = agreement(models(urls["local"]), models(urls["spark"]), k=10)
         rows[-1].update({f"agree {k}": v for k, v in agree.items()})
+        print(json.dumps({"data": label, "agreement": agree}), flush=True)
     return rows
 
 
@@ -177,6 +178,11 @@ def main() -> None:
             print(f"imported {n:,} posts in {time.perf_counter() - t0:.0f}s", flush=True)
             rec.close()
             rows += measure(f"synthetic {n:,}", db, n, n <= args.local_max, args.master)
+            write_results(
+                args.name, {"results": rows, "partial": True}
+            )  # a long run keeps what it has
+            for f in Path(tmp).glob(f"syn{n}*"):  # free the disk for the next size
+                shutil.rmtree(f) if f.is_dir() else f.unlink()
     print_table("Local vs Spark training: seconds per kind, driver peak RSS, agreement", rows)
     proj = projection(rows, args.cores, args.efficiency)
     if proj:
