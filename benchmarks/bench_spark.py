@@ -69,7 +69,12 @@ def models(url: str) -> dict:
     from engine.training.kinds import kind_by_name
 
     reg = bootstrap(url).store.registry
-    return {k: kind_by_name(k).load(reg.get(k, reg.latest_info(k).version).payload) for k in KINDS}
+    infos = {k: reg.latest_info(k) for k in KINDS}  # None: skipped (synthetic posts have no songs)
+    return {
+        k: kind_by_name(k).load(reg.get(k, info.version).payload)
+        for k, info in infos.items()
+        if info is not None
+    }
 
 
 def measure(label: str, db: Path, n_posts: int, run_local: bool, master: str) -> list[dict]:
