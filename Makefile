@@ -3,18 +3,27 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test lint format bench migrate clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# `make run` needs only the runtime; `make test` adds the dev tools and the optional
+# Spark backend (requirements-spark.txt: pyspark is a 456 MB download).
+$(RUN_STAMP): requirements.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $(RUN_STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-spark.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 # Set up, migrate, load the demo data if the store is empty, train, then start the bot:
 # the console when no Slack tokens are set, Socket Mode with SLACK_APP_TOKEN, HTTP otherwise.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python -m models migrate
 	$(BIN)/python -m engine demo --if-empty
 	$(BIN)/python -m engine train

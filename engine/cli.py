@@ -18,6 +18,7 @@ COMMANDS = [
     "import",
     "demo",
     "train",
+    "export",
     "models",
     "lookalike",
     "songs",

@@ -116,6 +116,10 @@ class Recommender:
         from engine.training.pipeline import run_training
 
         options.setdefault("config", self.settings.training_config())
+        if options.get("backend") is None:
+            options["backend"] = self.settings.train_backend
+        options.setdefault("spark_master", self.settings.spark_master)
+        options.setdefault("spark_jdbc_jar", self.settings.spark_jdbc_jar)
         return run_training(self.store, **options)
 
     def train_if_due(self, now: datetime | None = None, **options: Any) -> Any:
@@ -123,6 +127,9 @@ class Recommender:
         from engine.training.daily import train_if_due
 
         options.setdefault("config", self.settings.training_config())
+        options.setdefault("backend", self.settings.train_backend)
+        options.setdefault("spark_master", self.settings.spark_master)
+        options.setdefault("spark_jdbc_jar", self.settings.spark_jdbc_jar)
         return train_if_due(self.store, now, at=self.settings.train_at, **options)
 
     def rollback(self, kind: str, version: int) -> int:

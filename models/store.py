@@ -191,6 +191,13 @@ class Store:
         """(influencers, posts, songs): everything training reads, in one call."""
         return self.influencers_frame(), self.posts_frame(), self.songs_frame()
 
+    def export_parquet(self, folder: Any, chunk_rows: int = 50_000) -> Any:
+        """Stream every table training reads to Parquet files in `folder` (bounded
+        memory; models.snapshot), for the Spark training backend."""
+        from models.snapshot import export_parquet
+
+        return export_parquet(self.engine, folder, chunk_rows)
+
     def describe(self) -> str:
         """The database URL without its password, for logs and reports."""
         return self.engine.url.render_as_string(hide_password=True)

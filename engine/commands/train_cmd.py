@@ -26,6 +26,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--keep", type=int, default=5, help="versions kept per kind (5)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--backend",
+        choices=["local", "spark"],
+        default=None,
+        help="where the heavy counting runs (default SCOUT_TRAIN_BACKEND, else local)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         keep=args.keep,
         progress=sys.stderr.isatty() and not args.json,
         seed=args.seed,
+        backend=args.backend,
     )
     if args.json:
         print(

@@ -26,8 +26,16 @@ def like_rating(
     adj = likes / np.maximum(np.asarray(hashtags_per_post, dtype=np.float64), 1.0)
     count = np.bincount(tag_ids, minlength=n_tags).astype(np.int64)
     adj_sum = np.bincount(tag_ids, weights=adj[post_of_entry], minlength=n_tags)
+    return count, rating_from_sums(count, adj_sum)
+
+
+def rating_from_sums(count: np.ndarray, adj_sum: np.ndarray) -> np.ndarray:
+    """The rating from each tag's post count and sum of adj_likes (counted anywhere:
+    here, or by the Spark backend)."""
+    count = np.asarray(count, dtype=np.int64)
+    n_tags = len(count)
     adj_mean = adj_sum / np.maximum(count, 1)
     used = count > 0
     lo, hi = (adj_mean[used].min(), adj_mean[used].max()) if used.any() else (0.0, 0.0)
     norm = (adj_mean - lo) / (hi - lo) if hi > lo else np.ones(n_tags)
-    return count, np.log1p(count) * np.where(used, norm, 0.0)
+    return np.log1p(count) * np.where(used, norm, 0.0)

@@ -19,6 +19,11 @@ class Settings:
     mobilenet: str
     reload_seconds: float
     train_at: str = "04:00"  # HH:MM UTC of the clock's daily retrain
+    # Where the heavy counting of a training run happens: `local` (pandas, this process)
+    # or `spark` (engine.training.spark; any Spark master URL, e.g. spark://host:7077)
+    train_backend: str = "local"
+    spark_master: str = "local[*]"
+    spark_jdbc_jar: str | None = None  # a PostgreSQL JDBC jar: Spark reads Postgres directly
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -32,6 +37,9 @@ class Settings:
             mobilenet=env.get("SCOUT_MOBILENET", default_mobilenet),
             reload_seconds=float(env.get("SCOUT_RELOAD_SECONDS", "30")),
             train_at=env.get("SCOUT_TRAIN_AT", "04:00"),
+            train_backend=env.get("SCOUT_TRAIN_BACKEND", "local").strip().lower() or "local",
+            spark_master=env.get("SCOUT_SPARK_MASTER", "local[*]"),
+            spark_jdbc_jar=env.get("SCOUT_SPARK_JDBC_JAR") or None,
         )
 
     def training_config(self) -> dict[str, dict[str, Any]]:

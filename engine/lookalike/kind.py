@@ -22,7 +22,7 @@ class LookalikeKind:
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
         cfg = LookalikeConfig.from_dict({"seed": ctx.seed, **ctx.config})
-        model = fit_lookalike(data, cfg)
+        model = fit_lookalike(data, cfg, ctx.backend.lookalike_counts(cfg))
         metrics = split_half_retrieval(model, data.posts, seed=ctx.seed)
         metrics.update(
             {

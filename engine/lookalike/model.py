@@ -394,9 +394,10 @@ def _top_tokens(weights: sp.csr_matrix) -> np.ndarray:
 
 
 def creator_stats(
-    data: Dataset, handles: Sequence[str]
+    data: Dataset, handles: Sequence[str], engagement: pd.Series | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Followers, average ER (percent) and language per handle, for filters."""
+    """Followers, average ER (percent) and language per handle, for filters;
+    `engagement` (mean likes + comments per handle) when counted elsewhere."""
     inf = data.influencers.drop_duplicates("handle").set_index("handle")
     followers = (
         pd.to_numeric(inf["followers"], errors="coerce")
@@ -404,27 +405,66 @@ def creator_stats(
         .reindex(handles)
         .to_numpy()
     )
-    posts = data.posts
-    engagement = (
-        (posts["likes"].astype("float64") + posts["comments"].astype("float64"))
-        .groupby(posts["handle"])
-        .mean()
-    )
+    if engagement is None:
+        posts = data.posts
+        engagement = (
+            (posts["likes"].astype("float64") + posts["comments"].astype("float64"))
+            .groupby(posts["handle"])
+            .mean()
+        )
     er = 100.0 * engagement.reindex(handles).to_numpy() / followers
     er[~np.isfinite(er)] = np.nan
     language = inf["language"].reindex(handles).fillna("").astype(str).str.lower().to_numpy()
     return followers, er, language
 
 
-def fit_lookalike(data: Dataset, cfg: LookalikeConfig) -> LookalikeModel:
+@dataclass
+class LookalikeCounts:
+    """What the lookalike model is built from, whoever counted it (this process, or the
+    Spark backend over every post): creators x tokens counts over the recent-posts
+    window with its vocabulary, creators x every distinct char token (`char_tokens`:
+    caption words as written and hashtags; their hashed n-grams are computed once per
+    distinct token when the rows are built), and each creator's mean likes + comments
+    over all their posts."""
+
+    handles: list[str]
+    counts: sp.csr_matrix
+    vocab: dict[str, int]
+    char_counts: sp.csr_matrix | None
+    engagement: pd.Series
+    char_tokens: list[str] = field(default_factory=list)
+
+
+def lookalike_counts(data: Dataset, cfg: LookalikeConfig) -> LookalikeCounts | None:
+    """The counts from the Dataset's frames (None: no recent posts)."""
     recent = recent_posts(data.posts, cfg)
     if recent.empty:
-        raise NotEnoughData("no posts to learn lookalikes from; import posts first")
+        return None
     pairs = list(zip(recent["caption"], recent["hashtags"], strict=True))
     docs = [post_tokens(c, t) for c, t in pairs]
     handles_per_post = recent["handle"].tolist()
     counts, vocab = count_matrix(handles_per_post, docs, None, cfg)
     handles = list(dict.fromkeys(handles_per_post))
+    chars, tokens = None, []
+    if cfg.sparse_keep > 0:
+        chars, tokens = token_counts(handles_per_post, [char_tokens(c, t) for c, t in pairs])
+    posts = data.posts
+    engagement = (
+        (posts["likes"].astype("float64") + posts["comments"].astype("float64"))
+        .groupby(posts["handle"])
+        .mean()
+    )
+    return LookalikeCounts(handles, counts, vocab, chars, engagement, tokens)
+
+
+def fit_lookalike(
+    data: Dataset, cfg: LookalikeConfig, counted: LookalikeCounts | None = None
+) -> LookalikeModel:
+    """PPMI -> SVD vectors and sparse rows from `counted` (default: count `data` here)."""
+    counted = counted if counted is not None else lookalike_counts(data, cfg)
+    if counted is None or not counted.handles:
+        raise NotEnoughData("no posts to learn lookalikes from; import posts first")
+    counts, vocab, handles = counted.counts, counted.vocab, counted.handles
     weights = ppmi(counts)
     if len(handles) < 2:
         raise NotEnoughData("fewer than 2 creators with posts")
@@ -434,14 +474,13 @@ def fit_lookalike(data: Dataset, cfg: LookalikeConfig) -> LookalikeModel:
     svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=5, random_state=cfg.seed)
     dense = svd.fit_transform(weights) if weights.nnz else np.zeros((len(handles), dims))
     vectors = l2_normalise(dense)
-    followers, er, language = creator_stats(data, handles)
+    followers, er, language = creator_stats(data, handles, counted.engagement)
     vocab_arr = np.array(sorted(vocab, key=vocab.get), dtype=str)
     rows = idf = word_cols = None
-    if cfg.sparse_keep > 0:
+    if cfg.sparse_keep > 0 and counted.char_counts is not None:
         word_cols = word_columns(vocab_arr.tolist())
-        chars, tokens = token_counts(handles_per_post, [char_tokens(c, t) for c, t in pairs])
-        grams = token_ngrams(tokens, cfg.text_rows().ngrams)
-        csr, idf = cfg.text_rows().rows(weights, word_cols, chars, grams, None)
+        grams = token_ngrams(counted.char_tokens, cfg.text_rows().ngrams)
+        csr, idf = cfg.text_rows().rows(weights, word_cols, counted.char_counts, grams, None)
         rows = SparseRows.quantise(csr)
     return LookalikeModel(
         handles=np.array(handles, dtype=str),

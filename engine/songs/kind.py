@@ -7,7 +7,7 @@ import numpy as np
 
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData
-from engine.songs.model import SongModel, fit_song_model
+from engine.songs.model import CleaningRules, SongModel, fit_song_model
 from engine.training.contract import TrainContext, TrainResult
 
 
@@ -38,8 +38,15 @@ class SongsKind:
     uses: tuple[str, ...] = CONTENT_KINDS  # the niche hybrid, when a content model exists
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
+        tables = ctx.backend.song_tables(CleaningRules.from_config(ctx.config), ctx.config)
         posts = data.posts
-        with_song = posts.loc[posts["song_id"].notna(), "handle"].nunique() if len(posts) else 0
+        with_song = (
+            tables.creators_with_songs
+            if tables is not None
+            else posts.loc[posts["song_id"].notna(), "handle"].nunique()
+            if len(posts)
+            else 0
+        )
         if with_song < 2:
             raise NotEnoughData(f"fewer than 2 creators with songs ({with_song})")
         content = creator_content(ctx)
@@ -49,7 +56,7 @@ class SongsKind:
                 "creators without reels get the best non-personalised list"
             )
         model, evals, report = fit_song_model(
-            data, ctx.config, seed=ctx.seed, log=ctx.log, content=content
+            data, ctx.config, seed=ctx.seed, log=ctx.log, content=content, tables=tables
         )
         for line in report.lines():
             ctx.log(f"songs cleaning: {line}")

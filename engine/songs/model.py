@@ -498,6 +498,19 @@ class SongModel:
         )
 
 
+@dataclass
+class SongTables:
+    """The counted inputs of the song model, whoever counted them (this process, or the
+    Spark backend over every post): the cleaned (creator, song) usage table with its
+    cleaning report, the trending index's daily per-song counts, and how many creators
+    had any reel before cleaning."""
+
+    usage: pd.DataFrame
+    report: CleaningReport
+    trending: TrendingIndex
+    creators_with_songs: int
+
+
 def creator_average_er(usage: UsageMatrix, usage_df: pd.DataFrame) -> np.ndarray:
     """Each usage row's average ER over all their posts (ER - Delta of any reel)."""
     base = (usage_df["er"] - usage_df["delta"]).groupby(usage_df["handle"]).first()
@@ -511,6 +524,7 @@ def fit_song_model(
     seed: int = 42,
     log=lambda _msg: None,
     content: tuple[list[str], np.ndarray] | None = None,
+    tables: SongTables | None = None,
 ) -> tuple[SongModel, list[MethodEvaluation], CleaningReport]:
     """Clean, evaluate every method on a held-out split, refit all of them on all the
     data, and make the best by MAP@10 the `auto` method. With `content` (handles and
@@ -519,7 +533,15 @@ def fit_song_model(
     config = dict(config or {})
     config.setdefault("seed", seed)
     rules = CleaningRules.from_config(config)
-    reels, usage_df, report = usage_table(data, rules)
+    if tables is None:
+        reels, usage_df, report = usage_table(data, rules)
+        trending = TrendingIndex.build(
+            reels,
+            horizon_days=int(config.get("trending_horizon_days", 60)),
+            min_support=int(config.get("trending_min_support", 3)),
+        )
+    else:  # counted elsewhere (engine.training.spark)
+        usage_df, report, trending = tables.usage, tables.report, tables.trending
     usage = usage_matrix(usage_df)
     methods = tuple(config.get("methods", DEFAULT_METHODS))
     if min(usage.shape) < 2:  # nothing to learn from yet: keep a (possibly empty) chart
@@ -583,11 +605,6 @@ def fit_song_model(
         metrics.update(
             {f"auto.{m}": v for m, v in next(e for e in evals if e.method == auto).ranking.items()}
         )
-    trending = TrendingIndex.build(
-        reels,
-        horizon_days=int(config.get("trending_horizon_days", 60)),
-        min_support=int(config.get("trending_min_support", 3)),
-    )
     model = SongModel(
         usage,
         recs,

@@ -102,14 +102,32 @@ class TrendingIndex:
             counts["rank"] = counts.groupby("song").cumcount()
             counts = counts[counts["rank"] < TOP_TAGS]
             tags[counts["song"].to_numpy(), counts["rank"].to_numpy()] = counts["tag"].to_numpy()
+        return cls.from_counts(
+            str(as_of.date()), song_ids, agg, tags, horizon_days, min_support, delta_weight
+        )
+
+    @classmethod
+    def from_counts(
+        cls,
+        as_of: str,
+        song_ids: Any,
+        daily: pd.DataFrame,
+        tags: np.ndarray,
+        horizon_days: int,
+        min_support: int = 3,
+        delta_weight: float = 0.1,
+    ) -> TrendingIndex:
+        """From counts made anywhere (here, or by the Spark backend): `daily` has one row
+        per (song, day) with song (code into `song_ids`), day (days back), uses and
+        delta_sum; `tags` is (songs, TOP_TAGS)."""
         return cls(
-            str(as_of.date()),
+            as_of,
             np.asarray(song_ids).astype(str),
-            agg["song"].to_numpy(np.int32),
-            agg["day"].to_numpy(np.int32),
-            agg["uses"].to_numpy(np.int32),
-            agg["delta_sum"].to_numpy(np.float32),
-            tags.astype(str),
+            daily["song"].to_numpy(np.int32),
+            daily["day"].to_numpy(np.int32),
+            daily["uses"].to_numpy(np.int32),
+            daily["delta_sum"].to_numpy(np.float32),
+            np.asarray(tags).astype(str),
             horizon_days,
             min_support,
             delta_weight,

@@ -77,6 +77,12 @@ class Cooc:
     posts: np.ndarray
 
 
+def as_cooc(sentences: list[list[str]] | Cooc) -> Cooc:
+    """The co-occurrence of `sentences`, or `sentences` itself when it was counted
+    elsewhere (the Spark backend hands Cooc objects)."""
+    return sentences if isinstance(sentences, Cooc) else cooccurrence(sentences)
+
+
 def cooccurrence(sentences: list[list[str]]) -> Cooc:
     tags = sorted({t for s in sentences for t in s})
     pos = {t: i for i, t in enumerate(tags)}
@@ -106,13 +112,13 @@ def ppmi_matrix(c: Cooc, cds_alpha: float) -> sparse.csr_matrix:
     )
 
 
-def fit_ppmi_svd(sentences: list[list[str]], cfg: TagConfig, seed: int) -> Embedding:
+def fit_ppmi_svd(sentences: list[list[str]] | Cooc, cfg: TagConfig, seed: int) -> Embedding:
     """Co-occurrence within posts -> PPMI (with context smoothing) -> truncated SVD,
     vectors U·sqrt(S). Strong when there is too little text for Word2Vec."""
     from sklearn.utils.extmath import randomized_svd
 
     t0 = time.perf_counter()
-    c = cooccurrence(sentences)
+    c = as_cooc(sentences)
     m = ppmi_matrix(c, cfg.cds_alpha)
     dim = max(1, min(cfg.vector_size, len(c.tags) - 1))
     u, s, _ = randomized_svd(m, n_components=dim, random_state=seed, n_iter=5)
@@ -143,7 +149,7 @@ class Related:
         return out
 
 
-def fit_ochiai(sentences: list[list[str]], top: int) -> Related:
+def fit_ochiai(sentences: list[list[str]] | Cooc, top: int) -> Related:
     """co(i, j) / sqrt(n_i · n_j): the cosine of two tags' post-incidence columns.
 
     Why: on HARRISON's held-out posts it beats plain sparse PPMI cosine and PPMI+SVD
@@ -151,18 +157,18 @@ def fit_ochiai(sentences: list[list[str]], top: int) -> Related:
     product. Unlike raw co-occurrence counts it does not drift every tag's neighbours to
     the same popular tags."""
     t0 = time.perf_counter()
-    c = cooccurrence(sentences)
+    c = as_cooc(sentences)
     inv = np.divide(1.0, np.sqrt(c.posts), out=np.zeros(len(c.posts)), where=c.posts > 0)
     d = sparse.diags(inv.astype(np.float32))
     scores = top_per_row(sparse.csr_matrix(d @ c.co @ d, dtype=np.float32), top)
     return Related("ochiai", c.tags, scores, time.perf_counter() - t0)
 
 
-def fit_sparse_ppmi(sentences: list[list[str]], top: int, batch: int = 512) -> Related:
+def fit_sparse_ppmi(sentences: list[list[str]] | Cooc, top: int, batch: int = 512) -> Related:
     """Cosine of plain PPMI rows (α = 1), no SVD: the baseline the default must beat.
     Second-order (rows times rows), so it is computed in batches of tags."""
     t0 = time.perf_counter()
-    c = cooccurrence(sentences)
+    c = as_cooc(sentences)
     p = l2_rows(ppmi_matrix(c, 1.0))
     pt = sparse.csr_matrix(p.T)
     parts = []

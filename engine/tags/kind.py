@@ -18,7 +18,10 @@ class TagsKind:
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
         cfg = TagConfig.from_dict(ctx.config)
-        model, report = fit_tag_model(data.posts, data.influencers, cfg, seed=ctx.seed, log=ctx.log)
+        counted = ctx.backend.tag_counts(cfg, ctx.seed)
+        model, report = fit_tag_model(
+            data.posts, data.influencers, cfg, seed=ctx.seed, log=ctx.log, counted=counted
+        )
         quality = ", ".join(f"{m} {q:.3f}" for m, q in sorted(report.quality.items()))
         summary = (
             f"{len(model.tags)} tags x {model.vectors.shape[1]} dims, {len(model.handles)} creators; "

@@ -30,9 +30,10 @@ from engine.core.artifact_io import pack, unpack
 from engine.core.errors import BadQuery, NotEnoughData, close_matches
 from engine.core.filters import Filters, check_k
 from engine.core.index import l2_normalise
-from engine.core.like_rating import like_rating
+from engine.core.like_rating import like_rating, rating_from_sums
 from engine.core.recommendation import Answer, Recommendation
 from engine.tags.embeddings import (
+    Cooc,
     Embedding,
     Related,
     blend,
@@ -387,7 +388,7 @@ def split_posts(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarr
 
 
 def fit_embeddings(
-    sentences: list[list[str]], cfg: TagConfig, seed: int, methods: Sequence[str]
+    sentences: list[list[str]] | Cooc, cfg: TagConfig, seed: int, methods: Sequence[str]
 ) -> dict[str, Embedding]:
     out: dict[str, Embedding] = {}
     for m in methods:
@@ -400,7 +401,7 @@ def fit_embeddings(
     return out
 
 
-def fit_related(sentences: list[list[str]], method: str, top: int) -> Related:
+def fit_related(sentences: list[list[str]] | Cooc, method: str, top: int) -> Related:
     return fit_ochiai(sentences, top) if method == "ochiai" else fit_sparse_ppmi(sentences, top)
 
 
@@ -413,24 +414,56 @@ def embedding_methods(cfg: TagConfig) -> tuple[str, ...]:
     return (cfg.method,)
 
 
+@dataclass
+class TagCounts:
+    """What the tags model is built from when the posts were counted elsewhere (the
+    Spark backend): the prepared sentences' co-occurrence on the training split and on
+    all posts, the held-out posts' cleaned tags (a bounded sample), creators per tag,
+    (handle, tag, n) uses, per-creator posts / likes / comments sums, and each tag's
+    like-rating sums (tag, count, adj_sum)."""
+
+    train: Cooc
+    full: Cooc
+    held: list[list[str]]
+    bloggers: dict[str, int]
+    creator_tags: pd.DataFrame
+    creators: pd.DataFrame
+    tag_likes: pd.DataFrame
+
+
 def choose_embedding(
-    posts: list[list[str]], owners: Sequence[str], cfg: TagConfig, seed: int, log=lambda m: None
+    posts: list[list[str]],
+    owners: Sequence[str],
+    cfg: TagConfig,
+    seed: int,
+    log=lambda m: None,
+    counted: TagCounts | None = None,
+    keys: Sequence[str] | None = None,
 ) -> tuple[Embedding, FitReport]:
     """Fit the embeddings and the related-tag scores on the training posts, measure all
     on held-out posts, and return the chosen embedding (refitted on all posts when
     `cfg.refit`) with the report, which carries the chosen related-tag scores."""
-    train_i, test_i = split_posts(len(posts), cfg.holdout, seed)
-    tr_posts = [posts[i] for i in train_i]
-    tr_owners = [owners[i] for i in train_i]
-    sentences, _ = prepare_sentences(tr_posts, tr_owners, cfg, seed)
-    if not sentences:
+    if counted is None:
+        train_i, test_i = split_posts(len(posts), cfg.holdout, seed)
+        tr_posts = [posts[i] for i in train_i]
+        tr_owners = [owners[i] for i in train_i]
+        tr_keys = [keys[i] for i in train_i] if keys is not None else None
+        sentences, _ = prepare_sentences(tr_posts, tr_owners, cfg, seed, tr_keys)
+        held = [posts[i] for i in test_i]
+    else:
+        if set(embedding_methods(cfg)) - {"ppmi"}:
+            raise ValueError(
+                "Word2Vec tag embeddings need every post on one machine: train tags with "
+                "the local backend, or use the default method"
+            )
+        sentences, held = counted.train, counted.held
+    if (len(sentences.tags) == 0) if isinstance(sentences, Cooc) else not sentences:
         raise NotEnoughData("no post has two tags used by enough creators to learn from")
     embs = fit_embeddings(sentences, cfg, seed, embedding_methods(cfg))
     if "skipgram" in embs and "ppmi" in embs:
         embs["blend"] = blend(embs["skipgram"], embs["ppmi"])
     rel_methods = ("ochiai",) if cfg.related == "auto" else (cfg.related,)
     rels = {m: fit_related(sentences, m, cfg.related_top) for m in rel_methods if m != "vectors"}
-    held = [posts[i] for i in test_i]
     scored: dict[str, Embedding | Related] = {**embs, **rels}
     quality = {m: topic_quality(e, held)["quality"] for m, e in scored.items()}
     for m, q in quality.items():
@@ -455,7 +488,11 @@ def choose_embedding(
         related=related,
     )
     if cfg.refit and len(held):
-        all_sentences, _ = prepare_sentences(posts, owners, cfg, seed)
+        all_sentences = (
+            prepare_sentences(posts, owners, cfg, seed, keys)[0]
+            if counted is None
+            else counted.full
+        )
         parts = ("skipgram", "ppmi") if chosen == "blend" else (chosen,)
         refit = fit_embeddings(all_sentences, cfg, seed, parts)
         final = blend(refit["skipgram"], refit["ppmi"]) if chosen == "blend" else refit[chosen]
@@ -517,14 +554,24 @@ def fit_tag_model(
     cfg: TagConfig | None = None,
     seed: int = 42,
     log=lambda m: None,
+    counted: TagCounts | None = None,
 ) -> tuple[TagModel, FitReport]:
     """Fit from the dataset frames (posts: handle, hashtags, likes, comments;
-    influencers: handle, followers, language)."""
+    influencers: handle, followers, language), or from `counted` (then `posts` is
+    not read)."""
     cfg = cfg or TagConfig()
+    if counted is not None:
+        emb, report = choose_embedding([], [], cfg, seed, log, counted)
+        return _assemble(emb, report, _counted_stats(counted, emb.tags), influencers, cfg)
     posts = posts.reset_index(drop=True)
     cleaned = post_frame_tags(posts, cfg)
     owners = posts["handle"].astype(str).tolist()
-    emb, report = choose_embedding(cleaned, owners, cfg, seed, log)
+    keys = (
+        (posts["post_id"].astype(str) + ":" + posts["handle"].astype(str)).tolist()
+        if "post_id" in posts
+        else None
+    )
+    emb, report = choose_embedding(cleaned, owners, cfg, seed, log, keys=keys)
     tag_pos = emb.index()
     counts = tag_bloggers(cleaned, owners)
     n_bloggers = np.array([counts.get(t, 0) for t in emb.tags], dtype=np.int32)
@@ -549,16 +596,73 @@ def fit_tag_model(
         (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(handles), len(emb.tags))
     )
     bt.sum_duplicates()
-    beta = l2_normalise(bt @ emb.vectors)
-
     owner_idx = np.array([hpos[o] for o in owners], dtype=np.int64)
     n_posts = np.bincount(owner_idx, minlength=len(handles)).astype(float)
-    avg_likes = np.bincount(owner_idx, weights=likes, minlength=len(handles)) / np.maximum(
-        n_posts, 1
+    stats = CreatorStats(
+        handles,
+        bt,
+        n_posts,
+        np.bincount(owner_idx, weights=likes, minlength=len(handles)),
+        np.bincount(owner_idx, weights=comments, minlength=len(handles)),
+        n_bloggers,
+        rating,
     )
-    avg_comments = np.bincount(owner_idx, weights=comments, minlength=len(handles)) / np.maximum(
-        n_posts, 1
+    return _assemble(emb, report, stats, influencers, cfg)
+
+
+@dataclass
+class CreatorStats:
+    """Per creator: tag uses (creators x the embedding's tags), posts, likes and
+    comments sums; per tag: creators using it and like rating."""
+
+    handles: list[str]
+    bt: sparse.csr_matrix
+    n_posts: np.ndarray
+    likes: np.ndarray
+    comments: np.ndarray
+    n_bloggers: np.ndarray
+    rating: np.ndarray
+
+
+def _counted_stats(c: TagCounts, tags: list[str]) -> CreatorStats:
+    handles = sorted(c.creators["handle"].astype(str))
+    per = c.creators.set_index("handle").reindex(handles)
+    hpos = {h: i for i, h in enumerate(handles)}
+    tpos = {t: i for i, t in enumerate(tags)}
+    ct = c.creator_tags[c.creator_tags["tag"].isin(tpos)]
+    bt = sparse.csr_matrix(
+        (
+            ct["n"].to_numpy(np.float32),
+            (ct["handle"].map(hpos).to_numpy(np.int64), ct["tag"].map(tpos).to_numpy(np.int64)),
+        ),
+        shape=(len(handles), len(tags)),
     )
+    bt.sum_duplicates()
+    tl = c.tag_likes.set_index("tag").reindex(tags)
+    rating = rating_from_sums(tl["count"].fillna(0).to_numpy(), tl["adj_sum"].fillna(0).to_numpy())
+    return CreatorStats(
+        handles,
+        bt,
+        per["posts"].to_numpy(float),
+        per["likes"].to_numpy(float),
+        per["comments"].to_numpy(float),
+        np.array([c.bloggers.get(t, 0) for t in tags], dtype=np.int32),
+        rating.astype(np.float32),
+    )
+
+
+def _assemble(
+    emb: Embedding,
+    report: FitReport,
+    stats: CreatorStats,
+    influencers: pd.DataFrame,
+    cfg: TagConfig,
+) -> tuple[TagModel, FitReport]:
+    handles, bt, n_posts = stats.handles, stats.bt, stats.n_posts
+    n_bloggers, rating = stats.n_bloggers, stats.rating
+    beta = l2_normalise(bt @ emb.vectors)
+    avg_likes = stats.likes / np.maximum(n_posts, 1)
+    avg_comments = stats.comments / np.maximum(n_posts, 1)
     inf = influencers.drop_duplicates("handle").set_index("handle") if len(influencers) else None
     followers = np.full(len(handles), np.nan)
     language = [""] * len(handles)

@@ -5,6 +5,7 @@ tags down-weighted, and the tags of a post shuffled (a post's tags are a set).""
 from __future__ import annotations
 
 import os
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -98,14 +99,27 @@ def tag_bloggers(posts: list[list[str]], owners: Sequence[str]) -> Counter:
     return Counter(t for _, t in pairs)
 
 
+def favourite_key(seed: int, post_key: str, tag: str) -> int:
+    """The order in which a creator's posts keep a capped favourite tag (smallest
+    first): a hash of the post and tag, so any machine (the Spark backend's executors
+    too) makes the same choice without a shared random stream."""
+    return zlib.crc32(f"{seed}:{post_key}:{tag}".encode())
+
+
 def prepare_sentences(
-    posts: list[list[str]], owners: Sequence[str], cfg: TagConfig, seed: int
+    posts: list[list[str]],
+    owners: Sequence[str],
+    cfg: TagConfig,
+    seed: int,
+    keys: Sequence[str] | None = None,
 ) -> tuple[list[list[str]], dict[str, int]]:
     """Training sentences and the vocabulary (tag -> number of bloggers using it).
 
     `posts` are cleaned tag lists. A blogger's favourite tag is kept on only
     `favourite_cap` of their posts, chosen at random, so that a blogger who tags
     every one of 500 posts #mybrand adds as much co-occurrence as one who did it 6 times.
+    With `keys` (one per post: post id and handle) the kept posts are those with the
+    smallest `favourite_key`, as the Spark backend chooses them.
     """
     rng = np.random.default_rng(seed)
     bloggers = tag_bloggers(posts, owners)
@@ -118,6 +132,10 @@ def prepare_sentences(
     drop: set[tuple[int, str]] = set()
     for (_, t), rows in by_blogger_tag.items():
         if len(rows) > cfg.favourite_cap:
+            if keys is not None:
+                order = sorted(rows, key=lambda i, t=t: favourite_key(seed, keys[i], t))
+                drop.update((i, t) for i in order[cfg.favourite_cap :])
+                continue
             chosen = rng.choice(len(rows), size=len(rows) - cfg.favourite_cap, replace=False)
             drop.update((rows[j], t) for j in chosen)
     sentences = []

@@ -36,6 +36,37 @@ class NullFeatureCache:
         return None
 
 
+class CountingBackend(Protocol):
+    """Where a kind's heavy counting runs. Each method returns the counts a kind builds its
+    model from (plain numpy / scipy / pandas objects, the types the kind's own counting
+    function returns), or None: "count in this process from the Dataset, as always". The
+    local backend always answers None; engine.training.spark answers from Spark jobs over
+    every post while the Dataset holds only a bounded sample."""
+
+    name: str
+
+    def lookalike_counts(self, config: Any) -> Any | None: ...
+
+    def tag_counts(self, config: Any, seed: int) -> Any | None: ...
+
+    def song_tables(self, rules: Any, config: dict[str, Any]) -> Any | None: ...
+
+
+class LocalBackend:
+    """Everything counted in-process from the Dataset's frames (the default)."""
+
+    name = "local"
+
+    def lookalike_counts(self, config: Any) -> None:
+        return None
+
+    def tag_counts(self, config: Any, seed: int) -> None:
+        return None
+
+    def song_tables(self, rules: Any, config: dict[str, Any]) -> None:
+        return None
+
+
 def _no_progress(items: Iterable[T], desc: str = "", total: int | None = None) -> Iterable[T]:
     return items
 
@@ -43,8 +74,9 @@ def _no_progress(items: Iterable[T], desc: str = "", total: int | None = None) -
 @dataclass
 class TrainContext:
     """What a kind may use besides the data: its config section, a progress-bar factory
-    (tqdm on a terminal, silent in tests), the feature cache, and the other kinds'
-    freshly trained (not yet published) models, for kinds that build on another."""
+    (tqdm on a terminal, silent in tests), the feature cache, the other kinds'
+    freshly trained (not yet published) models, for kinds that build on another, and the
+    counting backend (local, or Spark for data past one machine)."""
 
     config: dict[str, Any] = field(default_factory=dict)
     progress: Callable[..., Iterable[Any]] = _no_progress
@@ -52,6 +84,7 @@ class TrainContext:
     trained: dict[str, Any] = field(default_factory=dict)
     seed: int = 42
     log: Callable[[str], None] = lambda _msg: None
+    backend: CountingBackend = field(default_factory=LocalBackend)
 
 
 @dataclass

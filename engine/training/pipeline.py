@@ -25,7 +25,7 @@ from typing import Any
 
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData, ScoutError
-from engine.training.contract import TrainContext, TrainResult
+from engine.training.contract import CountingBackend, LocalBackend, TrainContext, TrainResult
 from engine.training.kinds import KIND_OBJECTS, all_kinds, kind_by_name
 
 
@@ -139,19 +139,68 @@ def _run_training(
     progress: bool = False,
     log=None,
     seed: int = 42,
+    backend: str | None = "local",
+    spark_master: str = "local[*]",
+    spark_jdbc_jar: str | None = None,
+    spark_parquet_dir: str | None = None,
 ) -> TrainReport:
-    """Train, gate and publish. `store` is a models.store.Store."""
+    """Train, gate and publish. `store` is a models.store.Store. `backend` says where the
+    heavy counting runs: `local` (this process, from one Dataset of every post) or
+    `spark` (engine.training.spark on `spark_master`)."""
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    opts: dict[str, Any] = dict(
+        kinds=kinds, force=force, config=config, gate_margin=gate_margin, keep=keep,
+        progress=progress, seed=seed, log=log,
+    )  # fmt: skip
+    backend = (backend or "local").lower()
+    if backend == "local":
+        return _train(store, LocalBackend(), None, **opts)
+    if backend != "spark":
+        raise ScoutError(f"unknown training backend {backend!r}; use local or spark")
+    from engine.training.spark.backend import open_spark_backend
+
+    counting = open_spark_backend(
+        store,
+        master=spark_master,
+        jdbc_jar=spark_jdbc_jar,
+        parquet_dir=spark_parquet_dir,
+        log=log,
+    )
+    try:
+        return _train(store, counting, counting, **opts)
+    finally:
+        counting.close()
+
+
+def _train(
+    store,
+    counting: CountingBackend,
+    spark: Any,
+    *,
+    kinds: list[str] | None,
+    force: bool,
+    config: dict[str, dict[str, Any]] | None,
+    gate_margin: float,
+    keep: int,
+    progress: bool,
+    log,
+    seed: int,
+) -> TrainReport:
     from models.registry import REJECTED, NewArtifact
 
     started = time.perf_counter()
-    log = log or (lambda msg: print(msg, file=sys.stderr))
     run_id = uuid.uuid4().hex[:12]
     config = config or {}
-    log(f"train {run_id}: reading the store")
-    data = Dataset.read(store)
-    fingerprint = data.fingerprint()
+    log(f"train {run_id}: reading the store ({counting.name} backend)")
+    if spark is None:
+        data = Dataset.read(store)
+        fingerprint = data.fingerprint()
+    else:  # every post stays in Spark; the Dataset holds a sample of creators' posts
+        data = spark.dataset(store)
+        fingerprint = spark.fingerprint()
+    n_posts = int(data.meta.get("posts_total", len(data.posts)))
     log(
-        f"train {run_id}: {len(data.influencers)} influencers, {len(data.posts)} posts, "
+        f"train {run_id}: {len(data.influencers)} influencers, {n_posts} posts, "
         f"{len(data.songs)} songs (fingerprint {fingerprint[:12]})"
     )
     ctx = TrainContext(
@@ -159,6 +208,7 @@ def _run_training(
         feature_cache=store.feature_cache(),
         seed=seed,
         log=log,
+        backend=counting,
     )
     outcomes: list[KindOutcome] = []
     to_publish: list[NewArtifact] = []
@@ -222,7 +272,8 @@ def _run_training(
             **result.params,
             "train_seconds": round(seconds, 2),
             "data_influencers": len(data.influencers),
-            "data_posts": len(data.posts),
+            "data_posts": n_posts,
+            "backend": counting.name,
         }
         metrics = dict(result.metrics)
         if result.quality_metric:

@@ -1,0 +1,89 @@
+"""The store's tables as Spark DataFrames: from a Parquet snapshot (models.snapshot), or
+read straight from Postgres over JDBC when a driver jar is configured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+TABLES = ("influencers", "posts", "post_authors", "post_hashtags", "songs")
+
+
+@dataclass
+class SparkTables:
+    """`rows`: one row per (post, author) as the Dataset's posts frame has them
+    (post_pk, handle, posted_at, caption, likes, comments, song_id, hashtags ordered by
+    position, [] when none); `influencers` and `songs` as stored."""
+
+    rows: Any
+    influencers: Any
+    songs: Any
+
+
+def from_parquet(spark: Any, folder: str) -> SparkTables:
+    frames = {t: spark.read.parquet(f"{folder.rstrip('/')}/{t}.parquet") for t in TABLES}
+    return assemble(frames)
+
+
+def jdbc_url(database_url: str) -> tuple[str, dict[str, str]]:
+    """A SQLAlchemy Postgres URL as Spark's JDBC URL and connection properties."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(database_url)
+    if not u.drivername.startswith("postgresql"):
+        raise ValueError(f"JDBC reads need a PostgreSQL database, not {u.drivername}")
+    props = {"user": u.username or "", "driver": "org.postgresql.Driver"}
+    if u.password:
+        props["password"] = str(u.password)
+    return f"jdbc:postgresql://{u.host or 'localhost'}:{u.port or 5432}/{u.database}", props
+
+
+JDBC_QUERIES = {
+    "influencers": "select id as influencer_id, handle, platform, name, followers, following, "
+    "posts_count, bio, language, country from influencers",
+    "posts": "select id as post_pk, post_id, platform, posted_at, caption, likes, comments, "
+    "image, song_id from posts",
+    "post_authors": "select pa.post_pk, i.id as influencer_id, i.handle from post_authors pa "
+    "join influencers i on i.id = pa.influencer_id",
+    "post_hashtags": "select post_pk, position, tag from post_hashtags",
+    "songs": "select song_id, title, artist, release, year from songs",
+}
+
+
+def from_jdbc(spark: Any, database_url: str) -> SparkTables:
+    url, props = jdbc_url(database_url)
+    frames = {}
+    for table, query in JDBC_QUERIES.items():
+        reader = spark.read.format("jdbc").option("url", url).option("query", query)
+        for k, v in props.items():
+            reader = reader.option(k, v)
+        frames[table] = reader.load()
+    return assemble(frames)
+
+
+def assemble(frames: dict[str, Any]) -> SparkTables:
+    from pyspark.sql import functions as F
+
+    tags = (
+        frames["post_hashtags"]
+        .groupBy("post_pk")
+        .agg(F.sort_array(F.collect_list(F.struct("position", "tag"))).alias("s"))
+        .select("post_pk", F.col("s.tag").alias("hashtags"))
+    )
+    posts = frames["posts"].select(
+        "post_pk",
+        "post_id",
+        "posted_at",
+        "caption",
+        F.coalesce(F.col("likes"), F.lit(0)).cast("long").alias("likes"),
+        F.coalesce(F.col("comments"), F.lit(0)).cast("long").alias("comments"),
+        "song_id",
+    )
+    rows = (
+        frames["post_authors"]
+        .select("post_pk", "handle")
+        .join(posts, "post_pk")
+        .join(tags, "post_pk", "left")
+        .withColumn("hashtags", F.coalesce(F.col("hashtags"), F.array().cast("array<string>")))
+    )
+    return SparkTables(rows, frames["influencers"], frames["songs"])
