@@ -57,7 +57,7 @@ class SparseSearch:
     ) -> list[tuple[int, float]]:
         """(row, cosine), best first; creators sharing none of the proposing columns
         are not returned (the caller tops up from elsewhere when fewer than k come)."""
-        q = sp.csr_matrix(query)
+        q = query if isinstance(query, sp.csr_matrix) else sp.csr_matrix(query)
         if q.nnz == 0 or len(self.rows) == 0 or k <= 0:
             return []
         pool = max(POOL if pool is None else pool, k)
