@@ -47,7 +47,7 @@ def load_recommender(config: BotConfig, database_url: str | None = None) -> Any:
     served bot this way, keeping the real store for digests and feedback."""
     from engine.bootstrap import bootstrap
 
-    real = bootstrap(database_url)
+    real = bootstrap(database_url, background_reload=True)
     if config.recommender_factory:
         import importlib
 

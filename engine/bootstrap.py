@@ -14,15 +14,23 @@ from engine.service import Recommender
 DEMO_FILES = ("songs", "influencers", "posts")  # import order: posts refer to both others
 
 
-def bootstrap(database_url: str | None = None, *, settings: Settings | None = None) -> Recommender:
+def bootstrap(
+    database_url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    background_reload: bool = False,
+) -> Recommender:
     """The facade over the store named by `settings` (default: the environment, with
-    `database_url` overriding DATABASE_URL, as `--db` does)."""
+    `database_url` overriding DATABASE_URL, as `--db` does). `background_reload`: for a
+    long-running server (engine.service.Recommender)."""
     from models.store import Store
     from models.workspace import Workspace
 
     settings = settings or Settings.from_env(database_url)
     store = Store(settings.database_url)
-    return Recommender(store, settings, workspace=Workspace(store))
+    return Recommender(
+        store, settings, workspace=Workspace(store), background_reload=background_reload
+    )
 
 
 def bootstrap_existing(database_url: str | None = None) -> Recommender:

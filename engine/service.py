@@ -2,7 +2,9 @@
 
 It loads the latest published artifact of each kind from the store (lazily, then
 re-checks the registry every `reload_seconds`), swaps models atomically (a query keeps
-the model object it started with), and turns store rows into the inputs the pure
+the model object it started with; a serving process loads and warms a new version in a
+background thread and keeps answering from the old one until it is ready, so nobody's
+query waits for a reload), and turns store rows into the inputs the pure
 algorithm modules need (fold-in of influencers imported after the last training).
 Writes go through it too (import, training, feedback, digest state), so the bot needs
 nothing else. It is handed its store (engine.bootstrap builds the real one), so a test
@@ -81,15 +83,27 @@ class _Loaded:
 
 
 class Recommender:
-    def __init__(self, store: Any, settings: Settings, *, workspace: Any = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        settings: Settings,
+        *,
+        workspace: Any = None,
+        background_reload: bool = False,
+    ) -> None:
         """`store` is a models.store.Store (or a fake with the same reads); `workspace`
-        holds digest subscriptions and feedback (models.workspace.Workspace)."""
+        holds digest subscriptions and feedback (models.workspace.Workspace).
+        `background_reload` (the bot's servers): a newer version is loaded and warmed in a
+        thread while the current one keeps answering; otherwise (the CLI, tests) the
+        query that notices it waits for it."""
         self.settings = settings
         self.store = store
         self.digests = workspace
+        self.background_reload = background_reload
         self._loaded: dict[str, _Loaded] = {}
         self._checked_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._reloading: dict[str, threading.Thread] = {}
 
     def close(self) -> None:
         """Release the store's connections (a CLI command's last step)."""
@@ -217,18 +231,48 @@ class Recommender:
                 return loaded
             if loaded is not None and loaded.version == latest:
                 return loaded
-            try:
-                fresh = self._load(kind, latest)
-            except Exception:  # a failed load keeps the old model and says why
-                log.exception(
-                    "loading %s v%s failed; keeping v%s",
-                    kind,
-                    latest,
-                    loaded.version if loaded else None,
-                )
+            if loaded is not None and self.background_reload:
+                self._reload_later(kind, latest, loaded.version)
                 return loaded
-            self._loaded[kind] = fresh  # atomic swap: readers hold their own reference
-            return fresh
+            return self._swap_in(kind, latest, loaded)
+
+    def _swap_in(self, kind: str, version: int, loaded: _Loaded | None) -> _Loaded | None:
+        try:
+            fresh = self._load(kind, version)
+        except Exception:  # a failed load keeps the old model and says why
+            log.exception(
+                "loading %s v%s failed; keeping v%s",
+                kind,
+                version,
+                loaded.version if loaded else None,
+            )
+            return loaded
+        self._loaded[kind] = fresh  # atomic swap: readers hold their own reference
+        return fresh
+
+    def _reload_later(self, kind: str, version: int, serving: int) -> None:
+        """Start one loader thread per kind (called under self._lock)."""
+        running = self._reloading.get(kind)
+        if running is not None and running.is_alive():
+            return
+
+        def load() -> None:
+            try:
+                fresh = self._load(kind, version)
+            except Exception:  # noqa: BLE001 - logged; the old version keeps serving
+                log.exception("loading %s v%s failed; keeping v%s", kind, version, serving)
+                return
+            with self._lock:  # a rollback may make `version` older than the one serving
+                self._loaded[kind] = fresh
+
+        thread = threading.Thread(target=load, name=f"scout-reload-{kind}", daemon=True)
+        self._reloading[kind] = thread
+        thread.start()
+
+    def wait_for_reloads(self, timeout: float | None = None) -> None:
+        """Join the loader threads in flight (tests, benchmarks, a clean shutdown)."""
+        for thread in list(self._reloading.values()):
+            thread.join(timeout)
 
     def _load(self, kind: str, version: int) -> _Loaded:
         from engine.training.kinds import kind_by_name
@@ -236,7 +280,17 @@ class Recommender:
         artifact = self.store.registry.get(kind, version)
         started = time.perf_counter()
         model = kind_by_name(kind).load(artifact.payload)
-        log.info("loaded %s v%d in %.2fs", kind, version, time.perf_counter() - started)
+        loaded_s = time.perf_counter() - started
+        warm = getattr(model, "warm", None)  # lazily built search structures, built now
+        if warm is not None:
+            warm()
+        log.info(
+            "loaded %s v%d in %.2fs (warmed in %.2fs)",
+            kind,
+            version,
+            loaded_s,
+            time.perf_counter() - started - loaded_s,
+        )
         info = ModelInfo(
             kind,
             version,

@@ -74,3 +74,15 @@ def test_a_loaded_index_saves_the_graph_it_came_from():
     twice = VectorIndex.from_bytes(loaded.to_bytes())
     assert twice.query(vecs[5], 3) == loaded.query(vecs[5], 3)
     assert len(twice.graph()) == len(loaded.graph()) > 100_000
+
+
+def test_top_k_equals_a_stable_full_sort_with_ties_and_excluded_scores():
+    from engine.core.index import top_k
+
+    rng = np.random.default_rng(5)
+    for n, k in [(1, 1), (10, 3), (1000, 10), (1000, 1000), (50, 80)]:
+        scores = rng.integers(0, 7, size=n).astype(float)  # many ties
+        scores[rng.random(n) < 0.2] = -np.inf  # filtered out, as the tags query does
+        want = np.argsort(-scores, kind="stable")[:k]
+        assert top_k(scores, k).tolist() == want.tolist()
+    assert top_k(np.array([1.0, 2.0]), 0).tolist() == []

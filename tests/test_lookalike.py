@@ -161,6 +161,16 @@ def test_fast_search_finds_the_exact_neighbours_and_applies_filters_and_exclusio
     assert search.query(sp.csr_matrix((1, COLUMNS), dtype=np.float32), 10) == []
 
 
+def test_a_loaded_model_builds_its_sparse_postings_when_warmed(rec):
+    """The server warms a model before swapping it in (engine.service), so the first
+    lookalike after a reload does not build the postings."""
+    model = LookalikeModel.from_bytes(rec.model("lookalike").to_bytes())
+    assert model.has_sparse and model._search._postings is None
+    model.warm()
+    assert model._search._postings is not None
+    assert [r.id for r in lookalike(model, model.handles[0], 5).results]
+
+
 def test_payload_of_the_first_sparse_layout_answers_by_ppmi(rec):
     """Issue 13's unhashed rows (int32 columns) cannot be searched with the hashed
     columns; such a model loads and answers with ppmi until the next training."""

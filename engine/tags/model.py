@@ -29,7 +29,7 @@ from scipy import sparse
 from engine.core.artifact_io import pack, unpack
 from engine.core.errors import BadQuery, NotEnoughData, close_matches
 from engine.core.filters import Filters, check_k
-from engine.core.index import l2_normalise
+from engine.core.index import l2_normalise, top_k
 from engine.core.like_rating import like_rating, rating_from_sums
 from engine.core.recommendation import Answer, Recommendation
 from engine.tags.embeddings import (
@@ -159,6 +159,11 @@ class TagModel:
             space = CreatorSpace.exact(self.handles, self.blogger_matrix)
             self.__dict__["_creator_space"] = space
         return space
+
+    def warm(self) -> None:
+        """Build the nearest-tag index the vector fallback of the first query would
+        build: a server runs this before swapping the model in."""
+        self._tag_index()
 
     def _tag_index(self):
         """Nearest-tag search: the shared nmslib index when it exists (exact numpy below
@@ -291,7 +296,7 @@ class TagModel:
         mask = self._filter_mask(filters)
         scores = np.where(mask, scores, -np.inf)
         n_ok = int(mask.sum())
-        top = np.argsort(-scores, kind="stable")[: min(k, n_ok)]
+        top = top_k(scores, min(k, n_ok))
         results = []
         for b in top:
             handle = self.handles[b]

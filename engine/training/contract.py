@@ -104,7 +104,9 @@ class TrainResult:
 class ModelKind(Protocol):
     """`depends_on`: kinds this one cannot train without (skipped when they are
     missing). An optional `uses` tuple names kinds whose models it takes when they
-    exist (trained first in the same run, else the published version; never required)."""
+    exist (trained first in the same run, else the published version; never required).
+    A loaded model may offer `warm()`: the server calls it before serving the model, to
+    build what its first query would otherwise build."""
 
     kind: str
     depends_on: tuple[str, ...]
