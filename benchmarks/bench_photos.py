@@ -268,7 +268,7 @@ def real_photos(shared: Path) -> dict:
 
 
 # --------------------------------------------------- trust: held out / absent
-NOISE_AND_BLANK = ("noise 300x300", "1x1 PNG", "flat grey 640x480")
+NOISE_AND_BLANK = ("noise 300x300", "noise 1000x1000", "1x1 PNG", "flat grey 640x480")
 
 
 def _synthetic_uploads() -> dict[str, bytes]:
@@ -276,6 +276,10 @@ def _synthetic_uploads() -> dict[str, bytes]:
     out = {}
     for name, img in (
         ("noise 300x300", Image.fromarray(rng.integers(0, 256, (300, 300, 3), dtype=np.uint8))),
+        (
+            "noise 1000x1000",
+            Image.fromarray(rng.integers(0, 256, (1000, 1000, 3), dtype=np.uint8)),
+        ),
         ("1x1 PNG", Image.new("RGB", (1, 1), (200, 30, 40))),
         ("flat grey 640x480", Image.new("RGB", (640, 480), (128, 128, 128))),
     ):
@@ -286,6 +290,25 @@ def _synthetic_uploads() -> dict[str, bytes]:
 
 
 def trust(demo_dir: Path, shared: Path) -> dict:
+    """`trust_of` for the shipped model (pictures compared in the classifier layer's
+    space) and, in the same run, for the same model on the pooled features themselves
+    (the space before issue 14's second round, and what Keras weights still use)."""
+    import engine.photos.kind as photos_kind
+
+    shipped = trust_of(demo_model(demo_dir, shared)[0], demo_dir, shared)
+    real_head = photos_kind.classifier_head
+    photos_kind.classifier_head = lambda setting: None
+    try:
+        pooled = trust_of(demo_model(demo_dir, shared)[0], demo_dir, shared)
+    finally:
+        photos_kind.classifier_head = real_head
+    for row, base in zip(shipped["rows"], pooled["rows"], strict=True):
+        row["pooled features (same run)"] = base["value"]
+    shipped["pooled_features"] = pooled
+    return shipped
+
+
+def trust_of(model: PhotoTagModel, demo_dir: Path, shared: Path) -> dict:
     """On a demo model: (a) topic precision@10 on the held-out imagenet-sample classes
     of each topic (Topic.heldout: never used by the demo), answered photos only and with
     an abstention counted as 0; against the corpus's 10 most used suggestible tags;
@@ -293,7 +316,6 @@ def trust(demo_dir: Path, shared: Path) -> dict:
     demo topic uses (absent subjects); (c) the 7 named photos' top tags."""
     from engine.demo.topics import TOPICS
 
-    model, truth, _ = demo_model(demo_dir, shared)
     ex = make_extractor(str(shared / "models" / "mobilenet_v2_1.0_224_quant.tflite"))
     sample = shared / "photos" / "imagenet-sample"
     ok = model.suggestible()

@@ -20,7 +20,7 @@ from engine.demo.topics import FIRST_NAMES, TOPICS
 from engine.photos.features import extractor_id_for, make_extractor
 from engine.photos.images import decode_image
 from engine.photos.kind import FeaturiseReport, featurise_images
-from engine.photos.model import fit_photo_tags
+from engine.photos.model import PhotoTagModel, fit_photo_tags
 
 DOGS = [
     "n02088094_Afghan_hound",
@@ -368,16 +368,24 @@ def _png(image: Image.Image) -> bytes:
 
 
 def test_noise_blank_and_absent_subjects_get_nothing_similar(copy_db, shared_dir):
-    """The threshold comes from the trained data: noise and a 1x1 PNG must not get
-    confident tags, the cat photo the demo's pet pictures are cut from gets pet tags. (Photos of absent subjects are measured on
-    the default demo by bench_photos: the small demo's few pictures make a looser floor.)"""
+    """The threshold comes from the trained data: noise (small and large), a flat image
+    and a 1x1 PNG must not get confident tags, the cat photo the demo's pet pictures are
+    cut from gets pet tags. (Photos of absent subjects are measured on the default demo
+    by bench_photos: the small demo's few pictures make a looser floor.)"""
     from engine.bootstrap import bootstrap
 
     rec = bootstrap(copy_db)
     rng = np.random.default_rng(0)
     noise = _png(Image.fromarray(rng.integers(0, 256, (300, 300, 3), dtype=np.uint8)))
+    big_noise = _png(Image.fromarray(rng.integers(0, 256, (1000, 1000, 3), dtype=np.uint8)))
     pixel = _png(Image.new("RGB", (1, 1), (200, 30, 40)))
-    for name, data in (("noise", noise), ("1x1", pixel)):
+    flat = _png(Image.new("RGB", (640, 480), (128, 128, 128)))
+    for name, data in (
+        ("noise", noise),
+        ("1000px noise", big_noise),
+        ("1x1", pixel),
+        ("flat", flat),
+    ):
         answer = rec.photo_hashtags(data, n=30)
         assert answer.results == [], name
         assert answer.notes[0].startswith("Nothing in the data looks like this photo"), name
@@ -387,6 +395,28 @@ def test_noise_blank_and_absent_subjects_get_nothing_similar(copy_db, shared_dir
     cat = rec.photo_hashtags((sample / "n02124075_Egyptian_cat.JPEG").read_bytes(), n=10)
     pets = {"pets", "cat", "kitten", "dog", "puppy", "catsofinstagram", "dogsofinstagram"}
     assert len({r.id for r in cat.results[:5]} & pets) >= 3, [r.id for r in cat.results]
+
+
+def test_pictures_are_compared_in_the_classifier_layers_space(copy_db, shared_dir):
+    """A model trained with the shared .tflite carries the network's classifier layer and
+    embeds an upload through it; a payload without one (Keras weights, older models)
+    compares the pooled features as before."""
+    from engine.bootstrap import bootstrap
+    from engine.photos.features import classifier_head
+
+    model = bootstrap(copy_db).model("photos")
+    head = classifier_head(str(shared_dir / "models" / "mobilenet_v2_1.0_224_quant.tflite"))
+    assert head is not None and head.weights.shape == (1001, 1280)
+    assert model.projection is not None and np.array_equal(model.projection, head.weights)
+    assert model.index.vectors.shape[1] == 1001
+    feature = np.random.default_rng(1).random(1280, dtype=np.float32)
+    expected = head.weights @ feature + head.bias - model.centre
+    assert np.allclose(model.embed(feature), expected / np.linalg.norm(expected), atol=1e-5)
+    again = PhotoTagModel.from_bytes(model.to_bytes())
+    assert np.array_equal(again.projection_bias, model.projection_bias)
+    assert classifier_head("imagenet") is None  # Keras: no classifier layer, pooled space
+    pooled = fit_photo_tags(np.eye(3, 1280, dtype=np.float32), [0, 1, 2], [["a"]] * 3, [1] * 3, "t")
+    assert pooled.projection is None and pooled.index.vectors.shape[1] == 1280
 
 
 def _variants(path: Path) -> dict[str, bytes]:

@@ -19,6 +19,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -28,6 +29,15 @@ from engine.core.errors import ScoutError
 
 FEATURE_DIM = 1280
 TFLITE_FEATURE_TENSOR = "MobilenetV2/Logits/AvgPool"
+
+
+@dataclass(frozen=True)
+class ClassifierHead:
+    """The last layer of the network: `logits = weights @ feature + bias` (classes x
+    FEATURE_DIM). Photos compare pictures in this space (engine.photos.model)."""
+
+    weights: np.ndarray
+    bias: np.ndarray
 
 
 class FeatureExtractor(Protocol):
@@ -121,6 +131,33 @@ class TFLiteExtractor:
         self._zero = float(zero)
         self._lock = threading.Lock()
 
+    def classifier_head(self) -> ClassifierHead | None:
+        """The network's own ImageNet classifier layer (1280 -> 1001 logits), dequantised."""
+        tensors = self._interp.get_tensor_details()
+        weights = [  # (classes, 1, 1, FEATURE_DIM); activations have a batch of 1 first
+            t
+            for t in tensors
+            if len(t["shape"]) == 4 and t["shape"][-1] == FEATURE_DIM and t["shape"][0] > 1
+        ]
+        if len(weights) != 1:
+            return None
+        classes = int(weights[0]["shape"][0])
+        biases = [
+            t
+            for t in tensors
+            if len(t["shape"]) == 1 and t["shape"][0] == classes and "bias" in t["name"]
+        ]
+        if len(biases) != 1:
+            return None
+
+        def dequantised(t: dict) -> np.ndarray:
+            raw = self._interp.get_tensor(t["index"]).astype(np.float32)
+            scale, zero = t["quantization"]
+            return (raw - zero) * scale if scale else raw
+
+        w = dequantised(weights[0]).reshape(classes, FEATURE_DIM)
+        return ClassifierHead(w, dequantised(biases[0]).reshape(classes))
+
     def featurize(self, images: list[np.ndarray]) -> np.ndarray:
         if not images:
             return np.zeros((0, FEATURE_DIM), np.float32)
@@ -202,6 +239,17 @@ def make_extractor(setting: str) -> FeatureExtractor:
         f"SCOUT_MOBILENET={setting}: unknown weights format {path.suffix!r}; "
         "use a .tflite, .h5 or .keras file, or 'imagenet'."
     )
+
+
+def classifier_head(setting: str) -> ClassifierHead | None:
+    """The classifier layer that goes with `setting`'s features: read from a .tflite file;
+    None for Keras weights (`include_top=False` has no classifier), whose pictures are
+    then compared on the pooled features themselves."""
+    setting = (setting or "").strip()
+    path = Path(setting)
+    if setting == "imagenet" or path.suffix != ".tflite" or not path.is_file():
+        return None
+    return TFLiteExtractor(path, num_threads=1).classifier_head()
 
 
 def extractor_id_for(setting: str) -> str:

@@ -14,7 +14,13 @@ import numpy as np
 
 from engine.core.dataset import Dataset
 from engine.core.errors import BadImage
-from engine.photos.features import FeatureExtractor, extractor_id_for, make_extractor
+from engine.photos.features import (
+    ClassifierHead,
+    FeatureExtractor,
+    classifier_head,
+    extractor_id_for,
+    make_extractor,
+)
 from engine.photos.images import DEFAULT_LIMITS, decode_image
 from engine.photos.model import PhotoTagModel, fit_photo_tags, match
 from engine.training.contract import FeatureCache, TrainContext, TrainResult
@@ -113,9 +119,14 @@ def featurise_images(
 
 
 def build_model(
-    data: Dataset, extractor_id: str, key_of: dict[str, str], features: dict[str, np.ndarray]
+    data: Dataset,
+    extractor_id: str,
+    key_of: dict[str, str],
+    features: dict[str, np.ndarray],
+    head: ClassifierHead | None = None,
 ) -> PhotoTagModel:
-    """One index row per distinct image; posts without a usable image are left out."""
+    """One index row per distinct image; posts without a usable image are left out.
+    `head`: the extractor's classifier layer, the space pictures are compared in."""
     keys = sorted(set(key_of.values()))
     row_of = {k: i for i, k in enumerate(keys)}
     posts = data.posts
@@ -135,7 +146,15 @@ def build_model(
         if keys
         else np.zeros((0, 1280), np.float32)
     )
-    return fit_photo_tags(matrix, post_image, tags, likes, extractor_id, creators)
+    return fit_photo_tags(
+        matrix,
+        post_image,
+        tags,
+        likes,
+        extractor_id,
+        creators,
+        head=None if head is None else (head.weights, head.bias),
+    )
 
 
 def evaluate(
@@ -194,7 +213,8 @@ class PhotosKind:
             if locations
             else ({}, {})
         )
-        model = build_model(data, extractor_id, key_of, features)
+        head = classifier_head(setting) if features else None
+        model = build_model(data, extractor_id, key_of, features, head)
         metrics = evaluate(model, seed=ctx.seed)
         metrics["min_similarity"] = model.min_similarity
         metrics["min_creators"] = float(model.min_creators)

@@ -2,8 +2,13 @@
 most like an uploaded photo and pool the hashtags those posts used.
 
 Three rules keep the answer trustworthy (issue 14):
-- Features are centred on the corpus mean before the cosine: raw MobileNet features are
-  all non-negative, so any two pictures look 0.5-0.7 alike and noise finds "neighbours".
+- Pictures are compared in the space of the network's own ImageNet classifier layer
+  (its 1001 logits, `projection`), centred on the corpus mean: the pooled features mix
+  what a picture shows with how it looks (colour, texture, framing), the classifier
+  layer keeps what the network learned to tell apart, so a dog breed the data has never
+  seen lands near the data's dogs and noise lands near nothing (benchmarks/bench_photos:
+  held-out topic precision@10 0.53 -> 0.70 in the same run). Centring matters too: raw
+  features are all non-negative, so any two pictures look 0.5-0.7 alike.
 - Know when you don't know: a photo whose nearest post pictures are no closer than
   pictures with unrelated hashtags usually are (`min_similarity`, measured on the
   trained data at fit time) gets "nothing in the data looks like this photo".
@@ -100,6 +105,10 @@ class PhotoTagModel:
     min_creators: int = 1
     centre: np.ndarray | None = None  # (d,) float32 mean feature, subtracted before cosine
     min_similarity: float = -1.0
+    # (d, FEATURE_DIM) float32 and (d,): the classifier layer features pass through before
+    # centring (None: compare the pooled features themselves, as Keras weights do)
+    projection: np.ndarray | None = None
+    projection_bias: np.ndarray | None = None
     single_match: float = 1.0  # one picture this close is enough (see SINGLE_MATCH_PERCENTILE)
 
     @property
@@ -115,6 +124,8 @@ class PhotoTagModel:
     def embed(self, feature: np.ndarray) -> np.ndarray:
         """A raw extractor feature in the index's space (centred, unit length)."""
         f = np.asarray(feature, np.float32).reshape(-1)
+        if self.projection is not None:
+            f = self.projection @ f + self.projection_bias
         if self.centre is not None and self.centre.size:
             f = f - self.centre
         return l2_normalise(f)
@@ -276,6 +287,9 @@ class PhotoTagModel:
         }
         if self.index is not None:
             arrays["index"] = np.frombuffer(self.index.to_bytes(), dtype=np.uint8)
+        if self.projection is not None:
+            arrays["projection"] = self.projection.astype(np.float32)
+            arrays["projection_bias"] = self.projection_bias.astype(np.float32)
         meta = {
             "extractor_id": self.extractor_id,
             "format": FORMAT_VERSION,
@@ -308,6 +322,8 @@ class PhotoTagModel:
             centre=arrays["centre"],
             min_similarity=float(meta["min_similarity"]),
             single_match=float(meta["single_match"]),
+            projection=arrays.get("projection"),
+            projection_bias=arrays.get("projection_bias"),
         )
 
 
@@ -382,12 +398,20 @@ def fit_photo_tags(
     *,
     min_creators: int | None = None,
     abstain: bool = True,
+    head: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> PhotoTagModel:
     """`features[i]` is image i's raw vector; post j shows image `post_image[j]`,
     carries `post_tags[j]`, got `post_likes[j]` likes and was posted by
     `post_creators[j]` (None: every post counts as its own creator). `abstain=False`
-    keeps the threshold off (tiny hand-made models in tests)."""
+    keeps the threshold off (tiny hand-made models in tests). `head`: (weights, bias)
+    of the extractor's classifier layer, the space pictures are compared in."""
     features = np.asarray(features, np.float32)
+    projection = bias = None
+    if head is not None:
+        projection = np.asarray(head[0], np.float32)
+        bias = np.asarray(head[1], np.float32)
+        if len(features):
+            features = features @ projection.T + bias
     post_image = np.asarray(post_image, dtype=np.int32)
     likes = np.asarray(post_likes, dtype=np.int64)
     vocab_index: dict[str, int] = {}
@@ -433,6 +457,8 @@ def fit_photo_tags(
         tag_creators=tag_creators,
         min_creators=default_min if min_creators is None else int(min_creators),
         centre=centre,
+        projection=projection,
+        projection_bias=bias,
     )
     if abstain and n_images:
         model.min_similarity, _ = similarity_floor(model)
