@@ -322,3 +322,25 @@ def test_songs_kind_uses_the_content_model_it_depends_on():
     assert "hybrid" in model.methods
     lonely = SONGS.train(data, TrainContext(config={"svd_k": 4})).model
     assert "hybrid" not in lonely.methods
+
+
+def test_niche_table_from_the_graph_matches_the_exact_scan(monkeypatch):
+    """Above _EXACT_PAIRS the content neighbours come from an HNSW graph (100k creators
+    would be 10^10 pairs): the same neighbours as the exact scan, never oneself."""
+    import engine.songs.niche as niche
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(40, 32))
+    vectors = centres[rng.integers(0, 40, 3000)] + 0.3 * rng.normal(size=(3000, 32))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    handles = [f"c{i}" for i in range(3000)]
+    with_reels = np.array(handles[:2600])
+    exact = niche.NicheTable.build(handles, vectors, with_reels, n=20)
+    monkeypatch.setattr(niche, "_EXACT_PAIRS", 0)
+    graph = niche.NicheTable.build(handles, vectors, with_reels, n=20)
+    assert graph.rows.shape == exact.rows.shape == (3000, 20)
+    overlap = [len(set(a) & set(b)) / 20 for a, b in zip(exact.rows, graph.rows, strict=True)]
+    assert np.mean(overlap) >= 0.95
+    own = np.arange(3000)[:, None]
+    assert not (graph.rows[:2600] == own[:2600]).any()  # usage rows = handle order here
+    assert np.allclose(np.sort(graph.sims, axis=1), np.sort(exact.sims, axis=1), atol=0.05)
