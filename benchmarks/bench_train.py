@@ -87,32 +87,48 @@ TOPICS = {
 SPAM = ["love", "instagood", "photooftheday", "follow", "like4like"]
 
 
-def synthetic_posts(dir_: Path, n_posts: int, seed: int = 3) -> Path:
+SONGS_PER_TOPIC = 400
+REEL_SHARE = 0.3
+
+
+def synthetic_posts(dir_: Path, n_posts: int, seed: int = 3, songs: bool = False) -> Path:
     """Posts of topic-coherent creators (no images): enough structure for every
-    content model to do real work at the size asked."""
+    content model to do real work at the size asked. `songs`: REEL_SHARE of the posts
+    are reels with a song from their creator's topic (a Zipf-like pick among
+    SONGS_PER_TOPIC), and songs.csv lists them, so the songs and trending kinds train."""
     rnd = random.Random(seed)
     n_creators = max(50, n_posts // 30)
     topics = list(TOPICS)
     creator_topic = [topics[i % len(topics)] for i in range(n_creators)]
     path = dir_ / "posts.csv"
+    header = ["handle", "post_id", "posted_at", "caption", "hashtags", "likes", "comments"]
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["handle", "post_id", "posted_at", "caption", "hashtags", "likes", "comments"])
+        w.writerow(header + (["song_id"] if songs else []))
         for i in range(n_posts):
             c = rnd.randrange(n_creators)
             words = rnd.sample(TOPICS[creator_topic[c]], 4)
             tags = rnd.sample(TOPICS[creator_topic[c]], 3) + rnd.sample(SPAM, 1)
-            w.writerow(
-                [
-                    f"c{c}",
-                    f"s{i}",
-                    f"2026-{rnd.randint(5, 10):02d}-{rnd.randint(1, 28):02d}",
-                    "today " + " ".join(words),
-                    " ".join(tags),
-                    rnd.randrange(5000),
-                    rnd.randrange(200),
-                ]
-            )
+            row = [
+                f"c{c}",
+                f"s{i}",
+                f"2026-{rnd.randint(5, 10):02d}-{rnd.randint(1, 28):02d}",
+                "today " + " ".join(words),
+                " ".join(tags),
+                rnd.randrange(5000),
+                rnd.randrange(200),
+            ]
+            if songs:
+                pick = int(SONGS_PER_TOPIC * rnd.random() ** 3)  # a few hits, a long tail
+                row.append(f"{creator_topic[c]}-{pick}" if rnd.random() < REEL_SHARE else "")
+            w.writerow(row)
+    if songs:
+        with (dir_ / "songs.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["song_id", "title", "artist"])
+            for topic in topics:
+                for k in range(SONGS_PER_TOPIC):
+                    w.writerow([f"{topic}-{k}", f"{topic.title()} Song {k}", f"Artist {k % 50}"])
     inf = dir_ / "influencers.csv"
     with inf.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
