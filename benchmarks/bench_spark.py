@@ -8,12 +8,18 @@ posts on a cluster, with its assumptions.
 
     python -m benchmarks.bench_spark                      # demo + 1M + 5M
     python -m benchmarks.bench_spark --sizes 100000,1000000 --local-max 1000000
+    python -m benchmarks.bench_spark --jdbc /usr/share/java/postgresql.jar
+
+`--jdbc JAR` instead trains the small demo from a Postgres store with Spark reading it
+over JDBC (SCOUT_SPARK_JDBC_JAR; Debian's libpostgresql-jdbc-java installs the jar),
+beside the local backend on the same data, and reports the agreement.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -34,9 +40,10 @@ def child(url: str, backend: str, master: str) -> None:
     from engine.bootstrap import bootstrap
 
     rec = bootstrap(url)
+    lines: list[str] = []
     t0 = time.perf_counter()
     report = rec.train(
-        kinds=KINDS, force=True, backend=backend, spark_master=master, log=lambda m: None
+        kinds=KINDS, force=True, backend=backend, spark_master=master, log=lines.append
     )
     total = time.perf_counter() - t0
     print(
@@ -46,17 +53,19 @@ def child(url: str, backend: str, master: str) -> None:
                 "total_s": total,
                 "kinds": {o.kind: {"status": o.status, "s": o.seconds} for o in report.outcomes},
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "jdbc": any("over JDBC" in line for line in lines),
             }
         )
     )
 
 
-def run_backend(url: str, backend: str, master: str) -> dict:
+def run_backend(url: str, backend: str, master: str, env: dict | None = None) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_spark", "--child", url, backend, master],
         capture_output=True,
         text=True,
         cwd=REPO,
+        env=None if env is None else {**os.environ, **env},
     )
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not lines:
@@ -107,6 +116,39 @@ def measure(label: str, db: Path, n_posts: int, run_local: bool, master: str) ->
     return rows
 
 
+def jdbc_check(jar: str, master: str) -> dict:
+    """The small demo in a fresh Postgres database, trained by Spark over JDBC, against
+    the local backend on the same demo in SQLite."""
+    from benchmarks.bench_import import pg_database
+    from engine.bootstrap import scratch
+    from engine.core.settings import Settings
+    from engine.demo.generate import demo_dir, generate
+    from engine.training.agreement import agreement
+
+    ddir = demo_dir(Settings.from_env().data_dir, "small", 42)
+    if not (ddir / "truth.json").exists():
+        generate(ddir, size="small", seed=42)
+    url, drop = pg_database()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            local_url = f"sqlite:///{tmp}/local.db"
+            scratch(local_url, ddir).close()
+            scratch(url, ddir).close()
+            local = run_backend(local_url, "local", master)
+            spark = run_backend(url, "spark", master, env={"SCOUT_SPARK_JDBC_JAR": jar})
+            agree = agreement(models(local_url), models(url), k=10)
+    finally:
+        drop()
+    return {
+        "data": "demo small, Postgres store",
+        "jar": jar,
+        "read over JDBC": spark["jdbc"],
+        "local total s": local["total_s"],
+        "spark total s": spark["total_s"],
+        **{f"agree {k}": v for k, v in agree.items()},
+    }
+
+
 def projection(rows: list[dict], cores: int, efficiency: float) -> dict:
     """Spark's seconds per post from the two largest synthetic sizes (the slope, so the
     fixed start-up cost drops out), scaled to 1B posts on `cores` executor cores."""
@@ -151,7 +193,16 @@ def main() -> None:
     ap.add_argument("--efficiency", type=float, default=0.5)
     ap.add_argument("--name", default="spark")
     ap.add_argument("--quick", action="store_true", help="100k and 300k posts, small demo")
+    ap.add_argument(
+        "--no-songs", action="store_true", help="synthetic posts without reels (before stop 12)"
+    )
+    ap.add_argument("--jdbc", metavar="JAR", help="only the JDBC check, with this driver jar")
     args = ap.parse_args()
+    if args.jdbc:
+        row = jdbc_check(args.jdbc, args.master)
+        print_table("Spark over JDBC from Postgres vs the local backend", [row])
+        write_results("spark_jdbc", row)
+        return
     if args.quick:
         args.sizes, args.name = "100000,300000", "spark_quick"
     if args.child:
@@ -175,10 +226,12 @@ def main() -> None:
         for n in [int(x) for x in args.sizes.split(",")]:
             sdir = Path(tmp) / f"syn{n}"
             sdir.mkdir()
-            synthetic_posts(sdir, n)
+            synthetic_posts(sdir, n, songs=not args.no_songs)
             db = Path(tmp) / f"syn{n}.db"
             rec = scratch(f"sqlite:///{db}", sdir, kinds=["influencers"])
             t0 = time.perf_counter()
+            if not args.no_songs:
+                rec.import_file(sdir / "songs.csv", "songs")
             rec.import_file(sdir / "posts.csv", "posts")
             print(f"imported {n:,} posts in {time.perf_counter() - t0:.0f}s", flush=True)
             rec.close()

@@ -261,3 +261,16 @@ def test_char_ngrams_per_distinct_token_equal_char_wb_over_the_whole_text():
         analyzer="char_wb", ngram_range=(3, 5), n_features=COLUMNS, alternate_sign=False, norm=None
     )
     assert np.array_equal(got, vec.transform(texts).toarray())
+
+
+def test_pruned_rows_do_not_depend_on_the_order_counts_arrived_in():
+    """Equal weights at the `keep` boundary are cut by column, so the Spark backend's
+    counts (another order) give the same rows as the local ones."""
+    data = np.array([3, 1, 1, 1, 1, 2], dtype=np.float32)  # four ties for the last 2 slots
+    cols = np.array([7, 1, 5, 3, 9, 2])
+    a = sp.csr_matrix((data, cols, [0, 6]), shape=(1, 10))
+    order = [4, 2, 0, 5, 3, 1]
+    b = sp.csr_matrix((data[order], cols[order], [0, 6]), shape=(1, 10))
+    pa, pb = prune_rows(a, 4), prune_rows(b, 4)
+    assert pa.indices.tolist() == pb.indices.tolist() == [7, 2, 1, 3]
+    assert np.array_equal(pa.data, pb.data)

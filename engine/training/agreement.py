@@ -57,13 +57,31 @@ def song_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
     return {str(h): [r.id for r in model.songs_for(str(h), k).results] for h in model.usage.users}
 
 
-LISTS = {"lookalike": lookalike_lists, "tags": related_lists, "songs": song_lists}
+def trending_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
+    """The songs model's k trending songs over the last week and the last 30 days."""
+    if model.trending is None:
+        return {}
+    return {
+        f"{days}d": [s.song_id for s in model.trending.rank(window_days=days)[:k]]
+        for days in (7, 30)
+    }
+
+
+# measure -> (the kind whose model it reads, its lists)
+LISTS = {
+    "lookalike": ("lookalike", lookalike_lists),
+    "tags": ("tags", related_lists),
+    "songs": ("songs", song_lists),
+    "trending": ("songs", trending_lists),
+}
 
 
 def agreement(left: dict[str, Any], right: dict[str, Any], k: int = 10) -> dict[str, float]:
-    """Mean top-k overlap per kind present in both model dicts (kind -> model)."""
-    return {
-        kind: mean_overlap(lists(left[kind], k), lists(right[kind], k))
-        for kind, lists in LISTS.items()
-        if kind in left and kind in right
-    }
+    """Mean top-k overlap per measure whose kind is in both model dicts (kind -> model)."""
+    out = {}
+    for measure, (kind, lists) in LISTS.items():
+        if kind in left and kind in right:
+            a, b = lists(left[kind], k), lists(right[kind], k)
+            if a or b:
+                out[measure] = mean_overlap(a, b)
+    return out
