@@ -384,6 +384,14 @@ class FitReport:
         return self.quality.get(self.related if self.related != "vectors" else self.chosen, 0.0)
 
 
+# The vectors replace the related-score rows only when their held-out quality is this
+# much (relative) better: within it the two are a tie that the held-out split decides
+# (the Spark backend's hashed split and the local random one chose differently on
+# synthetic posts where both scored 0.2227), and the rows win on real data (HARRISON
+# 0.159 vs 0.136, demo 0.532 vs 0.428: benchmarks/bench_tags).
+RELATED_MARGIN = 0.02
+
+
 def split_posts(n: int, holdout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices of training and held-out posts (a fixed-seed random share)."""
     rng = np.random.default_rng(seed)
@@ -479,9 +487,10 @@ def choose_embedding(
     if not held:
         chosen = "ppmi" if cfg.method == "auto" else cfg.method
     related = "vectors"
-    if rels and held:  # related scores ship when they beat the chosen vectors' cosine
+    if rels and held:  # related scores ship unless the chosen vectors' cosine clearly wins
         best = max(rels, key=quality.get)
-        related = best if cfg.related != "auto" or quality[best] >= quality[chosen] else related
+        vectors_win = quality[chosen] > quality[best] * (1 + RELATED_MARGIN)
+        related = best if cfg.related != "auto" or not vectors_win else related
     elif rels:
         related = next(iter(rels))
     report = FitReport(

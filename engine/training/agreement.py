@@ -23,11 +23,20 @@ def mean_overlap(left: dict[str, list[str]], right: dict[str, list[str]]) -> flo
     return float(np.mean([overlap(left.get(k, []), right.get(k, [])) for k in keys]))
 
 
-def lookalike_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
+def every(n: int, sample: int | None) -> range:
+    """Every creator, or about `sample` of them evenly spaced (the same on both sides:
+    both backends order creators by handle)."""
+    step = 1 if not sample or n <= sample else -(-n // sample)
+    return range(0, n, step)
+
+
+def lookalike_lists(model: Any, k: int = 10, sample: int | None = None) -> dict[str, list[str]]:
     """Each creator's k nearest others by the ranking the model serves (sparse rows
     where it has them, else the dense vectors)."""
     out: dict[str, list[str]] = {}
-    for i, h in enumerate(model.handles.tolist()):
+    handles = model.handles.tolist()
+    for i in every(len(handles), sample):
+        h = handles[i]
         if model.has_sparse:
             hits = model.sparse_neighbours(model.sparse_row(i), k, exclude={i})
         else:
@@ -36,7 +45,7 @@ def lookalike_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
     return out
 
 
-def related_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
+def related_lists(model: Any, k: int = 10, sample: int | None = None) -> dict[str, list[str]]:
     """Each tag's k best related tags by the shipped related-tag rows (or cosine)."""
     out: dict[str, list[str]] = {}
     if model.related is not None:
@@ -53,11 +62,15 @@ def related_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
     return out
 
 
-def song_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
-    return {str(h): [r.id for r in model.songs_for(str(h), k).results] for h in model.usage.users}
+def song_lists(model: Any, k: int = 10, sample: int | None = None) -> dict[str, list[str]]:
+    users = [str(h) for h in model.usage.users]
+    return {
+        users[i]: [r.id for r in model.songs_for(users[i], k).results]
+        for i in every(len(users), sample)
+    }
 
 
-def trending_lists(model: Any, k: int = 10) -> dict[str, list[str]]:
+def trending_lists(model: Any, k: int = 10, sample: int | None = None) -> dict[str, list[str]]:
     """The songs model's k trending songs over the last week and the last 30 days."""
     if model.trending is None:
         return {}
@@ -76,12 +89,15 @@ LISTS = {
 }
 
 
-def agreement(left: dict[str, Any], right: dict[str, Any], k: int = 10) -> dict[str, float]:
-    """Mean top-k overlap per measure whose kind is in both model dicts (kind -> model)."""
+def agreement(
+    left: dict[str, Any], right: dict[str, Any], k: int = 10, sample: int | None = None
+) -> dict[str, float]:
+    """Mean top-k overlap per measure whose kind is in both model dicts (kind -> model);
+    `sample`: about that many creators per measure (at millions of posts)."""
     out = {}
     for measure, (kind, lists) in LISTS.items():
         if kind in left and kind in right:
-            a, b = lists(left[kind], k), lists(right[kind], k)
+            a, b = lists(left[kind], k, sample), lists(right[kind], k, sample)
             if a or b:
                 out[measure] = mean_overlap(a, b)
     return out
