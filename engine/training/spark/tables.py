@@ -50,14 +50,35 @@ JDBC_QUERIES = {
 }
 
 
-def from_jdbc(spark: Any, database_url: str) -> SparkTables:
+# The post tables are read in ranges of post_pk, one JDBC connection per range, so the
+# executors share the read (one connection would stream a billion posts alone).
+PARTITIONED = ("posts", "post_authors", "post_hashtags")
+
+
+def from_jdbc(spark: Any, database_url: str, partitions: int | None = None) -> SparkTables:
+    """`partitions`: ranges per post table (default: Spark's default parallelism)."""
     url, props = jdbc_url(database_url)
+
+    def reader(**options: Any) -> Any:
+        r = spark.read.format("jdbc").option("url", url)
+        for k, v in {**props, **options}.items():
+            r = r.option(k, v)
+        return r
+
+    bounds = reader(query="select min(id) as lo, max(id) as hi from posts").load().first()
+    parts = partitions or spark.sparkContext.defaultParallelism
     frames = {}
     for table, query in JDBC_QUERIES.items():
-        reader = spark.read.format("jdbc").option("url", url).option("query", query)
-        for k, v in props.items():
-            reader = reader.option(k, v)
-        frames[table] = reader.load()
+        if table in PARTITIONED and bounds["lo"] is not None and parts > 1:
+            frames[table] = reader(
+                dbtable=f"({query}) as t",
+                partitionColumn="post_pk",
+                lowerBound=int(bounds["lo"]),
+                upperBound=int(bounds["hi"]) + 1,
+                numPartitions=parts,
+            ).load()
+        else:
+            frames[table] = reader(query=query).load()
     return assemble(frames)
 
 
