@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import gc
 import time
+from typing import Any
 
 import numpy as np
 
@@ -55,13 +56,24 @@ def timed(calls: list, repeats: int = 1) -> dict[str, float]:
     }
 
 
-def lookalike_rows(payload: bytes, n_queries: int, seed: int) -> tuple[list[dict], dict]:
+def load_and_warm(name: str, cls: type, payload: bytes) -> tuple[Any, dict]:
+    """The model as a server gets it (engine.service): from its bytes, then warmed."""
     t0 = time.perf_counter()
-    model = LookalikeModel.from_bytes(payload)
+    model = cls.from_bytes(payload)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     model.warm()
-    warm_s = time.perf_counter() - t0
+    return model, {
+        "model": name,
+        "creators": len(model.handles),
+        "payload MB": len(payload) / 1e6,
+        "load s": load_s,
+        "warm s": time.perf_counter() - t0,
+    }
+
+
+def lookalike_rows(payload: bytes, n_queries: int, seed: int) -> tuple[list[dict], dict]:
+    model, load = load_and_warm("lookalike", LookalikeModel, payload)
     rng = np.random.default_rng(seed)
     handles = [str(h) for h in rng.choice(model.handles, size=n_queries, replace=False)]
     t0 = time.perf_counter()
@@ -83,20 +95,13 @@ def lookalike_rows(payload: bytes, n_queries: int, seed: int) -> tuple[list[dict
         {"query": "baseline: exact scan of every sparse row"}
         | timed([lambda h=h: brute(h) for h in handles[:100]]),
     ]
-    load = {
-        "model": "lookalike",
-        "creators": len(model.handles),
-        "payload MB": len(payload) / 1e6,
-        "load s": load_s,
-        "warm s": warm_s,
-        "first query after warm ms": first_ms,
-    }
+    load["first query after warm ms"] = first_ms
     return rows, load
 
 
 def tag_queries(model: TagModel, n: int, seed: int) -> list[str]:
-    """Single tags, three-tag topics and negative weights, from tags the model knows,
-    most used first so the queries look like what people ask."""
+    """Single tags, three-tag topics and negative weights, from random tags the model
+    knows."""
     rng = np.random.default_rng(seed)
     tags = [str(t) for t in model.tags]
     pick = rng.choice(len(tags), size=(n, 3), replace=True)
@@ -113,14 +118,7 @@ def tag_queries(model: TagModel, n: int, seed: int) -> list[str]:
 
 
 def tag_rows(payload: bytes, n_queries: int, seed: int) -> tuple[list[dict], dict]:
-    t0 = time.perf_counter()
-    model = TagModel.from_bytes(payload)
-    load_s = time.perf_counter() - t0
-    warm = getattr(model, "warm", None)
-    t0 = time.perf_counter()
-    if warm is not None:
-        warm()
-    warm_s = time.perf_counter() - t0
+    model, load = load_and_warm("tags", TagModel, payload)
     queries = [parse_topic(q) for q in tag_queries(model, n_queries, seed)]
     t0 = time.perf_counter()
     model.related_tags(queries[0], k=20)
@@ -139,15 +137,7 @@ def tag_rows(payload: bytes, n_queries: int, seed: int) -> tuple[list[dict], dic
         {"query": "baseline: score and sort every creator"}
         | timed([lambda q=q: brute_creators(q) for q in queries]),
     ]
-    load = {
-        "model": "tags",
-        "creators": len(model.handles),
-        "tags": len(model.tags),
-        "payload MB": len(payload) / 1e6,
-        "load s": load_s,
-        "warm s": warm_s,
-        "first query after warm ms": first_ms,
-    }
+    load.update({"tags": len(model.tags), "first query after warm ms": first_ms})
     return rows, load
 
 
