@@ -180,7 +180,11 @@ def quality(demo_dir: Path, shared: Path, ks: list[int]) -> list[dict]:
         for rel, t in truth["image_topic"].items()
     }
     keys = sorted(
-        {hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in set(posts["image"]) if p}
+        {
+            hashlib.sha256(Path(p).read_bytes()).hexdigest()
+            for p in set(posts["image"])
+            if isinstance(p, str) and p  # a post without a picture reads back as NaN
+        }
     )
     topics = [topic_of_key[k] for k in keys]
     assert len(topics) == model.n_images
