@@ -150,10 +150,14 @@ class Recommender:
         """Serve `version` of `kind` again, pinned: the next training on the same data keeps
         it (new data or --force retrains). Returns the new version number."""
         from engine.core.dataset import Dataset
+        from engine.training.kinds import kind_by_name
         from engine.training.pipeline import kind_fingerprint
 
         config = self.settings.training_config().get(kind, {})
-        pin = kind_fingerprint(Dataset.read(self.store).fingerprint(), kind, config)
+        version_of_code = getattr(kind_by_name(kind), "model_version", 1)
+        pin = kind_fingerprint(
+            Dataset.read(self.store).fingerprint(), kind, config, version_of_code
+        )
         try:
             return self.store.registry.rollback(kind, version, pin=pin)
         except (LookupError, ValueError) as err:

@@ -191,6 +191,7 @@ def evaluate(
 class PhotosKind:
     kind = "photos"
     depends_on: tuple[str, ...] = ()
+    model_version = 2  # 2: pictures compared in the classifier layer's space
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
         # Settings.training_config() passes SCOUT_MOBILENET here, so it is part of this

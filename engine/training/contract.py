@@ -105,7 +105,9 @@ class ModelKind(Protocol):
     """`depends_on`: kinds this one cannot train without (skipped when they are
     missing). An optional `uses` tuple names kinds whose models it takes when they
     exist (trained first in the same run, else the published version; never required).
-    A loaded model may offer `warm()`: the server calls it before serving the model, to
+    An optional `model_version` int (default 1) is raised when a code change makes the
+    kind's published models stale: it is part of the fingerprint, so the next training
+    retrains the kind without --force. A loaded model may offer `warm()`: the server calls it before serving the model, to
     build what its first query would otherwise build."""
 
     kind: str

@@ -70,10 +70,17 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def kind_fingerprint(data_fingerprint: str, kind: str, config: dict[str, Any]) -> str:
-    blob = json.dumps(
-        {"data": data_fingerprint, "kind": kind, "config": config}, sort_keys=True, default=str
-    )
+def kind_fingerprint(
+    data_fingerprint: str, kind: str, config: dict[str, Any], model_version: int = 1
+) -> str:
+    """What a published model was trained from: an unchanged fingerprint skips the kind.
+    `model_version` is the kind's own (ModelKind.model_version), raised when a code change
+    makes its published models stale; at 1 it is left out, so fingerprints from before
+    it existed still match."""
+    what: dict[str, Any] = {"data": data_fingerprint, "kind": kind, "config": config}
+    if model_version != 1:
+        what["model_version"] = model_version
+    blob = json.dumps(what, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -216,7 +223,7 @@ def _train(
     for kind in all_kinds(kinds):
         name = kind.kind
         kconfig = config.get(name, {})
-        kfp = kind_fingerprint(fingerprint, name, kconfig)
+        kfp = kind_fingerprint(fingerprint, name, kconfig, getattr(kind, "model_version", 1))
         current = store.registry.latest_info(name)
         if current and current.fingerprint == kfp and not force:
             ctx.trained[name] = kind.load(store.registry.get(name, current.version).payload)
