@@ -133,7 +133,7 @@ def test_a_kinds_model_version_is_part_of_its_fingerprint():
     v1 = kind_fingerprint("data", "photos", config)
     assert kind_fingerprint("data", "photos", config, 1) == v1
     assert kind_fingerprint("data", "photos", config, PHOTOS.model_version) != v1
-    assert PHOTOS.model_version >= 2  # the classifier-space photos of stop 12
+    assert PHOTOS.model_version >= 2  # photos compared in the classifier layer's space
 
 
 # ------------------------------------------------------------- a fake store
