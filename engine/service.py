@@ -151,13 +151,10 @@ class Recommender:
         it (new data or --force retrains). Returns the new version number."""
         from engine.core.dataset import Dataset
         from engine.training.kinds import kind_by_name
-        from engine.training.pipeline import kind_fingerprint
+        from engine.training.pipeline import fingerprint_of
 
         config = self.settings.training_config().get(kind, {})
-        version_of_code = getattr(kind_by_name(kind), "model_version", 1)
-        pin = kind_fingerprint(
-            Dataset.read(self.store).fingerprint(), kind, config, version_of_code
-        )
+        pin = fingerprint_of(kind_by_name(kind), Dataset.read(self.store).fingerprint(), config)
         try:
             return self.store.registry.rollback(kind, version, pin=pin)
         except (LookupError, ValueError) as err:
@@ -236,14 +233,18 @@ class Recommender:
             if loaded is not None and loaded.version == latest:
                 return loaded
             if loaded is not None and self.background_reload:
-                self._reload_later(kind, latest, loaded.version)
+                self._reload_later(kind, latest, loaded)
                 return loaded
             return self._swap_in(kind, latest, loaded)
 
     def _swap_in(self, kind: str, version: int, loaded: _Loaded | None) -> _Loaded | None:
+        """Load `version` and make it the one served; a failed load keeps `loaded`
+        serving and says why. The swap is one assignment: readers hold their own
+        reference, so it needs no lock (a background load swaps in a rolled-back, older
+        version the same way)."""
         try:
             fresh = self._load(kind, version)
-        except Exception:  # a failed load keeps the old model and says why
+        except Exception:
             log.exception(
                 "loading %s v%s failed; keeping v%s",
                 kind,
@@ -251,25 +252,20 @@ class Recommender:
                 loaded.version if loaded else None,
             )
             return loaded
-        self._loaded[kind] = fresh  # atomic swap: readers hold their own reference
+        self._loaded[kind] = fresh
         return fresh
 
-    def _reload_later(self, kind: str, version: int, serving: int) -> None:
-        """Start one loader thread per kind (called under self._lock)."""
+    def _reload_later(self, kind: str, version: int, serving: _Loaded) -> None:
+        """_swap_in in a thread, at most one per kind (called under self._lock)."""
         running = self._reloading.get(kind)
         if running is not None and running.is_alive():
             return
-
-        def load() -> None:
-            try:
-                fresh = self._load(kind, version)
-            except Exception:  # noqa: BLE001 - logged; the old version keeps serving
-                log.exception("loading %s v%s failed; keeping v%s", kind, version, serving)
-                return
-            with self._lock:  # a rollback may make `version` older than the one serving
-                self._loaded[kind] = fresh
-
-        thread = threading.Thread(target=load, name=f"scout-reload-{kind}", daemon=True)
+        thread = threading.Thread(
+            target=self._swap_in,
+            args=(kind, version, serving),
+            name=f"scout-reload-{kind}",
+            daemon=True,
+        )
         self._reloading[kind] = thread
         thread.start()
 

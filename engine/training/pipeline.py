@@ -84,6 +84,11 @@ def kind_fingerprint(
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
+def fingerprint_of(kind: Any, data_fingerprint: str, config: dict[str, Any]) -> str:
+    """kind_fingerprint for a ModelKind object, with its model_version (default 1)."""
+    return kind_fingerprint(data_fingerprint, kind.kind, config, getattr(kind, "model_version", 1))
+
+
 def _reset_peak_rss() -> None:
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # Linux: reset VmHWM
@@ -223,7 +228,7 @@ def _train(
     for kind in all_kinds(kinds):
         name = kind.kind
         kconfig = config.get(name, {})
-        kfp = kind_fingerprint(fingerprint, name, kconfig, getattr(kind, "model_version", 1))
+        kfp = fingerprint_of(kind, fingerprint, kconfig)
         current = store.registry.latest_info(name)
         if current and current.fingerprint == kfp and not force:
             ctx.trained[name] = kind.load(store.registry.get(name, current.version).payload)
