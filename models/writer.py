@@ -1,15 +1,25 @@
 """Batch upserts for import: insert new rows and update existing ones in place on their
 natural keys, so re-importing the same file changes nothing and duplicates nothing.
-Callers pass one session for a whole file; the transaction is theirs."""
+Callers pass one session for a whole file; the transaction is theirs (run it through
+models.retry.in_transaction: a transaction the database aborted as a deadlock is
+rolled back whole and can simply run again).
+
+Concurrent imports take the tables they write in one global order (`lock_tables`)
+before their first write. Sorting each batch's keys is not enough on Postgres: an
+import holds the rows of its earlier batches until it commits, so two imports of
+overlapping files still waited on each other's rows (8 concurrent post imports of
+overlapping files: 4 deadlocked). Whole-table write locks in a fixed order make the
+second import wait for the first instead; SQLite has one write lock anyway."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count, repeat
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +27,49 @@ from models.schema import Influencer, PostHashtag, Song
 
 INFLUENCER_FIELDS = ("name", "followers", "following", "posts_count", "bio", "language", "country")
 POST_FIELDS = ("posted_at", "caption", "likes", "comments", "image", "song_id")
+
+# Every table an import writes, in the one order imports lock them (see the module).
+WRITE_ORDER = ("songs", "influencers", "posts", "post_authors", "post_hashtags")
+POST_TABLES = ("influencers", "posts", "post_authors", "post_hashtags")
+
+
+def table_lock_key(table: str) -> int:
+    """The Postgres advisory lock key standing for writes to `table` by an import."""
+    return zlib.crc32(f"scout:import:{table}".encode())
+
+
+def lock_tables(session: Session, tables: tuple[str, ...]) -> None:
+    """Hold the right to write `tables` until this transaction ends, taken in
+    WRITE_ORDER whatever order `tables` names them (one order for every import is what
+    rules out a deadlock between two). Postgres: transaction-level advisory locks,
+    released by commit or rollback, so a killed import frees them. SQLite: the
+    database's write lock, taken now (BEGIN IMMEDIATE, waiting out the busy timeout)
+    rather than at the first INSERT, so what the import reads before writing (which
+    keys exist) cannot change under it."""
+    conn = session.connection()
+    held = session.info.setdefault("scout_table_locks", {})
+    transaction = session.get_transaction()
+    if held.get("transaction") is not transaction:
+        held.clear()
+        held.update(transaction=transaction, tables=set())
+    wanted = [t for t in WRITE_ORDER if t in tables and t not in held["tables"]]
+    if not wanted:
+        return
+    missing = set(tables) - set(WRITE_ORDER)
+    if missing:
+        raise ValueError(f"no lock order for tables {sorted(missing)}")
+    if conn.dialect.name == "postgresql":
+        if held["tables"] and WRITE_ORDER.index(wanted[0]) < max(
+            WRITE_ORDER.index(t) for t in held["tables"]
+        ):
+            raise RuntimeError(f"{wanted[0]} locked after a table later in WRITE_ORDER")
+        for table in wanted:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": table_lock_key(table)})
+    elif conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        if not raw.in_transaction:
+            raw.execute("BEGIN IMMEDIATE")
+    held["tables"].update(wanted)
 
 
 def _insert(session: Session, table):
@@ -58,8 +111,15 @@ def _by_known_columns(
     return {known: [records[i] for i in group] for known, group in groups.items()}
 
 
-def upsert_songs(session: Session, records: list[dict[str, Any]], columns: set[str]) -> None:
+def upsert_songs(session: Session, records: list[dict[str, Any]], columns: set[str]) -> int:
+    """Returns how many of the songs were new."""
     fields = ("title", "artist", "release", "year")
+    lock_tables(session, ("songs",))
+    ids = sorted(r["song_id"] for r in records)
+    stored = sum(
+        session.scalar(select(func.count()).where(Song.song_id.in_(ids[i : i + 900]))) or 0
+        for i in range(0, len(ids), 900)
+    )
     for known, group in _by_known_columns(records, fields, columns).items():
         stmt = _insert(session, Song)
         update = {c: stmt.excluded[c] for c in known}
@@ -70,13 +130,26 @@ def upsert_songs(session: Session, records: list[dict[str, Any]], columns: set[s
         )
         session.connection().execute(
             stmt,
-            [{k: r.get(k) for k in ("song_id", *fields)} for r in group],
+            [{k: r.get(k) for k in ("song_id", *fields)} for r in sorted(group, key=_song_key)],
         )
+    return len(ids) - stored
 
 
-def upsert_influencers(session: Session, records: list[dict[str, Any]], columns: set[str]) -> None:
+def _song_key(record: dict[str, Any]) -> str:
+    return record["song_id"]
+
+
+def _influencer_key(record: dict[str, Any]) -> tuple[str, str]:
+    return record["platform"], record["handle"]
+
+
+def upsert_influencers(session: Session, records: list[dict[str, Any]], columns: set[str]) -> int:
     """Only the columns present in the file, and in them only the non-blank cells, are
-    updated: an export without `bio` (or with an empty one) must not erase stored bios."""
+    updated: an export without `bio` (or with an empty one) must not erase stored bios.
+    Returns how many of the influencers were new (counted under the table's write lock:
+    a count of the table before and after would include other imports' rows)."""
+    lock_tables(session, ("influencers",))
+    stored = _stored_influencers(session, {_influencer_key(r) for r in records})
     for known, group in _by_known_columns(records, INFLUENCER_FIELDS, columns).items():
         stmt = _insert(session, Influencer)
         update = {c: stmt.excluded[c] for c in known}
@@ -90,9 +163,27 @@ def upsert_influencers(session: Session, records: list[dict[str, Any]], columns:
                     "handle": r["handle"],
                     **{c: r.get(c) for c in INFLUENCER_FIELDS},
                 }
-                for r in sorted(group, key=lambda r: (r["platform"], r["handle"]))
+                for r in sorted(group, key=_influencer_key)
             ],
         )
+    return len(records) - stored
+
+
+def _stored_influencers(session: Session, keys: set[tuple[str, str]]) -> int:
+    """How many of the (platform, handle) keys are already stored."""
+    by_platform: dict[str, list[str]] = {}
+    for p, h in sorted(keys):
+        by_platform.setdefault(p, []).append(h)
+    return sum(
+        session.scalar(
+            select(func.count()).where(
+                Influencer.platform == platform, Influencer.handle.in_(handles[i : i + 900])
+            )
+        )
+        or 0
+        for platform, handles in by_platform.items()
+        for i in range(0, len(handles), 900)
+    )
 
 
 def influencer_ids(
@@ -167,6 +258,7 @@ def upsert_posts(
     (field -> one value per row), as the importer keeps them. The primary author
     (posts.influencer_id) is whoever imported the post first and never moves;
     importing never removes an author an earlier file gave."""
+    lock_tables(session, POST_TABLES)
     keys = list(zip(batch["platform"], batch["post_id"], strict=True))
     extra: dict[tuple[str, str], list[str]] = {}
     if len(set(keys)) < len(keys):  # a collab post, under each author: one row per post

@@ -404,7 +404,7 @@ def _import_file(
     progress: bool,
     column_map: list[str] | None,
 ) -> ImportReport:
-    from models import writer
+    from models import retry, writer
 
     path = Path(path)
     if kind not in KINDS:
@@ -419,18 +419,21 @@ def _import_file(
         with store.sessions() as s:
             known_songs = writer.known_song_ids(s)
     n, present, ignored, notices, kept = _scan(path, kind, known_songs, progress, user_map)
-    before = store.counts()[kind] if kind != "posts" else 0
-    new_posts = 0
-    chunks = kept if kept is not None else _chunks(path, kind, cols, user_map)
-    bar = _progress(progress, f"writing {path.name}")
-    id_cache: dict[tuple[str, str], int] = {}
-    # one transaction for the whole file
-    with store.session() as session, writer.import_cache(session):
-        for batch in _batches(chunks, BATCH):
-            new_posts += _write(writer, session, kind, batch, present, id_cache)
-            bar.update(len(batch[KEY_COLUMN[kind]]))
-    bar.close()
-    new = new_posts if kind == "posts" else store.counts()[kind] - before
+
+    def write(session) -> int:
+        """One transaction for the whole file; models.retry runs it again, from the
+        file's first row, when the database aborts it as a deadlock."""
+        new_rows, id_cache = 0, {}
+        chunks = kept if kept is not None else _chunks(path, kind, cols, user_map)
+        bar = _progress(progress, f"writing {path.name}")
+        with writer.import_cache(session):
+            for batch in _batches(chunks, BATCH):
+                new_rows += _write(writer, session, kind, batch, present, id_cache)
+                bar.update(len(batch[KEY_COLUMN[kind]]))
+        bar.close()
+        return new_rows
+
+    new = retry.in_transaction(store, write, what=f"import of {path.name}")
     return ImportReport(
         kind,
         str(path),
@@ -443,11 +446,9 @@ def _import_file(
 
 
 def _write(writer, session, kind: str, batch: Columns, present: set[str], id_cache: dict) -> int:
-    """Write one batch; the number of new posts (0 for the other kinds)."""
+    """Write one batch; the number of its rows that were new."""
     if kind == "songs":
-        writer.upsert_songs(session, records_of(batch), present)
-        return 0
+        return writer.upsert_songs(session, records_of(batch), present)
     if kind == "influencers":
-        writer.upsert_influencers(session, records_of(batch), present)
-        return 0
+        return writer.upsert_influencers(session, records_of(batch), present)
     return writer.upsert_posts(session, batch, present, id_cache)
