@@ -5,9 +5,10 @@ transaction, and readers only ever see rows of status 'published'."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,6 +63,14 @@ def _info(row: Artifact) -> ArtifactInfo:
         row.reason,
         row.size_bytes,
     )
+
+
+class PublishGuard(Protocol):
+    """What must still hold when a publish commits (models.locks.HeldLock: the
+    training lock). Its transaction raises, and nothing is written, when it no longer
+    holds."""
+
+    def transaction(self, sessions: sessionmaker[Session]) -> AbstractContextManager[Session]: ...
 
 
 _PARALLEL_BYTES = 32 * 2**20  # payloads above this are fetched in parallel slices
@@ -172,11 +181,14 @@ class Registry:
         run_id: str | None = None,
         status: str = PUBLISHED,
         reasons: dict[str, str] | None = None,
+        guard: PublishGuard | None = None,
     ) -> dict[str, int]:
         """Write all items in ONE transaction; returns kind -> new version. A crash
-        before commit leaves every reader on the previous complete set."""
+        before commit leaves every reader on the previous complete set. With `guard`
+        the transaction is the guard's, which commits only while it holds."""
         versions: dict[str, int] = {}
-        with self._sessions.begin() as s:
+        begin = guard.transaction(self._sessions) if guard else self._sessions.begin()
+        with begin as s:
             for item in items:
                 current = (
                     s.scalar(select(func.max(Artifact.version)).where(Artifact.kind == item.kind))

@@ -280,26 +280,37 @@ def sqlite_file(url: str) -> str | None:
 
 def database_problem(err: BaseException, url: str | None = None) -> str | None:
     """One line that says what is wrong with the database behind `err` (a SQLAlchemy
-    or driver error), or None when `err` is not a database error. No schema, an
-    unreachable server, a refused login and a missing database each get their own."""
-    from sqlalchemy.exc import DBAPIError, NoSuchModuleError, SQLAlchemyError
+    error, or the driver's own: statements sent on the raw connection, such as COPY,
+    raise psycopg's errors unwrapped), or None when `err` is not a database error. No
+    schema, an unreachable server, a refused login, a missing database, a full disk,
+    writers in each other's way and a lost training lock each get their own."""
+    from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
 
-    if not isinstance(err, SQLAlchemyError):
+    from models.locks import LockLost
+    from models.retry import driver_error, is_transient
+
+    if isinstance(err, LockLost):
+        return str(err)
+    shown = _shown_url(url)
+    if _disk_full(err):
+        where = getattr(err, "filename", None) or shown
+        return (
+            f"the disk is full while writing {where} (free space and retry); "
+            "the write in progress was rolled back, nothing half-written was kept"
+        )
+    if not isinstance(err, SQLAlchemyError) and not _driver_error(err):
         return None
-    shown = url or "URL"
-    if url:
-        try:
-            from sqlalchemy.engine import make_url
-
-            shown = make_url(normalize_database_url(url)).render_as_string(hide_password=True)
-        except Exception:  # noqa: BLE001
-            shown = "URL"
     if isinstance(err, NoSuchModuleError):
         return f"unsupported database URL {shown}: use sqlite:///PATH or postgresql://..."
-    orig = err.orig if isinstance(err, DBAPIError) else None
-    text = str(orig if orig is not None else err).strip()
-    first = text.splitlines()[0] if text else type(err).__name__
+    orig = driver_error(err)
+    text = str(orig).strip()
+    first = text.splitlines()[0] if text else type(orig).__name__
     low = text.lower()
+    if is_transient(err):
+        return (
+            f"other writers kept the database busy ({first}) through every retry; "
+            "the write was rolled back, try again"
+        )
     if "no such table" in low or ("relation" in low and "does not exist" in low):
         return f"this database has no Scout tables; run `python -m models migrate --db {shown}`"
     if "authentication failed" in low or ("role" in low and "does not exist" in low):
@@ -308,8 +319,54 @@ def database_problem(err: BaseException, url: str | None = None) -> str | None:
         return f"{first}; create it, then run `python -m models migrate --db {shown}`"
     if "connection refused" in low or "could not connect" in low or "timeout" in low:
         return f"cannot reach the database server ({first})"
+    if "terminating connection" in low or "server closed the connection" in low:
+        return (
+            f"the database server ended the connection ({first}); "
+            "its transaction in progress was rolled back"
+        )
     if "unable to open database file" in low:
         return f"cannot open the SQLite file of {shown} (does its folder exist?)"
     if "file is not a database" in low:
         return f"{shown} is not a SQLite database file"
     return f"database error: {first}"
+
+
+def _shown_url(url: str | None) -> str:
+    """`url` without its password, for messages."""
+    if not url:
+        return "URL"
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(normalize_database_url(url)).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001
+        return "URL"
+
+
+def _driver_error(err: BaseException) -> bool:
+    """Whether `err` is a DB-API driver's own exception (sqlite3 or psycopg)."""
+    module = type(err).__module__
+    return module == "sqlite3" or module.startswith("psycopg")
+
+
+def _disk_full(err: BaseException) -> bool:
+    """Whether `err` says the disk (or the quota) is full: the OS's ENOSPC/EDQUOT,
+    SQLite's SQLITE_FULL, Postgres' disk_full (SQLSTATE 53100), wrapped or not."""
+    import errno
+
+    from models.retry import driver_error
+
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen:  # the error and what caused it
+        seen.add(id(err))
+        orig = driver_error(err)
+        if isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL":
+            return True
+        if getattr(orig, "sqlstate", None) == "53100":
+            return True
+        if _driver_error(orig) and "database or disk is full" in str(orig).lower():
+            return True
+        err = err.__cause__ or err.__context__
+    return False

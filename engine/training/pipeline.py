@@ -137,7 +137,7 @@ def run_training(store, **options: Any) -> TrainReport:
                 "another training run is in progress on this database; "
                 "try again when it has finished"
             )
-        return _run_training(store, **options)
+        return _run_training(store, guard=held, **options)
 
 
 def _run_training(
@@ -155,14 +155,16 @@ def _run_training(
     spark_master: str = "local[*]",
     spark_jdbc_jar: str | None = None,
     spark_parquet_dir: str | None = None,
+    guard: Any = None,
 ) -> TrainReport:
     """Train, gate and publish. `store` is a models.store.Store. `backend` says where the
     heavy counting runs: `local` (this process, from one Dataset of every post) or
-    `spark` (engine.training.spark on `spark_master`)."""
+    `spark` (engine.training.spark on `spark_master`). `guard` (the training lock, a
+    models.registry.PublishGuard) must still hold when the publish commits."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
     opts: dict[str, Any] = dict(
         kinds=kinds, force=force, config=config, gate_margin=gate_margin, keep=keep,
-        progress=progress, seed=seed, log=log,
+        progress=progress, seed=seed, log=log, guard=guard,
     )  # fmt: skip
     backend = (backend or "local").lower()
     if backend == "local":
@@ -197,6 +199,7 @@ def _train(
     progress: bool,
     log,
     seed: int,
+    guard: Any,
 ) -> TrainReport:
     from models.registry import REJECTED, NewArtifact
 
@@ -308,12 +311,14 @@ def _train(
                 o.status, o.message = "not published", "another kind failed; nothing published"
         return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
     if to_publish:
-        versions = store.registry.publish(to_publish, run_id=run_id)
+        versions = store.registry.publish(to_publish, run_id=run_id, guard=guard)
         for o in outcomes:
             if o.kind in versions:
                 o.status, o.version = "published", versions[o.kind]
     for art, reason in to_reject:
-        store.registry.publish([art], run_id=run_id, status=REJECTED, reasons={art.kind: reason})
+        store.registry.publish(
+            [art], run_id=run_id, status=REJECTED, reasons={art.kind: reason}, guard=guard
+        )
     if keep:
         store.registry.prune(keep)
     return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
