@@ -8,14 +8,14 @@ import re
 from dataclasses import dataclass, field
 
 from engine.service import (
+    FILTER_KEYS,
     BadQuery,
     Filters,
     check_k,
-    parse_count,
+    parse_filters,
     parse_handle,
-    parse_language,
 )
-from engine.service import parse_range as _range
+from engine.service import parse_count as parse_count  # the one count parser, for bot.scout
 
 # Slack turns "@name" into "<@U123|name>" when it matches a workspace member.
 _SLACK_MENTION = re.compile(r"^<@[A-Z0-9]+(?:\|([^>]+))?>$")
@@ -55,10 +55,6 @@ class DigestRequest:
     timezone: str | None = None
 
 
-def _percent(text: str) -> float:
-    return float(text.strip().rstrip("%"))
-
-
 def clean_handle(token: str) -> str:
     m = _SLACK_MENTION.match(token)
     if m:
@@ -84,19 +80,6 @@ def _split_options(text: str, known: set[str]) -> tuple[list[str], dict[str, str
     return words, options
 
 
-def _filters(options: dict[str, str]) -> Filters:
-    fmin = fmax = er = lang = None
-    if "followers" in options:
-        fmin, fmax = _range(options["followers"], parse_count, "followers", "followers:10k-100k")
-    if "er" in options:
-        er, _hi = _range(options["er"], _percent, "er", "er:>2")
-        if er is None:
-            raise BadQuery("`er:` takes a minimum engagement rate in percent, like `er:>2`.")
-    if "lang" in options:
-        lang = parse_language(options["lang"]) if options["lang"].strip() else None
-    return Filters(followers_min=fmin, followers_max=fmax, min_er=er, language=lang)
-
-
 def _k(word: str, what: str) -> int:
     try:
         k = int(word)
@@ -105,11 +88,8 @@ def _k(word: str, what: str) -> int:
     return check_k(k)
 
 
-FILTER_KEYS = {"followers", "er", "lang"}
-
-
 def parse_lookalike(text: str) -> LookalikeRequest:
-    words, options = _split_options(text, FILTER_KEYS)
+    words, options = _split_options(text, set(FILTER_KEYS))
     if not words:
         raise BadQuery("Whom should I find lookalikes for? Try `/lookalike @some_creator 10`.")
     if len(words) > 2:
@@ -118,19 +98,19 @@ def parse_lookalike(text: str) -> LookalikeRequest:
             "Try `/lookalike @handle 10 followers:10k-100k er:>2 lang:en`."
         )
     k = _k(words[1], "/lookalike") if len(words) == 2 else 10
-    return LookalikeRequest(clean_handle(words[0]), k, _filters(options))
+    return LookalikeRequest(clean_handle(words[0]), k, parse_filters(options))
 
 
 def parse_topic(text: str) -> TopicRequest:
     """Hashtags with optional weights, then optionally a count (`/topic #food 3` or
     `k:3`) and filters."""
-    words, options = _split_options(text, FILTER_KEYS | {"k"})
+    words, options = _split_options(text, {*FILTER_KEYS, "k"})
     k = _k(options.pop("k"), "/topic") if "k" in options else 10
     if words and words[-1].isdigit():
         k = _k(words.pop(), "/topic")
     if not words:
         raise BadQuery("Give one or more hashtags, e.g. `/topic #apple #iphone:-1`.")
-    return TopicRequest(" ".join(words), k, _filters(options))
+    return TopicRequest(" ".join(words), k, parse_filters(options))
 
 
 def parse_count_only(text: str, command: str, default: int) -> int:

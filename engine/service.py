@@ -33,18 +33,20 @@ from engine.core.errors import (
     close_matches,
 )
 from engine.core.filters import (
+    FILTER_KEYS,
     MAX_K,
     Filters,
     check_k,
     parse_count,
+    parse_filters,
     parse_language,
-    parse_range,
 )
 from engine.core.recommendation import Answer, Recommendation, as_match
 from engine.core.settings import Settings
 from engine.core.text import parse_handle
 
 __all__ = [
+    "FILTER_KEYS",
     "MAX_K",
     "Answer",
     "BadImage",
@@ -57,9 +59,9 @@ __all__ = [
     "ScoutError",
     "check_k",
     "parse_count",
+    "parse_filters",
     "parse_handle",
     "parse_language",
-    "parse_range",
 ]
 
 log = logging.getLogger(__name__)

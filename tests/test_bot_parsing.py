@@ -44,12 +44,35 @@ def test_lookalike_with_every_option():
         ("@a 500", "between 1 and 100"),
         ("@a 5 extra words", "did not understand"),
         ("@a followers:abc", "is not a range"),
-        ("@a er:<3", "minimum engagement rate"),
+        ("@a er:<3", "minimum engagement rate in percent, like `er:>2`"),
+        ("@a er:nan", "`er:nan` is not a range"),
+        ("@a followers:100k-10k", "did you mean `followers:10k-100k`"),
+        ("@a followers:1e400", "`followers:1e400` is not a range"),
+        ("@a followers:99999999999999999999999k", "is not a range"),
+        ("@a lang:klingon", "not a language I know"),
+        ("@a 99999999999999999999999", "between 1 and 100"),
     ],
 )
 def test_lookalike_mistakes_say_what_to_type(text, message):
     with pytest.raises(BadQuery, match=message):
         parse_lookalike(text)
+
+
+def test_topic_takes_the_same_filters_as_lookalike():
+    """One parser for both commands: the same tokens give the same Filters."""
+    tokens = "followers:10k+ er:2% lang:english"
+    topic = parse_topic(f"#food {tokens}").filters
+    assert topic == parse_lookalike(f"@a {tokens}").filters
+    assert (topic.followers_min, topic.followers_max, topic.min_er, topic.language) == (
+        10_000,
+        None,
+        2.0,
+        "en",
+    )
+    with pytest.raises(BadQuery, match="`followers:lots` is not a range"):
+        parse_topic("#food followers:lots")
+    with pytest.raises(BadQuery, match="between 1 and 100"):
+        parse_topic("#food k:99999999999999999999999")
 
 
 def test_topic_keeps_weighted_tags_as_query():

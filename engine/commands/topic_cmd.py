@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.core.filters import Filters
+from engine.commands.filter_args import add_filter_arguments, filters_from_args
 from engine.core.recommendation import Answer
 
 HELP = "creators whose content fits a topic of weighted hashtags, e.g. '#apple #iphone:-1'"
@@ -17,10 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-k", type=int, default=None, help="how many results (default 10, 20 tags)")
     parser.add_argument("--tags-only", action="store_true", help="related hashtags, no creators")
-    parser.add_argument("--followers-min", type=int, default=None)
-    parser.add_argument("--followers-max", type=int, default=None)
-    parser.add_argument("--min-er", type=float, default=None, help="minimum ER in percent")
-    parser.add_argument("--language", default=None, help="two-letter language code, e.g. en")
+    add_filter_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> Answer:
@@ -29,6 +26,6 @@ def run(args: argparse.Namespace) -> Answer:
     rec = bootstrap_existing(args.db)
     if args.tags_only:
         return rec.related_tags(args.query, k=20 if args.k is None else args.k)
-    filters = Filters(args.followers_min, args.followers_max, args.min_er, args.language)
+    filters = filters_from_args(args)
     k = 10 if args.k is None else args.k
     return rec.topic(args.query, k=k, filters=filters or None)

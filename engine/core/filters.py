@@ -4,8 +4,9 @@ shared by the CLI, the bot and the importer so all accept exactly the same spell
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,49 +61,116 @@ class Filters:
 
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)([kKmMbB]?)$")
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+# Past any real audience or like count: a number above it is a typo (or a probe), and
+# refusing it here keeps int(inf) and float(10**400) overflows out of every caller.
+MAX_COUNT = 10**15
 
 
 def parse_count(text: str | int | float) -> int:
     """A count as people and exports write it: 500, 12,345, 12 345, 1.2k, 3.4M, 1b.
-    Fractions of one, negatives and words are refused with BadQuery, not guessed."""
+    Fractions of one, negatives, words and implausibly large numbers are refused with
+    BadQuery, not guessed."""
     if isinstance(text, bool):
         raise BadQuery(f"expected a whole number >= 0, got {text!r}")
     if isinstance(text, int | np.integer):
-        value = float(text)
+        value: float | int = int(text)
     elif isinstance(text, float | np.floating):
         if not float(text).is_integer():
             raise BadQuery(f"expected a whole number >= 0, got {text!r}")
         value = float(text)
     else:
-        raw = str(text).strip()
-        cleaned = re.sub(r"[,_\s\u00a0\u202f']", "", raw)
-        if cleaned.startswith("-") and _NUMBER.match(cleaned[1:]):
-            raise BadQuery(f"must be >= 0, got {raw}")
-        m = _NUMBER.match(cleaned)
-        if not m:
-            raise BadQuery(f"expected a whole number >= 0 (500, 12,345, 1.2k), got {raw[:40]!r}")
-        value = float(m.group(1)) * _SCALE[m.group(2).lower()]
-        if not m.group(2) and not value.is_integer():
-            raise BadQuery(f"expected a whole number >= 0, got {raw[:40]!r}")
+        value = _count_text(str(text))
     if value < 0:
         raise BadQuery(f"must be >= 0, got {text}")
+    if value > MAX_COUNT:
+        raise BadQuery(f"implausibly large: {str(text)[:40]}")
     return int(round(value))
 
 
-def parse_range(text: str, parse: Callable[[str], Any], name: str, example: str) -> tuple:
+def _count_text(raw: str) -> float:
+    raw = raw.strip()
+    cleaned = re.sub(r"[,_\s\u00a0\u202f']", "", raw)
+    if cleaned.startswith("-") and _NUMBER.match(cleaned[1:]):
+        raise BadQuery(f"must be >= 0, got {raw[:40]}")
+    m = _NUMBER.match(cleaned)
+    if not m:
+        raise BadQuery(f"expected a whole number >= 0 (500, 12,345, 1.2k), got {raw[:40]!r}")
+    value = float(m.group(1)) * _SCALE[m.group(2).lower()]  # inf past 1e308: refused later
+    if not m.group(2) and not value.is_integer() and math.isfinite(value):
+        raise BadQuery(f"expected a whole number >= 0, got {raw[:40]!r}")
+    return value
+
+
+def parse_percent(text: str) -> float:
+    """An engagement rate in percent: `2`, `2.5`, `2%`; finite and >= 0."""
+    value = float(str(text).strip().rstrip("%"))
+    if not math.isfinite(value) or value < 0:
+        raise BadQuery(f"expected a percentage >= 0, got {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class FilterSyntax:
+    """How one edge spells a filter, so an error shows the user the form they typed:
+    Slack and the console write `followers:10k-100k`, the CLI `--followers 10k-100k`.
+    The keys and the values are the same on both."""
+
+    template: str
+    examples: Mapping[str, str]  # what to suggest for each key, in a form safe to type
+
+    def spell(self, key: str, value: str | None = None) -> str:
+        return self.template.format(key=key, value=self.examples[key] if value is None else value)
+
+
+SLACK = FilterSyntax("{key}:{value}", {"followers": "10k-100k", "er": ">2", "lang": "en"})
+# `>` and `<` redirect in a shell, so the CLI suggests the forms that need no quotes.
+CLI = FilterSyntax("--{key} {value}", {"followers": "10k-100k", "er": "2", "lang": "en"})
+FILTER_KEYS = ("followers", "er", "lang")
+
+
+def parse_filters(options: Mapping[str, str | None], syntax: FilterSyntax = SLACK) -> Filters:
+    """The one parser of filters, for every edge: `followers` a range (`10k-100k`,
+    `10k+`, `>10k`, `<1m`, `10k` = at least), `er` a minimum in percent (`>2`, `2+`,
+    `2`), `lang` a code or name (`en`, `english`). Missing or None keys do not filter;
+    keys other than these are not read."""
+    fmin = fmax = er = lang = None
+    followers = options.get("followers")
+    if followers is not None:
+        fmin, fmax = parse_range(followers, parse_count, "followers", syntax)
+    er_text = options.get("er")
+    if er_text is not None:
+        er, high = parse_range(er_text, parse_percent, "er", syntax)
+        if er is None or high is not None:
+            raise BadQuery(
+                f"`{syntax.spell('er', er_text)}`: `er` takes a minimum engagement rate in "
+                f"percent, like `{syntax.spell('er')}`."
+            )
+    lang_text = options.get("lang")
+    if lang_text is not None and lang_text.strip():
+        lang = parse_language(lang_text)
+    return Filters(followers_min=fmin, followers_max=fmax, min_er=er, language=lang)
+
+
+def parse_range(
+    text: str,
+    parse: Callable[[str], Any],
+    name: str,
+    syntax: FilterSyntax,
+) -> tuple:
     """`a-b`, `>a`, `>=a`, `a+`, `<b`, `<=b` or `a` (a minimum) into (low, high); a
     reversed range is refused, not silently matched against nothing."""
     text = text.strip()
-    low, high = _range(text, parse, name, example)
+    low, high = _range(text, parse, name, syntax)
     if low is not None and high is not None and low > high:
+        lo, hi = text.split("-", 1)
         raise BadQuery(
-            f"`{name}:{text}` runs backwards; did you mean `{name}:{text.split('-', 1)[1]}-"
-            f"{text.split('-', 1)[0]}`?"
+            f"`{syntax.spell(name, text)}` runs backwards; did you mean "
+            f"`{syntax.spell(name, f'{hi}-{lo}')}`?"
         )
     return low, high
 
 
-def _range(text: str, parse: Callable[[str], Any], name: str, example: str) -> tuple:
+def _range(text: str, parse: Callable[[str], Any], name: str, syntax: FilterSyntax) -> tuple:
     try:
         if text.endswith("+") and not text.startswith(("<", ">")):
             return parse(text[:-1]), None
@@ -118,8 +186,10 @@ def _range(text: str, parse: Callable[[str], Any], name: str, example: str) -> t
             lo, hi = text.split("-", 1)
             return parse(lo), parse(hi)
         return parse(text), None
-    except (BadQuery, ValueError):
-        raise BadQuery(f"`{name}:{text}` is not a range; write it like `{example}`.") from None
+    except (BadQuery, ValueError, OverflowError):
+        raise BadQuery(
+            f"`{syntax.spell(name, text)}` is not a range; write it like `{syntax.spell(name)}`."
+        ) from None
 
 
 # Language names people type, to the two-letter codes the data uses (ISO 639-1).
