@@ -13,8 +13,9 @@ import pandas as pd
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from models import queries
 from models.registry import Registry
-from models.schema import FeatureCacheEntry, Influencer, Post, PostAuthor, PostHashtag, Song
+from models.schema import FeatureCacheEntry, Influencer, Post, PostAuthor, Song
 
 # The columns of the frames the store hands out (engine.core.dataset documents them).
 INFLUENCER_FIELDS = ("handle", "platform", "name", "followers", "following", "posts_count")
@@ -75,9 +76,6 @@ class Store:
                 "songs": s.scalar(select(func.count()).select_from(Song)) or 0,
             }
 
-    def is_empty(self) -> bool:
-        return self.counts()["posts"] == 0
-
     # ------------------------------------------------------------- handles
     def find_handle(self, handle: str) -> str | None:
         with self.sessions() as s:
@@ -101,6 +99,8 @@ class Store:
         return list(dict.fromkeys([*near, *more]))
 
     def influencer_profile(self, handle: str) -> dict[str, Any]:
+        """A creator's stored facts and raw post averages (None without posts); the
+        engagement rate is the engine's formula (engine.core.engagement), not the store's."""
         with self.sessions() as s:
             inf = s.scalars(select(Influencer).where(Influencer.handle == handle)).first()
             if inf is None:
@@ -110,9 +110,6 @@ class Store:
                 .join(PostAuthor, PostAuthor.post_pk == Post.id)
                 .where(PostAuthor.influencer_id == inf.id)
             ).one()
-        er = None
-        if inf.followers and n:
-            er = 100.0 * (float(likes or 0) + float(comments or 0)) / inf.followers
         return {
             "handle": inf.handle,
             "name": inf.name,
@@ -121,7 +118,8 @@ class Store:
             "language": inf.language,
             "country": inf.country,
             "posts": int(n or 0),
-            "er": er,
+            "avg_likes": None if likes is None else float(likes),
+            "avg_comments": None if comments is None else float(comments),
         }
 
     # ------------------------------------------------------------- frames
@@ -141,42 +139,14 @@ class Store:
         """Posts in the Dataset shape, hashtags as lists; `handles` limits it (fold-in).
         One row per (post, author): a collab post counts for each of its authors, so
         post_id repeats across those rows."""
-        q = (
-            select(
-                Post.id.label("pk"),
-                Post.post_id,
-                Post.platform,
-                Influencer.handle,
-                Post.posted_at,
-                Post.caption,
-                Post.likes,
-                Post.comments,
-                Post.image,
-                Post.song_id,
-            )
-            .join(PostAuthor, PostAuthor.post_pk == Post.id)
-            .join(Influencer, Influencer.id == PostAuthor.influencer_id)
-            .order_by(Post.id, Influencer.id)
-        )
-        tq = select(PostHashtag.post_pk, PostHashtag.tag).order_by(
-            PostHashtag.post_pk, PostHashtag.position
-        )
-        if handles is not None:
-            q = q.where(Influencer.handle.in_(handles))
-            tq = tq.where(
-                PostHashtag.post_pk.in_(
-                    select(PostAuthor.post_pk)
-                    .join(Influencer, Influencer.id == PostAuthor.influencer_id)
-                    .where(Influencer.handle.in_(handles))
-                )
-            )
+        q, tq = queries.posts_by_author(handles), queries.hashtags_of(handles)
         with self.engine.connect() as conn:
             posts = pd.read_sql(q, conn)
             tags = pd.read_sql(tq, conn)
         posts["posted_at"] = pd.to_datetime(posts["posted_at"])
         posts["likes"] = posts["likes"].fillna(0).astype("int64")
         posts["comments"] = posts["comments"].fillna(0).astype("int64")
-        posts["hashtags"] = _group_tags(posts["pk"].to_numpy(), tags)
+        posts["hashtags"] = _group_tags(posts["post_pk"].to_numpy(), tags)
         return posts[list(POST_FIELDS)].reset_index(drop=True)
 
     def songs_frame(self) -> pd.DataFrame:
@@ -232,7 +202,7 @@ def _group_tags(post_pks: np.ndarray, tags: pd.DataFrame) -> list[list[str]]:
 
 
 class DbFeatureCache:
-    """engine.training.contract.FeatureCache backed by the feature_cache table."""
+    """engine.core.contract.FeatureCache backed by the feature_cache table."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -298,7 +268,8 @@ def database_problem(err: BaseException, url: str | None = None) -> str | None:
             f"the disk is full while writing {where} (free space and retry); "
             "the write in progress was rolled back, nothing half-written was kept"
         )
-    if not isinstance(err, SQLAlchemyError) and not _driver_error(err):
+    err = next((e for e in _chain(err) if isinstance(e, SQLAlchemyError) or _driver_error(e)), None)
+    if err is None:  # (pandas wraps what the database raised in its own DatabaseError)
         return None
     if isinstance(err, NoSuchModuleError):
         return f"unsupported database URL {shown}: use sqlite:///PATH or postgresql://..."
@@ -349,18 +320,30 @@ def _driver_error(err: BaseException) -> bool:
     return module == "sqlite3" or module.startswith("psycopg")
 
 
+def _chain(err: BaseException) -> Iterator[BaseException]:
+    """`err`, then what caused it, and so on."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
 def _disk_full(err: BaseException) -> bool:
-    """Whether `err` says the disk (or the quota) is full: the OS's ENOSPC/EDQUOT,
-    SQLite's SQLITE_FULL, Postgres' disk_full (SQLSTATE 53100), wrapped or not."""
+    """Whether `err` says the disk (or the quota) is full: the OS's ENOSPC/EDQUOT
+    (pyarrow words it without the errno), SQLite's SQLITE_FULL, Postgres' disk_full
+    (SQLSTATE 53100), wrapped or not."""
     import errno
 
     from models.retry import driver_error
 
-    seen: set[int] = set()
-    while err is not None and id(err) not in seen:  # the error and what caused it
-        seen.add(id(err))
-        orig = driver_error(err)
-        if isinstance(orig, OSError) and orig.errno in (errno.ENOSPC, errno.EDQUOT):
+    for e in _chain(err):
+        orig = driver_error(e)
+        if isinstance(orig, OSError) and (
+            orig.errno in (errno.ENOSPC, errno.EDQUOT)
+            or "no space left on device" in str(orig).lower()
+        ):
             return True
         if getattr(orig, "sqlite_errorname", None) == "SQLITE_FULL":
             return True
@@ -368,5 +351,4 @@ def _disk_full(err: BaseException) -> bool:
             return True
         if _driver_error(orig) and "database or disk is full" in str(orig).lower():
             return True
-        err = err.__cause__ or err.__context__
     return False
