@@ -155,11 +155,11 @@ def demo_model(demo_dir: Path, shared: Path):
     """The photos kind trained straight from the demo CSVs (no store), plus the truth."""
     import pandas as pd
 
+    from engine.core.contract import TrainContext
     from engine.core.dataset import Dataset
     from engine.core.text import post_tags
     from engine.demo.generate import load_truth
     from engine.photos.kind import PHOTOS
-    from engine.training.contract import TrainContext
 
     posts = pd.read_csv(demo_dir / "posts.csv", keep_default_na=False)
     posts["hashtags"] = [

@@ -221,11 +221,11 @@ def bench_niche(size: str, seed: int) -> dict:
     MAP@10 against their real songs, hybrid (niche only) vs popularity; (2) the whole
     song model as `train` fits it (20% of each creator's songs held out), shipped auto
     vs popularity MAP@10."""
+    from engine.core.contract import TrainContext
     from engine.lookalike.kind import LOOKALIKE
     from engine.songs.kind import creator_content
     from engine.songs.model import creator_average_er, fit_song_model, usage_table
     from engine.songs.niche import HybridRecommender, NicheTable
-    from engine.training.contract import TrainContext
 
     data, truth = demo_dataset(size, seed)
     if data is None:

@@ -76,7 +76,7 @@ def run_backend(url: str, backend: str, master: str, env: dict | None = None) ->
 
 def models(url: str) -> dict:
     from engine.bootstrap import bootstrap
-    from engine.training.kinds import kind_by_name
+    from engine.core.kinds import kind_by_name
 
     reg = bootstrap(url).store.registry
     infos = {k: reg.latest_info(k) for k in KINDS}  # None: skipped (synthetic posts have no songs)
@@ -88,7 +88,7 @@ def models(url: str) -> dict:
 
 
 def measure(label: str, db: Path, n_posts: int, run_local: bool, master: str) -> list[dict]:
-    from engine.training.agreement import agreement
+    from benchmarks.agreement import agreement
 
     rows: list[dict] = []
     urls = {}
@@ -120,11 +120,11 @@ def measure(label: str, db: Path, n_posts: int, run_local: bool, master: str) ->
 def jdbc_check(jar: str, master: str) -> dict:
     """The small demo in a fresh Postgres database, trained by Spark over JDBC, against
     the local backend on the same demo in SQLite."""
+    from benchmarks.agreement import agreement
     from benchmarks.bench_import import pg_database
     from engine.bootstrap import scratch
     from engine.core.settings import Settings
     from engine.demo.generate import demo_dir, generate
-    from engine.training.agreement import agreement
 
     ddir = demo_dir(Settings.from_env().data_dir, "small", 42)
     if not (ddir / "truth.json").exists():

@@ -51,7 +51,7 @@ def trained_demo(size: str, seed: int, db: Path):
         demo.generate(folder, size=size, seed=seed)
     rec = scratch(f"sqlite:///{db}", folder)
     t0 = time.perf_counter()
-    from engine.training.kinds import KIND_OBJECTS
+    from engine.core.kinds import KIND_OBJECTS
 
     kinds = [k for k in ("tags", "lookalike", "topics") if k in KIND_OBJECTS]
     report = rec.train(kinds=kinds, log=lambda m: None)

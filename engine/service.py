@@ -152,7 +152,7 @@ class Recommender:
         """Serve `version` of `kind` again, pinned: the next training on the same data keeps
         it (new data or --force retrains). Returns the new version number."""
         from engine.core.dataset import Dataset
-        from engine.training.kinds import kind_by_name
+        from engine.core.kinds import kind_by_name
         from engine.training.pipeline import fingerprint_of
 
         config = self.settings.training_config().get(kind, {})
@@ -277,7 +277,7 @@ class Recommender:
             thread.join(timeout)
 
     def _load(self, kind: str, version: int) -> _Loaded:
-        from engine.training.kinds import kind_by_name
+        from engine.core.kinds import kind_by_name
 
         artifact = self.store.registry.get(kind, version)
         started = time.perf_counter()

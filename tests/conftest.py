@@ -100,7 +100,7 @@ def shared_dir() -> Path:
 @pytest.fixture
 def fake_kinds(monkeypatch):
     """Replace the registered model kinds with the given fake ones for one test."""
-    from engine.training import kinds as kinds_module
+    from engine.core import kinds as kinds_module
 
     registry = {}
     module = types.ModuleType("fake_kinds")

@@ -1,7 +1,7 @@
 """Small real model kinds for pipeline, registry and reload tests."""
 
 from engine.core.artifact_io import pack, unpack
-from engine.training.contract import TrainResult
+from engine.core.contract import TrainResult
 
 
 class CountKind:

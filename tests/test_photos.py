@@ -251,9 +251,9 @@ def test_featurise_counts_failures_and_caches_by_content(tmp_path, shared_dir):
 def test_kind_trains_on_posts_without_any_image():
     import pandas as pd
 
+    from engine.core.contract import TrainContext
     from engine.core.dataset import Dataset
     from engine.photos.kind import PHOTOS
-    from engine.training.contract import TrainContext
 
     data = Dataset.empty()
     data.posts = pd.DataFrame(

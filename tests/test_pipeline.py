@@ -6,8 +6,8 @@ import io
 import numpy as np
 import pytest
 
+from engine.core import kinds as kinds_module
 from engine.core.artifact_io import pack, unpack
-from engine.training import kinds as kinds_module
 from engine.training.pipeline import run_training
 from tests.fakes import CountKind
 from tests.test_import import load_all

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.core.contract import TrainContext
 from engine.core.dataset import Dataset
 from engine.core.errors import BadQuery
 from engine.songs.kind import SONGS
@@ -15,7 +16,6 @@ from engine.songs.model import (
     usage_table,
 )
 from engine.songs.recommenders import DEFAULT_METHODS, UsageMatrix, make_recommender, top_items
-from engine.training.contract import TrainContext
 from tests.song_data import song_dataset
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from benchmarks.agreement import agreement, overlap
 from engine.bootstrap import scratch
 from engine.core.errors import ScoutError
-from engine.training.agreement import agreement, overlap
-from engine.training.kinds import kind_by_name
+from engine.core.kinds import kind_by_name
 
 KINDS = ["lookalike", "tags", "songs"]
 REPO = Path(__file__).resolve().parent.parent

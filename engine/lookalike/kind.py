@@ -3,6 +3,7 @@ publish; and load the published bytes back into a queryable model."""
 
 from __future__ import annotations
 
+from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.lookalike.model import (
     LookalikeConfig,
@@ -10,7 +11,6 @@ from engine.lookalike.model import (
     fit_lookalike,
     split_half_retrieval,
 )
-from engine.training.contract import TrainContext, TrainResult
 
 
 class LookalikeKind:

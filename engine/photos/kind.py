@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.core.contract import FeatureCache, TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.core.errors import BadImage
 from engine.photos.features import (
@@ -23,7 +24,6 @@ from engine.photos.features import (
 )
 from engine.photos.images import DEFAULT_LIMITS, decode_image
 from engine.photos.model import PhotoTagModel, fit_photo_tags, match
-from engine.training.contract import FeatureCache, TrainContext, TrainResult
 
 BATCH = 32
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData
 from engine.songs.model import CleaningRules, SongModel, fit_song_model
-from engine.training.contract import TrainContext, TrainResult
 
 
 def creator_content(ctx: TrainContext) -> tuple[list[str], np.ndarray] | None:

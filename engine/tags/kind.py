@@ -3,10 +3,10 @@ tags and topic search (engine.tags.model)."""
 
 from __future__ import annotations
 
+from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.tags.model import TagModel, fit_tag_model
 from engine.tags.prepare import TagConfig
-from engine.training.contract import TrainContext, TrainResult
 
 
 class TagsKind:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine.core.blacklist import SPAM_CLUSTER
+from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.topics.model import TopicConfig, TopicModel, fit_topics
-from engine.training.contract import TrainContext, TrainResult
 
 
 def tag_uses(tag_model) -> np.ndarray:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.core.contract import CountingBackend, LocalBackend, TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData, ScoutError
-from engine.training.contract import CountingBackend, LocalBackend, TrainContext, TrainResult
-from engine.training.kinds import KIND_OBJECTS, all_kinds, kind_by_name
+from engine.core.kinds import KIND_OBJECTS, all_kinds, kind_by_name
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """The Spark counting backend: a snapshot of the store is read by Spark, each kind asks
-for its counts (engine.training.contract.CountingBackend), and the Dataset the kinds see
+for its counts (engine.core.contract.CountingBackend), and the Dataset the kinds see
 holds every influencer and song but only a bounded sample of creators' posts (for the
 held-out evaluations and the kinds that still count locally: photos, topics)."""
 

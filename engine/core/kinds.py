@@ -1,13 +1,13 @@
 """Which model kinds the pipeline trains and the Recommender loads. Each engine issue
 adds its kind here as "name": "module:attribute" (an object satisfying
-engine.training.contract.ModelKind); imports are lazy so one kind's heavy dependencies
+engine.core.contract.ModelKind); imports are lazy so one kind's heavy dependencies
 (TensorFlow) load only when that kind is used."""
 
 from __future__ import annotations
 
 import importlib
 
-from engine.training.contract import ModelKind
+from engine.core.contract import ModelKind
 
 KIND_OBJECTS: dict[str, str] = {
     "lookalike": "engine.lookalike.kind:LOOKALIKE",
