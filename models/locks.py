@@ -82,9 +82,14 @@ class HeldLock:
         return True  # in-memory SQLite: one process only
 
     def lost(self) -> LockLost:
+        how = (
+            "its database connection ended"
+            if self._conn is not None
+            else "its lock file was removed or replaced"
+        )
         return LockLost(
-            f"this run lost the {self.name} lock (its database connection ended) and "
-            f"another run may hold it now; nothing was published by this run"
+            f"this run lost the {self.name} lock ({how}) and another run may hold it "
+            "now; nothing was published by this run"
         )
 
     @contextmanager
