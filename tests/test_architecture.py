@@ -121,16 +121,18 @@ def test_the_extractor_setting_is_part_of_the_photo_models_fingerprint(tmp_path)
     assert a != b  # so changing SCOUT_MOBILENET retrains photos without --force
 
 
-def test_a_kinds_model_version_is_part_of_its_fingerprint():
+def test_a_kinds_model_version_and_the_seed_are_part_of_its_fingerprint():
     """Raising a kind's model_version (a code change that makes its published models
-    stale) retrains it without --force; version 1 keeps the fingerprints from before."""
+    stale) or training with another seed retrains it without --force."""
     from engine.photos.kind import PHOTOS
     from engine.training.pipeline import kind_fingerprint
 
     config = {"mobilenet": "m.tflite"}
     v1 = kind_fingerprint("data", "photos", config)
-    assert kind_fingerprint("data", "photos", config, 1) == v1
+    assert kind_fingerprint("data", "photos", config, 1, 42) == v1
     assert kind_fingerprint("data", "photos", config, PHOTOS.model_version) != v1
+    assert kind_fingerprint("data", "photos", config, 1, 7) != v1
+    assert kind_fingerprint("data", "photos", {"mobilenet": "other"}) != v1
     assert PHOTOS.model_version >= 2  # photos compared in the classifier layer's space
 
 

@@ -77,3 +77,42 @@ def test_gate_rejects_a_model_trained_on_scrambled_data(copy_db, demo_small_dir)
         reason = next(a.reason for a in store.registry.list(kind) if a.status == "rejected")
         assert "fell from" in reason
     store.dispose()
+
+
+def _train_cli(db: str, *args: str) -> dict[str, str]:
+    """`python -m engine train ... --json` in a real subprocess: kind -> status."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "train", "--db", db, "--json", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {k["kind"]: k["status"] for k in json.loads(done.stdout)["kinds"]}
+
+
+def test_another_seed_on_unchanged_data_publishes_new_versions(copy_db):
+    """The seed changes a model, so it is part of every kind's fingerprint: `--seed 7` on
+    the data the store was trained on (seed 42) retrains and publishes; running the very
+    same command again publishes nothing."""
+    store = Store(copy_db)
+    before = latest(store)
+    kinds = "lookalike,tags"
+    assert _train_cli(copy_db, "--kinds", kinds) == {"lookalike": "skipped", "tags": "skipped"}
+    assert _train_cli(copy_db, "--kinds", kinds, "--seed", "7") == {
+        "lookalike": "published",
+        "tags": "published",
+    }
+    after = latest(store)
+    assert {k: after[k] for k in ("lookalike", "tags")} == {
+        "lookalike": before["lookalike"] + 1,
+        "tags": before["tags"] + 1,
+    }
+    assert store.registry.get("tags", after["tags"]).params["seed"] == 7
+    again = _train_cli(copy_db, "--kinds", kinds, "--seed", "7")
+    assert again == {"lookalike": "skipped", "tags": "skipped"}
+    assert latest(store) == after
+    store.dispose()

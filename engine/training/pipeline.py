@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.core import kinds as kinds_registry
 from engine.core.contract import CountingBackend, LocalBackend, TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData, ScoutError
-from engine.core.kinds import KIND_OBJECTS, all_kinds, kind_by_name
+from engine.core.kinds import all_kinds, kind_by_name
 
 
 @dataclass
@@ -70,23 +71,37 @@ def _fmt(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+DEFAULT_SEED = 42
+
+
 def kind_fingerprint(
-    data_fingerprint: str, kind: str, config: dict[str, Any], model_version: int = 1
+    data_fingerprint: str,
+    kind: str,
+    config: dict[str, Any],
+    model_version: int = 1,
+    seed: int = DEFAULT_SEED,
 ) -> str:
-    """What a published model was trained from: an unchanged fingerprint skips the kind.
-    `model_version` is the kind's own (ModelKind.model_version), raised when a code change
-    makes its published models stale; at 1 it is left out, so fingerprints from before
-    it existed still match."""
-    what: dict[str, Any] = {"data": data_fingerprint, "kind": kind, "config": config}
-    if model_version != 1:
-        what["model_version"] = model_version
+    """What a published model was trained from: the data, the kind's config, its
+    model_version (ModelKind.model_version, raised when a code change makes its published
+    models stale) and the seed. Every setting that changes a model is in here, so an
+    unchanged fingerprint can skip the kind and a changed one always retrains it."""
+    what: dict[str, Any] = {
+        "data": data_fingerprint,
+        "kind": kind,
+        "config": config,
+        "model_version": model_version,
+        "seed": seed,
+    }
     blob = json.dumps(what, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-def fingerprint_of(kind: Any, data_fingerprint: str, config: dict[str, Any]) -> str:
+def fingerprint_of(
+    kind: Any, data_fingerprint: str, config: dict[str, Any], seed: int = DEFAULT_SEED
+) -> str:
     """kind_fingerprint for a ModelKind object, with its model_version (default 1)."""
-    return kind_fingerprint(data_fingerprint, kind.kind, config, getattr(kind, "model_version", 1))
+    version = getattr(kind, "model_version", 1)
+    return kind_fingerprint(data_fingerprint, kind.kind, config, version, seed)
 
 
 def _reset_peak_rss() -> None:
@@ -150,7 +165,7 @@ def _run_training(
     keep: int = 5,
     progress: bool = False,
     log=None,
-    seed: int = 42,
+    seed: int = DEFAULT_SEED,
     backend: str | None = "local",
     spark_master: str = "local[*]",
     spark_jdbc_jar: str | None = None,
@@ -186,6 +201,31 @@ def _run_training(
         counting.close()
 
 
+@dataclass
+class _Run:
+    """What one training run carries from step to step: read, plan, fit, gate, publish."""
+
+    run_id: str
+    store: Any
+    data: Dataset
+    fingerprint: str
+    ctx: TrainContext
+    backend_name: str
+    force: bool
+    gate_margin: float
+    log: Any
+    outcomes: list[KindOutcome] = field(default_factory=list)
+    to_publish: list[Any] = field(default_factory=list)
+    to_reject: list[tuple[Any, str]] = field(default_factory=list)
+
+    @property
+    def n_posts(self) -> int:
+        return int(self.data.meta.get("posts_total", len(self.data.posts)))
+
+    def say(self, msg: str) -> None:
+        self.log(f"train {self.run_id}: {msg}")
+
+
 def _train(
     store,
     counting: CountingBackend,
@@ -201,11 +241,29 @@ def _train(
     seed: int,
     guard: Any,
 ) -> TrainReport:
-    from models.registry import REJECTED, NewArtifact
-
     started = time.perf_counter()
-    run_id = uuid.uuid4().hex[:12]
+    run = _read(store, counting, spark, log, force, gate_margin)
+    run.ctx.progress = _progress_factory(progress)
+    run.ctx.seed = seed
     config = config or {}
+    for kind in all_kinds(kinds):
+        kconfig = config.get(kind.kind, {})
+        kfp = fingerprint_of(kind, run.fingerprint, kconfig, seed)
+        current = store.registry.latest_info(kind.kind)
+        if _plan(run, kind, kfp, current):
+            _fit_one(run, kind, kconfig, kfp, current)
+    if not any(o.status == "failed" for o in run.outcomes):
+        _publish(run, guard, keep)
+    else:
+        for o in run.outcomes:
+            if o.status == "pending":
+                o.status, o.message = "not published", "another kind failed; nothing published"
+    return TrainReport(run.run_id, run.outcomes, run.fingerprint, time.perf_counter() - started)
+
+
+def _read(store, counting: CountingBackend, spark: Any, log, force: bool, margin: float) -> _Run:
+    """Read the store once: every kind of this run trains from the same Dataset."""
+    run_id = uuid.uuid4().hex[:12]
     log(f"train {run_id}: reading the store ({counting.name} backend)")
     if spark is None:
         data = Dataset.read(store)
@@ -213,115 +271,113 @@ def _train(
     else:  # every post stays in Spark; the Dataset holds a sample of creators' posts
         data = spark.dataset(store)
         fingerprint = spark.fingerprint()
-    n_posts = int(data.meta.get("posts_total", len(data.posts)))
-    log(
-        f"train {run_id}: {len(data.influencers)} influencers, {n_posts} posts, "
+    ctx = TrainContext(feature_cache=store.feature_cache(), log=log, backend=counting)
+    run = _Run(run_id, store, data, fingerprint, ctx, counting.name, force, margin, log)
+    run.say(
+        f"{len(data.influencers)} influencers, {run.n_posts} posts, "
         f"{len(data.songs)} songs (fingerprint {fingerprint[:12]})"
     )
-    ctx = TrainContext(
-        progress=_progress_factory(progress),
-        feature_cache=store.feature_cache(),
-        seed=seed,
-        log=log,
-        backend=counting,
-    )
-    outcomes: list[KindOutcome] = []
-    to_publish: list[NewArtifact] = []
-    to_reject: list[tuple[NewArtifact, str]] = []
-    for kind in all_kinds(kinds):
-        name = kind.kind
-        kconfig = config.get(name, {})
-        kfp = fingerprint_of(kind, fingerprint, kconfig)
-        current = store.registry.latest_info(name)
-        if current and current.fingerprint == kfp and not force:
-            ctx.trained[name] = kind.load(store.registry.get(name, current.version).payload)
-            outcomes.append(
-                KindOutcome(
-                    name,
-                    "skipped",
-                    version=current.version,
-                    metrics=dict(current.metrics or {}),
-                    message=_unchanged(current),
-                )
+    return run
+
+
+def _plan(run: _Run, kind: Any, kfp: str, current: Any) -> bool:
+    """Whether `kind` trains in this run. An unchanged kind serves its published model to
+    the kinds after it; a kind missing a dependency is skipped with the reason; a kind
+    that `uses` another not trained in this run gets that kind's published model."""
+    name, registry = kind.kind, run.store.registry
+    if current and current.fingerprint == kfp and not run.force:
+        run.ctx.trained[name] = kind.load(registry.get(name, current.version).payload)
+        run.outcomes.append(
+            KindOutcome(
+                name,
+                "skipped",
+                version=current.version,
+                metrics=dict(current.metrics or {}),
+                message=_unchanged(current),
             )
-            continue
-        missing = [d for d in getattr(kind, "depends_on", ()) if d not in ctx.trained]
-        if missing:
-            why = "; ".join(f"{d}: {_outcome_message(outcomes, d)}" for d in missing)
-            outcomes.append(KindOutcome(name, "skipped", message=f"needs {why}"))
-            log(f"train {run_id}: {name} skipped (needs {why})")
-            continue
-        for used in getattr(kind, "uses", ()):
-            if used not in ctx.trained and used in KIND_OBJECTS:
-                info = store.registry.latest_info(used)
-                if info is not None:  # not trained in this run: the published one serves
-                    payload = store.registry.get(used, info.version).payload
-                    ctx.trained[used] = kind_by_name(used).load(payload)
-        ctx.config = kconfig
-        _reset_peak_rss()
-        t0 = time.perf_counter()
-        log(f"train {run_id}: fitting {name}")
-        try:
-            result = kind.train(data, ctx)
-        except NotEnoughData as err:
-            outcomes.append(
-                KindOutcome(name, "skipped", time.perf_counter() - t0, message=str(err))
-            )
-            log(f"train {run_id}: {name} skipped: {err}")
-            continue
-        except Exception as err:  # noqa: BLE001 - any failure must stop the publish
-            outcomes.append(
-                KindOutcome(
-                    name,
-                    "failed",
-                    time.perf_counter() - t0,
-                    _peak_rss_mb(),
-                    message=f"{type(err).__name__}: {err}",
-                )
-            )
-            log(traceback.format_exc())
-            continue
-        seconds = time.perf_counter() - t0
-        ctx.trained[name] = result.model
-        params = {
-            **result.params,
-            "train_seconds": round(seconds, 2),
-            "data_influencers": len(data.influencers),
-            "data_posts": n_posts,
-            "backend": counting.name,
-        }
-        metrics = dict(result.metrics)
-        if result.quality_metric:
-            metrics.setdefault("quality_metric", result.quality_metric)
-        art = NewArtifact(name, result.payload, params, metrics, kfp, result.summary)
-        reason = (
-            None if force else gate(name, result, current.metrics if current else None, gate_margin)
         )
-        outcome = KindOutcome(name, "pending", seconds, _peak_rss_mb(), metrics=metrics)
-        if reason:
-            outcome.status, outcome.message = "rejected", reason
-            to_reject.append((art, reason))
-        else:
-            to_publish.append(art)
-        outcomes.append(outcome)
-    failed = [o for o in outcomes if o.status == "failed"]
-    if failed:
-        for o in outcomes:
-            if o.status == "pending":
-                o.status, o.message = "not published", "another kind failed; nothing published"
-        return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
-    if to_publish:
-        versions = store.registry.publish(to_publish, run_id=run_id, guard=guard)
-        for o in outcomes:
+        return False
+    missing = [d for d in getattr(kind, "depends_on", ()) if d not in run.ctx.trained]
+    if missing:
+        why = "; ".join(f"{d}: {_outcome_message(run.outcomes, d)}" for d in missing)
+        run.outcomes.append(KindOutcome(name, "skipped", message=f"needs {why}"))
+        run.say(f"{name} skipped (needs {why})")
+        return False
+    for used in getattr(kind, "uses", ()):
+        if used not in run.ctx.trained and used in kinds_registry.KIND_OBJECTS:
+            info = registry.latest_info(used)
+            if info is not None:  # not trained in this run: the published one serves
+                payload = registry.get(used, info.version).payload
+                run.ctx.trained[used] = kind_by_name(used).load(payload)
+    return True
+
+
+def _fit_one(run: _Run, kind: Any, kconfig: dict[str, Any], kfp: str, current: Any) -> None:
+    """Fit and evaluate one kind, then gate it: its outcome is `pending` (to publish),
+    `rejected`, `skipped` (NotEnoughData) or `failed` (anything else: nothing publishes)."""
+    from models.registry import NewArtifact
+
+    name = kind.kind
+    run.ctx.config = kconfig
+    _reset_peak_rss()
+    t0 = time.perf_counter()
+    run.say(f"fitting {name}")
+    try:
+        result = kind.train(run.data, run.ctx)
+    except NotEnoughData as err:
+        run.outcomes.append(
+            KindOutcome(name, "skipped", time.perf_counter() - t0, message=str(err))
+        )
+        run.say(f"{name} skipped: {err}")
+        return
+    except Exception as err:  # noqa: BLE001 - any failure must stop the publish
+        message = f"{type(err).__name__}: {err}"
+        run.outcomes.append(
+            KindOutcome(name, "failed", time.perf_counter() - t0, _peak_rss_mb(), message=message)
+        )
+        run.log(traceback.format_exc())
+        return
+    seconds = time.perf_counter() - t0
+    run.ctx.trained[name] = result.model
+    params = {
+        **result.params,
+        "train_seconds": round(seconds, 2),
+        "data_influencers": len(run.data.influencers),
+        "data_posts": run.n_posts,
+        "backend": run.backend_name,
+        "seed": run.ctx.seed,
+    }
+    metrics = dict(result.metrics)
+    if result.quality_metric:
+        metrics.setdefault("quality_metric", result.quality_metric)
+    art = NewArtifact(name, result.payload, params, metrics, kfp, result.summary)
+    current_metrics = current.metrics if current else None
+    reason = None if run.force else gate(name, result, current_metrics, run.gate_margin)
+    outcome = KindOutcome(name, "pending", seconds, _peak_rss_mb(), metrics=metrics)
+    if reason:
+        outcome.status, outcome.message = "rejected", reason
+        run.to_reject.append((art, reason))
+    else:
+        run.to_publish.append(art)
+    run.outcomes.append(outcome)
+
+
+def _publish(run: _Run, guard: Any, keep: int) -> None:
+    """Every passing kind in one transaction; each rejected one kept with its reason."""
+    from models.registry import REJECTED
+
+    registry = run.store.registry
+    if run.to_publish:
+        versions = registry.publish(run.to_publish, run_id=run.run_id, guard=guard)
+        for o in run.outcomes:
             if o.kind in versions:
                 o.status, o.version = "published", versions[o.kind]
-    for art, reason in to_reject:
-        store.registry.publish(
-            [art], run_id=run_id, status=REJECTED, reasons={art.kind: reason}, guard=guard
+    for art, reason in run.to_reject:
+        registry.publish(
+            [art], run_id=run.run_id, status=REJECTED, reasons={art.kind: reason}, guard=guard
         )
     if keep:
-        store.registry.prune(keep)
-    return TrainReport(run_id, outcomes, fingerprint, time.perf_counter() - started)
+        registry.prune(keep)
 
 
 def _outcome_message(outcomes: list[KindOutcome], kind: str) -> str:
