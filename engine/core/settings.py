@@ -24,6 +24,9 @@ class Settings:
     train_backend: str = "local"
     spark_master: str = "local[*]"
     spark_jdbc_jar: str | None = None  # a PostgreSQL JDBC jar: Spark reads Postgres directly
+    # Tests and development only: let imports and training fetch image URLs on loopback
+    # and private networks (engine.core.remote); off, such URLs are refused
+    allow_private_image_hosts: bool = False
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -40,6 +43,8 @@ class Settings:
             train_backend=env.get("SCOUT_TRAIN_BACKEND", "local").strip().lower() or "local",
             spark_master=env.get("SCOUT_SPARK_MASTER", "local[*]"),
             spark_jdbc_jar=env.get("SCOUT_SPARK_JDBC_JAR") or None,
+            allow_private_image_hosts=env.get("SCOUT_ALLOW_PRIVATE_IMAGE_HOSTS", "").strip().lower()
+            in ("1", "true", "yes", "on"),
         )
 
     def training_config(self) -> dict[str, dict[str, Any]]:

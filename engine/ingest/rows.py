@@ -4,7 +4,6 @@ a bad file is fully diagnosed before anything is written."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -15,6 +14,7 @@ from typing import Any
 
 from engine.core.errors import BadQuery
 from engine.core.filters import parse_count as parse_human_count
+from engine.core.remote import FetchPolicy, host_text_problem
 from engine.core.text import caption_tags, post_tags, split_tag_field
 from engine.ingest.readers import HeaderError, RawRow
 
@@ -128,30 +128,20 @@ def parse_platform(v: Any) -> str:
     return s
 
 
-_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
-_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".lan", ".home.arpa")
-
-
-def check_image_url(url: str) -> str:
+def check_image_url(url: str, policy: FetchPolicy | None = None) -> str:
     """An http(s) URL whose host is a public name or address: training fetches these,
-    so an import must not point it at the server's own network (loopback, private,
-    link-local such as cloud metadata at 169.254.169.254, multicast, reserved)."""
+    so an import must not point it at the server's own network. The address rules, and
+    every numeric spelling of an address, are engine.core.remote's, which checks the
+    resolved address again when training fetches the image."""
     from urllib.parse import urlsplit
 
     try:
         host = urlsplit(url).hostname or ""
     except ValueError:
         raise FieldError("not a valid URL") from None
-    if not host:
-        raise FieldError("URL has no host")
-    try:
-        addr = ipaddress.ip_address(host)
-    except ValueError:
-        if host.lower() in _LOCAL_NAMES or host.lower().endswith(_LOCAL_SUFFIXES):
-            raise FieldError(f"URL points at a local host ({host})") from None
-        return url
-    if not addr.is_global or addr.is_multicast:
-        raise FieldError(f"URL points at a private, loopback or link-local address ({host})")
+    why = host_text_problem(host, policy)
+    if why:
+        raise FieldError(why)
     return url
 
 
@@ -161,6 +151,7 @@ def _image(base: Path) -> Callable[[Any], str | None]:
     not make training read /dev/zero or another user's files)."""
     root = os.path.realpath(base)
     real_dirs: dict[str, str] = {}
+    policy = FetchPolicy.from_settings()
 
     def resolve(s: str) -> str:
         """realpath, with each folder resolved once (a real export names thousands of
@@ -179,7 +170,7 @@ def _image(base: Path) -> Callable[[Any], str | None]:
         if len(s) > 2000:
             raise FieldError("longer than 2000 characters")
         if s.lower().startswith(("http://", "https://")):
-            return check_image_url(s)
+            return check_image_url(s, policy)
         if "://" in s or s.lower().startswith(("file:", "data:")):
             raise FieldError(
                 "image must be a path under the import file's folder or an http(s) URL"

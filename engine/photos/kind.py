@@ -5,16 +5,15 @@ images, and publish the photo -> hashtags model (engine.photos.model)."""
 from __future__ import annotations
 
 import hashlib
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from engine.core.contract import FeatureCache, TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.core.errors import BadImage
+from engine.core.remote import read_image_bytes
 from engine.photos.features import (
     ClassifierHead,
     FeatureExtractor,
@@ -22,7 +21,7 @@ from engine.photos.features import (
     extractor_id_for,
     make_extractor,
 )
-from engine.photos.images import DEFAULT_LIMITS, decode_image
+from engine.photos.images import decode_image
 from engine.photos.model import PhotoTagModel, fit_photo_tags, match
 
 BATCH = 32
@@ -47,24 +46,6 @@ class FeaturiseReport:
     @property
     def failed(self) -> int:
         return sum(self.failures.values())
-
-
-def read_image_bytes(
-    location: str, *, timeout: float = 10.0, max_bytes: int = DEFAULT_LIMITS.max_bytes
-) -> bytes:
-    """A post's image from a local path or an http(s) URL, with a timeout and size cap."""
-    if location.startswith(("http://", "https://")):
-        req = urllib.request.Request(location, headers={"User-Agent": "scout-trainer/1"})
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - http(s) only
-            data = resp.read(max_bytes + 1)
-    else:
-        path = Path(location)
-        if path.stat().st_size > max_bytes:
-            raise BadImage(f"{location} is larger than {max_bytes / 1e6:.0f} MB")
-        data = path.read_bytes()
-    if len(data) > max_bytes:
-        raise BadImage(f"{location} is larger than {max_bytes / 1e6:.0f} MB")
-    return data
 
 
 def featurise_images(
