@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 
 from models import claims
 from models.schema import JobRun
@@ -42,10 +42,3 @@ def finish(
             .where(JobRun.job == job, JobRun.run_date == run_date)
             .values(status=status, message=message[:2000], finished_at=now)
         )
-
-
-def last_run(store: Store, job: str) -> JobRun | None:
-    with store.sessions() as s:
-        return s.scalars(
-            select(JobRun).where(JobRun.job == job).order_by(JobRun.run_date.desc()).limit(1)
-        ).first()

@@ -3,8 +3,9 @@ database, so that the driver never holds the posts (issue 18).
 
 One Parquet file per table, written a chunk of rows at a time (one row group each), so
 memory stays at one chunk whatever the store's size; SQLite and Postgres alike (a
-server-side cursor on Postgres). Posts keep their primary key so the jobs join them to
-their authors (a collab post has several) and to their ordered hashtags."""
+server-side cursor on Postgres). The queries are models.queries, shared with the store's
+frames and Spark's JDBC reads; posts keep their primary key (post_pk) so the jobs join
+them to their authors (a collab post has several) and to their ordered hashtags."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from models.schema import Influencer, Post, PostAuthor, PostHashtag, Song
+from models.queries import snapshot_selects
 
 CHUNK_ROWS = 50_000
 
@@ -59,43 +60,6 @@ def _schemas() -> dict[str, Any]:
     }
 
 
-def _queries() -> dict[str, Any]:
-    return {
-        "influencers": select(
-            Influencer.id,
-            Influencer.handle,
-            Influencer.platform,
-            Influencer.name,
-            Influencer.followers,
-            Influencer.following,
-            Influencer.posts_count,
-            Influencer.bio,
-            Influencer.language,
-            Influencer.country,
-        ).order_by(Influencer.id),
-        "posts": select(
-            Post.id,
-            Post.post_id,
-            Post.platform,
-            Post.posted_at,
-            Post.caption,
-            Post.likes,
-            Post.comments,
-            Post.image,
-            Post.song_id,
-        ).order_by(Post.id),
-        "post_authors": select(PostAuthor.post_pk, Influencer.id, Influencer.handle)
-        .join(Influencer, Influencer.id == PostAuthor.influencer_id)
-        .order_by(PostAuthor.post_pk, Influencer.id),
-        "post_hashtags": select(
-            PostHashtag.post_pk, PostHashtag.position, PostHashtag.tag
-        ).order_by(PostHashtag.post_pk, PostHashtag.position),
-        "songs": select(Song.song_id, Song.title, Song.artist, Song.release, Song.year).order_by(
-            Song.song_id
-        ),
-    }
-
-
 @dataclass
 class Snapshot:
     """Where the snapshot is and how many rows each table has."""
@@ -116,9 +80,9 @@ def export_parquet(engine: Engine, folder: str | Path, chunk_rows: int = CHUNK_R
     out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, int] = {}
     schemas = _schemas()
-    for table, query in _queries().items():
+    for table, query in snapshot_selects().items():
         schema = schemas[table]
-        names = schema.names
+        names = [c.name for c in query.selected_columns]  # each must be a schema field
         tmp = out / f".{table}.parquet.part"
         n = 0
         with engine.connect() as conn, pq.ParquetWriter(tmp, schema) as writer:

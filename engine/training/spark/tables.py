@@ -38,18 +38,6 @@ def jdbc_url(database_url: str) -> tuple[str, dict[str, str]]:
     return f"jdbc:postgresql://{u.host or 'localhost'}:{u.port or 5432}/{u.database}", props
 
 
-JDBC_QUERIES = {
-    "influencers": "select id as influencer_id, handle, platform, name, followers, following, "
-    "posts_count, bio, language, country from influencers",
-    "posts": "select id as post_pk, post_id, platform, posted_at, caption, likes, comments, "
-    "image, song_id from posts",
-    "post_authors": "select pa.post_pk, i.id as influencer_id, i.handle from post_authors pa "
-    "join influencers i on i.id = pa.influencer_id",
-    "post_hashtags": "select post_pk, position, tag from post_hashtags",
-    "songs": "select song_id, title, artist, release, year from songs",
-}
-
-
 # The post tables are read in ranges of post_pk, one JDBC connection per range, so the
 # executors share the read (one connection would stream a billion posts alone).
 PARTITIONED = ("posts", "post_authors", "post_hashtags")
@@ -57,6 +45,8 @@ PARTITIONED = ("posts", "post_authors", "post_hashtags")
 
 def from_jdbc(spark: Any, database_url: str, partitions: int | None = None) -> SparkTables:
     """`partitions`: ranges per post table (default: Spark's default parallelism)."""
+    from models.queries import jdbc_queries  # the store's own SELECTs, as Postgres text
+
     url, props = jdbc_url(database_url)
 
     def reader(**options: Any) -> Any:
@@ -68,7 +58,7 @@ def from_jdbc(spark: Any, database_url: str, partitions: int | None = None) -> S
     bounds = reader(query="select min(id) as lo, max(id) as hi from posts").load().first()
     parts = partitions or spark.sparkContext.defaultParallelism
     frames = {}
-    for table, query in JDBC_QUERIES.items():
+    for table, query in jdbc_queries().items():
         if table in PARTITIONED and bounds["lo"] is not None and parts > 1:
             frames[table] = reader(
                 dbtable=f"({query}) as t",
