@@ -4,8 +4,7 @@ its time, and a failed day is retried."""
 from datetime import datetime
 
 from engine.training.daily import train_if_due
-from tests.fakes import CountKind
-from tests.test_import import load_all
+from tests.fakes import CountKind, load_all
 
 
 def test_train_once_per_day(any_db_url, tmp_path, fake_kinds):

@@ -7,8 +7,7 @@ import logging
 from engine.bootstrap import bootstrap
 from engine.core.settings import Settings
 from engine.training.pipeline import run_training
-from tests.fakes import CountKind
-from tests.test_import import load_all
+from tests.fakes import CountKind, load_all
 
 
 class BrokenLoadKind(CountKind):

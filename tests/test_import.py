@@ -11,35 +11,7 @@ import pytest
 from engine.bootstrap import bootstrap
 from engine.core.dataset import Dataset
 from engine.core.errors import ImportRejected, ScoutError
-from models.migrate import upgrade
-from models.store import Store
-
-SONGS = "song_id,title,artist,release,year\ns1,Sunny,The Band,Sunny EP,2024\ns2,Rain,Other,,\n"
-INFLUENCERS = (
-    "handle,name,followers,following,posts_count,bio,language,country\n"
-    "@Chef.Ana,Ana,12000,300,40,Cooking,es,ES\n"
-    "runner_bo,Bo,540000,10,900,,en,US\n"
-)
-POSTS = (
-    "handle,post_id,posted_at,caption,hashtags,likes,comments,image,song_id\n"
-    "chef.ana,p1,2026-10-01,Paella night #Comida #Cocína,food|Recipes,500,20,img/a.jpg,s1\n"
-    "chef.ana,p2,2026-10-02T18:30:00+02:00,No tags here,#foodie,300,5,https://cdn.example.com/b.jpg,\n"
-    "new_person,p3,2026-10-03,Morning run,run,10,0,,\n"
-)
-
-
-def write(tmp: Path, name: str, text: str, bom: bool = False) -> Path:
-    path = tmp / name
-    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
-    return path
-
-
-def load_all(url: str, tmp: Path) -> Store:
-    upgrade(url)
-    bootstrap(url).import_file(write(tmp, "songs.csv", SONGS), "songs")
-    bootstrap(url).import_file(write(tmp, "influencers.csv", INFLUENCERS, bom=True), "influencers")
-    bootstrap(url).import_file(write(tmp, "posts.csv", POSTS), "posts")
-    return Store(url)
+from tests.fakes import POSTS, load_all, write
 
 
 def test_import_normalises_and_is_idempotent(any_db_url, tmp_path):

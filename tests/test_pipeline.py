@@ -9,8 +9,7 @@ import pytest
 from engine.core import kinds as kinds_module
 from engine.core.artifact_io import pack, unpack
 from engine.training.pipeline import run_training
-from tests.fakes import CountKind
-from tests.test_import import load_all
+from tests.fakes import CountKind, load_all
 
 
 def test_publish_skip_gate_rollback(any_db_url, tmp_path, fake_kinds):
