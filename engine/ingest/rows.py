@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -104,20 +104,35 @@ def parse_handle(v: Any) -> str | None:
     return s
 
 
+EARLIEST_POST = datetime(2004, 1, 1)  # before any social platform Scout reads
+FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
+
+
 def parse_when(v: Any) -> datetime | None:
-    """ISO 8601 date or datetime; aware times are converted to UTC and stored naive."""
+    """ISO 8601 date or datetime; aware times are converted to UTC and stored naive.
+    A date in the future or before 2004 is a typo, and refused: one reel dated 2999
+    emptied trending for every workspace."""
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
     s = str(v).strip()
     try:
         if len(s) == 10:
             d = date.fromisoformat(s)
-            return datetime(d.year, d.month, d.day)
-        dt = datetime.fromisoformat(s)
+            dt = datetime(d.year, d.month, d.day)
+        else:
+            dt = datetime.fromisoformat(s)
     except ValueError:
         raise FieldError(f"not an ISO 8601 date or datetime: {s[:40]!r}") from None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
+        try:
+            dt = dt.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # year 1 or 9999 moved past the calendar's edge
+            raise FieldError(f"not a post date: {s[:40]!r}") from None
+    latest = datetime.now(UTC).replace(tzinfo=None) + FUTURE_SLACK
+    if dt > latest:
+        raise FieldError(f"{s[:40]} is in the future (after {latest:%Y-%m-%d})")
+    if dt < EARLIEST_POST:
+        raise FieldError(f"{s[:40]} is before {EARLIEST_POST:%Y}; not a post date")
     return dt
 
 

@@ -20,6 +20,33 @@ from engine.core.recommendation import Recommendation
 from engine.core.text import normalize_tag
 
 TOP_TAGS = 20
+FUTURE_SLACK_DAYS = 2  # time zones and clock skew: "tomorrow" is still a real date
+OUTLIER_SHARE = 0.01  # the newest 1% of reels (at least one) may be mistyped dates
+
+
+def trend_anchor(
+    reels_per_day: pd.Series, horizon_days: int, now: pd.Timestamp | None = None
+) -> pd.Timestamp | None:
+    """The day trending counts back from: the latest day with reels that is neither in
+    the future nor an isolated outlier. A plain maximum let one reel dated 2999 (stored
+    before imports bounded dates) push every real reel out of the window and empty
+    trending for everyone. `reels_per_day`: day -> number of reels, so the local build
+    and the Spark job share this rule. Data wholly in the future keeps its own latest
+    day (a planted data set); None when there are no days."""
+    if not len(reels_per_day):
+        return None
+    counts = reels_per_day.groupby(level=0).sum().sort_index()  # undated rows dropped
+    if not len(counts):
+        return None
+    days = pd.DatetimeIndex(counts.index)
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None) if now is None else pd.Timestamp(now)
+    not_future = days <= now.floor("D") + pd.Timedelta(days=FUTURE_SLACK_DAYS)
+    if not_future.any():
+        counts, days = counts[not_future], days[not_future]
+    cum = counts.to_numpy().cumsum()
+    # the bulk ends where all but the newest 1% of reels (at least one) are counted
+    bulk = days[int(np.searchsorted(cum, cum[-1] - max(1.0, OUTLIER_SHARE * cum[-1])))]
+    return days[days <= bulk + pd.Timedelta(days=horizon_days)].max()
 
 
 @dataclass
@@ -58,8 +85,10 @@ class TrendingIndex:
         horizon_days: int = 60,
         min_support: int = 3,
         delta_weight: float = 0.1,
+        now: pd.Timestamp | None = None,
     ) -> TrendingIndex:
-        """From a reel table (song_id, posted_at, delta, hashtags)."""
+        """From a reel table (song_id, posted_at, delta, hashtags); `now` bounds the
+        anchor day (trend_anchor), the wall clock if not given."""
         if not len(reels):
             empty = np.zeros(0, dtype=np.int32)
             return cls(
@@ -75,10 +104,12 @@ class TrendingIndex:
                 delta_weight,
             )
         days = pd.to_datetime(reels["posted_at"]).dt.floor("D")
-        as_of = days.max()
+        as_of = trend_anchor(days.value_counts(), horizon_days, now)
+        if as_of is None:  # no reel has a date
+            as_of = days.max()
         back = (as_of - days).dt.days.to_numpy()
         codes, song_ids = pd.factorize(reels["song_id"].astype(str), sort=True)
-        recent = back < horizon_days
+        recent = (back >= 0) & (back < horizon_days)  # NaN dates compare False
         frame = pd.DataFrame(
             {
                 "song": codes[recent],

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from engine.songs.model import CleaningReport, CleaningRules, SongTables
-from engine.songs.trending import TOP_TAGS, TrendingIndex
+from engine.songs.trending import TOP_TAGS, TrendingIndex, trend_anchor
 
 
 def song_tables(tables: Any, rules: CleaningRules, config: dict[str, Any]) -> SongTables:
@@ -110,14 +110,18 @@ def _trending(kept: Any, reels: Any, config: dict[str, Any]) -> TrendingIndex:
     horizon = int(config.get("trending_horizon_days", 60))
     min_support = int(config.get("trending_min_support", 3))
     reels = reels.withColumn("day", F.to_date("posted_at"))
-    as_of = reels.agg(F.max("day")).first()[0]
+    per_day = reels.groupBy("day").count().toPandas()  # one row a day: small
+    anchor = trend_anchor(
+        pd.Series(per_day["count"].to_numpy(), index=pd.to_datetime(per_day["day"])), horizon
+    )
+    as_of = None if anchor is None else anchor.date()
     if as_of is None:
         return TrendingIndex.build(pd.DataFrame(), horizon_days=horizon, min_support=min_support)
     song_ids = sorted(r[0] for r in reels.select("song_id").distinct().collect())
     pos = {s: i for i, s in enumerate(song_ids)}
     daily = (
         reels.withColumn("back", F.datediff(F.lit(as_of), F.col("day")))
-        .where(F.col("back") < horizon)
+        .where((F.col("back") >= 0) & (F.col("back") < horizon))
         .groupBy("song_id", "back")
         .agg(F.count("*").alias("uses"), F.sum("delta").alias("delta_sum"))
         .toPandas()
