@@ -100,7 +100,7 @@ def test_sparse_default_ranks_topic_mates_and_filters(rec, demo_small_dir):
         assert 10_000 <= r.extra["followers"] <= 100_000
 
 
-def test_sparse_rows_fold_in_like_fit_and_survive_bytes(rec):
+def test_a_creators_posts_are_placed_like_fit_and_rows_survive_bytes(rec):
     model = rec.model("lookalike")
     again = LookalikeModel.from_bytes(model.to_bytes())
     assert again.has_sparse and again.sparse.nnz == model.sparse.nnz

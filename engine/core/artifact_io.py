@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.errors import ScoutError
+
 _META_KEY = "__meta__"
 _MAGIC = b"SCOUTARR1\n"
 _ALIGN = 64
@@ -78,4 +80,49 @@ def _unpack_npz(payload: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files if name != _META_KEY}
         meta = json.loads(npz[_META_KEY].tobytes().decode()) if _META_KEY in npz.files else {}
+    return arrays, meta
+
+
+# ------------------------------------------------------------- the model envelope
+_ENVELOPE = "__model__"
+
+
+class PayloadRefused(ScoutError):
+    """Published bytes this code must not read as the model asked for: another kind's
+    payload, another format version, or bytes from before the envelope. Reading them
+    anyway would misread arrays; a retrain writes a payload this code reads."""
+
+
+def pack_model(
+    kind: str, format_version: int, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> bytes:
+    """A model payload: `pack` with a header naming the kind and its format version, so
+    `unpack_model` can refuse what it was not written to read."""
+    if _ENVELOPE in meta:
+        raise ValueError(f"{_ENVELOPE} is reserved")
+    return pack(arrays, {**meta, _ENVELOPE: {"kind": kind, "format": format_version}})
+
+
+def unpack_model(
+    payload: bytes | memoryview, kind: str, format_version: int
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and meta of a `kind` payload in `format_version`; PayloadRefused for
+    anything else, with what to do about it."""
+    retrain = f"retrain it (python -m engine train --kinds {kind})"
+    try:
+        arrays, meta = unpack(payload)
+    except Exception as err:  # noqa: BLE001 - any unreadable blob is refused the same way
+        raise PayloadRefused(f"the stored {kind} model is not a Scout payload; {retrain}") from err
+    header = meta.pop(_ENVELOPE, None)
+    if not isinstance(header, dict):
+        raise PayloadRefused(
+            f"the stored {kind} model was written before versioned payloads; {retrain}"
+        )
+    if header.get("kind") != kind:
+        raise PayloadRefused(f"the payload holds a {header.get('kind')} model, not a {kind} model")
+    if header.get("format") != format_version:
+        raise PayloadRefused(
+            f"the stored {kind} model is in format {header.get('format')}, this code reads "
+            f"format {format_version}; {retrain}"
+        )
     return arrays, meta

@@ -18,6 +18,7 @@ class LookalikeKind:
     creators' posts stop being about anything, which the quality gate relies on)."""
 
     kind = "lookalike"
+    model_version = 2  # 2: the versioned payload envelope (engine.core.artifact_io)
     depends_on: tuple[str, ...] = ()
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:

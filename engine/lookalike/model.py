@@ -25,7 +25,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 
-from engine.core.artifact_io import pack, unpack
+from engine.core.artifact_io import pack_model, unpack, unpack_model
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData
 from engine.core.filters import Filters
@@ -39,6 +39,10 @@ from engine.lookalike.sparse import (
     token_ngrams,
     word_columns,
 )
+
+KIND = "lookalike"
+# The layout of its payload; raise it (and the kind's model_version) when it changes.
+FORMAT_VERSION = 1
 
 TOP_TOKENS = 24
 
@@ -204,7 +208,9 @@ class LookalikeModel:
     # ---------------------------------------------------------- serialise
     def to_bytes(self) -> bytes:
         empty = np.zeros(0, dtype=np.uint8)
-        return pack(
+        return pack_model(
+            KIND,
+            FORMAT_VERSION,
             {
                 "handles": self.handles.astype(str),
                 # Half precision at rest: the HNSW graph carries its own float32 copy for
@@ -230,7 +236,7 @@ class LookalikeModel:
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> LookalikeModel:
-        a, meta = unpack(payload)
+        a, meta = unpack_model(payload, KIND, FORMAT_VERSION)
         return cls(
             a["handles"],
             a["vectors"].astype(np.float32),
@@ -260,11 +266,6 @@ class LookalikeModel:
     @property
     def has_sparse(self) -> bool:
         return self.sparse is not None and self.char_idf is not None and self.word_cols is not None
-
-    def fold_in(self, posts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """Vector and top-token ids for one creator's posts, through the stored basis."""
-        placed = self.place(posts)
-        return placed.vector, placed.top
 
     def place(self, posts: pd.DataFrame) -> Placed:
         """One creator's posts as the training creators are represented: dense vector

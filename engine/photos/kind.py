@@ -172,7 +172,9 @@ def evaluate(
 class PhotosKind:
     kind = "photos"
     depends_on: tuple[str, ...] = ()
-    model_version = 2  # 2: pictures compared in the classifier layer's space
+    # 2: pictures compared in the classifier layer's space; 3: the versioned payload
+    # envelope (engine.core.artifact_io)
+    model_version = 3
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
         # Settings.training_config() passes SCOUT_MOBILENET here, so it is part of this

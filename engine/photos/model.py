@@ -37,14 +37,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.core.artifact_io import pack, unpack
+from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.blacklist import NON_TOPICAL
 from engine.core.errors import BadQuery
 from engine.core.index import VectorIndex, l2_normalise
 from engine.core.like_rating import like_rating
 from engine.core.recommendation import Answer, Recommendation
 
-FORMAT_VERSION = 2
+KIND = "photos"
+# The layout of its payload; raise it (and the kind's model_version) when it changes.
+FORMAT_VERSION = 3
 MODES = ("similar", "likes")
 MAX_TAGS = 30  # Instagram's limit per post
 # Similar images pooled per query; more gives "likes" mode more to choose from.
@@ -292,18 +294,15 @@ class PhotoTagModel:
             arrays["projection_bias"] = self.projection_bias.astype(np.float32)
         meta = {
             "extractor_id": self.extractor_id,
-            "format": FORMAT_VERSION,
             "min_creators": self.min_creators,
             "min_similarity": self.min_similarity,
             "single_match": self.single_match,
         }
-        return pack(arrays, meta)
+        return pack_model(KIND, FORMAT_VERSION, arrays, meta)
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> PhotoTagModel:
-        arrays, meta = unpack(payload)
-        if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"photos payload format {meta.get('format')} is not {FORMAT_VERSION}")
+        arrays, meta = unpack_model(payload, KIND, FORMAT_VERSION)
         index = VectorIndex.from_bytes(arrays["index"].tobytes()) if "index" in arrays else None
         return cls(
             extractor_id=meta["extractor_id"],

@@ -34,6 +34,7 @@ class SongsKind:
     with reels but no captions still gets a songs model."""
 
     kind = "songs"
+    model_version = 2  # 2: the versioned payload envelope (engine.core.artifact_io)
     depends_on: tuple[str, ...] = ()
     uses: tuple[str, ...] = CONTENT_KINDS  # the niche hybrid, when a content model exists
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine.core.artifact_io import pack, unpack
+from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.dataset import Dataset
 from engine.core.errors import BadQuery
 from engine.core.evaluation import holdout_mask, ranking_metrics, rmse
@@ -33,7 +33,9 @@ from engine.songs.recommenders import (
 )
 from engine.songs.trending import TrendingIndex
 
-FORMAT_VERSION = 2
+KIND = "songs"
+# The layout of its payload; raise it (and the kind's model_version) when it changes.
+FORMAT_VERSION = 3
 
 
 # ------------------------------------------------------------------ cleaning
@@ -448,7 +450,6 @@ class SongModel:
         if self.trending is not None:
             arrays.update({f"trending.{k}": v for k, v in self.trending.to_arrays().items()})
         meta = {
-            "format": FORMAT_VERSION,
             "auto": self.auto,
             "best_popular": self.best_popular,
             "methods": self.methods,
@@ -458,13 +459,11 @@ class SongModel:
             "hybrid_cf": getattr(self.recommenders.get("hybrid"), "cf", None)
             and self.recommenders["hybrid"].cf.name,
         }
-        return pack(arrays, meta)
+        return pack_model(KIND, FORMAT_VERSION, arrays, meta)
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> SongModel:
-        arrays, meta = unpack(payload)
-        if meta.get("format") != FORMAT_VERSION:
-            raise ValueError(f"songs payload format {meta.get('format')} is not {FORMAT_VERSION}")
+        arrays, meta = unpack_model(payload, KIND, FORMAT_VERSION)
 
         def section(prefix: str) -> dict[str, np.ndarray]:
             return {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}

@@ -14,6 +14,7 @@ class TagsKind:
     10% held-out posts, ships the best; the quality gate watches the shipped quality."""
 
     kind = "tags"
+    model_version = 2  # 2: the versioned payload envelope (engine.core.artifact_io)
     depends_on: tuple[str, ...] = ()
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from engine.core.artifact_io import pack, unpack
+from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.errors import BadQuery, NotEnoughData, close_matches
 from engine.core.filters import Filters, check_k
 from engine.core.index import l2_normalise, top_k
@@ -45,6 +45,10 @@ from engine.tags.embeddings import (
 )
 from engine.tags.prepare import METHODS, TagConfig, clean_post_tags, prepare_sentences, tag_bloggers
 from engine.tags.query import TopicQuery, parse_topic
+
+KIND = "tags"
+# The layout of its payload; raise it (and the kind's model_version) when it changes.
+FORMAT_VERSION = 1
 
 if TYPE_CHECKING:
     from engine.core.index import CreatorSpace
@@ -110,11 +114,11 @@ class TagModel:
             "metrics": self.metrics,
             "related_method": self.related_method,
         }
-        return pack(arrays, meta)
+        return pack_model(KIND, FORMAT_VERSION, arrays, meta)
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> TagModel:
-        a, meta = unpack(payload)
+        a, meta = unpack_model(payload, KIND, FORMAT_VERSION)
         return cls(
             tags=a["tags"].tolist(),
             vectors=a["vectors"],
@@ -731,11 +735,6 @@ def _assemble(
         related_method=report.related if report.related_scores else "vectors",
     )
     return model, report
-
-
-def with_params(model: TagModel, **params: float) -> TagModel:
-    """A copy of the model with other default λ, φ, τ (for the benchmark's grid)."""
-    return replace(model, params={**model.params, **params})
 
 
 def tag_variants(tag: str) -> list[str]:

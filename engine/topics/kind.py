@@ -28,6 +28,7 @@ class TopicsKind:
     better separated topics); the demo benchmark checks it against planted topics."""
 
     kind = "topics"
+    model_version = 2  # 2: the versioned payload envelope (engine.core.artifact_io)
     depends_on: tuple[str, ...] = ("tags",)
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:

@@ -17,9 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from engine.core.artifact_io import pack, unpack
+from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.blacklist import SPAM_CLUSTER
 from engine.core.index import l2_normalise
+
+KIND = "topics"
+# The layout of its payload; raise it (and the kind's model_version) when it changes.
+FORMAT_VERSION = 1
 
 METHODS = ("auto", "kmeans", "agglomerative", "hdbscan")
 # Average-linkage needs the full n x n distance matrix; above this many tags "auto" uses
@@ -249,11 +253,11 @@ class TopicModel:
             "handle_topic": self.handle_topic.astype(np.int32),
             "handle_sim": self.handle_sim.astype(np.float32),
         }
-        return pack(arrays, meta)
+        return pack_model(KIND, FORMAT_VERSION, arrays, meta)
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> TopicModel:
-        arrays, meta = unpack(payload)
+        arrays, meta = unpack_model(payload, KIND, FORMAT_VERSION)
         return cls(
             topics=[Topic(**t) for t in meta["topics"]],
             centroids=arrays["centroids"],
