@@ -101,6 +101,45 @@ def test_the_boundary_check_catches_a_crossing(tmp_path, monkeypatch):
     ]
 
 
+def test_no_capability_imports_training():
+    """The kind contract and the registry live in engine/core: a capability stands on
+    core, never on the pipeline that trains it."""
+    bad = [
+        f"{path.relative_to(REPO)} -> {module}"
+        for cap in CAPABILITIES
+        for path in files(f"engine/{cap}")
+        for module in imports_of(path)
+        if module == "engine.training" or module.startswith("engine.training.")
+    ]
+    assert bad == []
+
+
+MAX_FUNCTION_LINES = 100
+
+
+def test_no_function_is_longer_than_100_lines():
+    """A function that long does more than one job; split it where the jobs part."""
+    long = []
+    for folder in ("bot", "engine", "models"):
+        for path in files(folder):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    lines = node.end_lineno - node.lineno + 1
+                    if lines > MAX_FUNCTION_LINES:
+                        long.append(f"{path.relative_to(REPO)}:{node.lineno} {node.name} ({lines})")
+    assert long == []
+
+
+def test_every_registered_kind_goes_through_the_contract_test():
+    """tests/test_kind_contract.py is parametrised from the registry and has a probe
+    (the answers compared through bytes) for each kind."""
+    from engine.core.kinds import KIND_OBJECTS
+    from tests import test_kind_contract as contract
+
+    assert [p.values[0] for p in contract.KINDS] == list(KIND_OBJECTS)
+    assert set(contract.PROBES) == set(KIND_OBJECTS)
+
+
 def test_only_the_settings_modules_read_the_environment():
     readers = []
     for folder in ("engine", "models", "bot", "migrations"):
