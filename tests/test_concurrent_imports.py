@@ -182,3 +182,39 @@ def test_an_error_that_is_not_transient_is_raised_at_once(pg_url):
         retry.in_transaction(store, work)
     assert calls == [1]
     store.dispose()
+
+
+def test_a_deadlock_that_escapes_is_one_line_even_raw_from_the_driver(pg_url):
+    """Statements on the raw driver connection (COPY) raise psycopg's own errors,
+    unwrapped: once the retries are spent, the CLI's line must still come out."""
+    import psycopg
+
+    from models.store import database_problem
+
+    upgrade(pg_url)
+    dsn = pg_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("INSERT INTO songs (song_id) VALUES ('a'), ('b')")
+    both_hold_one = threading.Barrier(2, timeout=30)
+    raised: list[BaseException] = []
+
+    def run(first: str, second: str) -> None:
+        with psycopg.connect(dsn) as conn:
+            try:
+                conn.execute("UPDATE songs SET title = 'x' WHERE song_id = %s", (first,))
+                both_hold_one.wait()
+                conn.execute("UPDATE songs SET title = 'x' WHERE song_id = %s", (second,))
+            except psycopg.Error as err:
+                raised.append(err)
+
+    threads = [threading.Thread(target=run, args=p) for p in (("a", "b"), ("b", "a"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(raised) == 1 and isinstance(raised[0], psycopg.errors.DeadlockDetected)
+    line = database_problem(raised[0], pg_url)
+    assert line == (
+        "other writers kept the database busy (deadlock detected) through every retry; "
+        "the write was rolled back, try again"
+    )
