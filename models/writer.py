@@ -190,9 +190,9 @@ def influencer_ids(
     session: Session, keys: set[tuple[str, str]], cache: dict[tuple[str, str], int]
 ) -> None:
     """Fill `cache` with ids for (platform, handle); unknown handles get a minimal row.
-    New handles are inserted in sorted order: two imports inserting overlapping new
-    handles in different orders would each wait on a row the other holds (a deadlock
-    on Postgres); in one order, the second simply waits for the first."""
+    New handles are inserted in sorted order, the order every batch writes its rows in
+    (the table locks of `lock_tables` are what keeps two imports apart; the order keeps
+    a writer outside them from deadlocking with an import within one batch)."""
     missing = sorted(k for k in keys if k not in cache)
     if not missing:
         return
