@@ -60,7 +60,17 @@ def test_everything_trains_and_every_query_answers(tmp_path, files, capsys, shar
     assert cli(capsys, "lookalike", handle, "--db", db)["results"]
     reel_creator = instagram_handles(shared_dir)[0]  # Last.fm user 1 of the reels
     assert cli(capsys, "songs", reel_creator, "--db", db)["results"]
-    assert cli(capsys, "trending", "--db", db)["results"] is not None
+    # The Last.fm reels are dated 2026-03-01..23, each creator's 9th-12th artists in the
+    # last 7 days: trending counts back from the last reel day and finds rising songs.
+    trending = cli(capsys, "trending", "--db", db)
+    assert trending["details"]["meta"]["as_of"] == "2026-03-23"
+    rising = trending["results"]
+    assert len(rising) == 10 and all(r["id"].startswith("lfm_") for r in rising)
+    assert all(r["label"] and r["label"] != r["id"] for r in rising)  # song titles, not ids
+    assert [r["score"] for r in rising] == sorted((r["score"] for r in rising), reverse=True)
+    assert all("reels in the last 7 days vs" in r["why"] for r in rising)
+    counts = trending["details"]["items"]
+    assert all(c["uses_now"] >= 3 and c["uses_now"] > c["uses_before"] for c in counts)
     assert cli(capsys, "hashtags", "beach", "--db", db)["results"]
     assert cli(capsys, "topic", "#beach #sea", "--db", db)["results"]
     assert cli(capsys, "topics", "--db", db)["results"]

@@ -81,8 +81,19 @@ def test_topic_filter_and_shrinking_the_market():
 
 
 def test_any_window_and_bad_queries():
-    idx = TrendingIndex.build(_reels(PLAN))
-    assert idx.rank(1) is not None
+    reels = _reels(PLAN)
+    idx = TrendingIndex.build(reels)
+    # A one-day window counts the latest day against the day before it, and only songs
+    # with min_support (3) reels on the latest day are ranked.
+    back = (AS_OF - reels["posted_at"]).dt.days
+    today, yesterday = (reels[back == d]["song_id"].value_counts() for d in (0, 1))
+    one_day = idx.rank(1)
+    assert {t.song_id for t in one_day} == set(today[today >= 3].index)
+    # seed 0 puts 8 of rising_better's reels and 3 of rising's on the latest day
+    assert [t.song_id for t in one_day] == ["rising_better", "rising"]
+    for t in one_day:
+        assert (t.uses_now, t.uses_before) == (today[t.song_id], yesterday.get(t.song_id, 0))
+    assert one_day != idx.rank(7)
     with pytest.raises(BadQuery):
         idx.rank(0)
     with pytest.raises(BadQuery):
