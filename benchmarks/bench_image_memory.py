@@ -9,8 +9,15 @@
 
 and, for each, what decode_image alone adds to a bare process's peak (the figure the
 ≤ 300 MB per photo target is about), next to what the decode as it was before issue 15
-(full-size load, then alpha compositing and conversion) adds on the same 7700 px PNG. The store is the small demo trained with the
-photos kind only. Usage: python -m benchmarks.bench_image_memory
+(full-size load, then alpha compositing and conversion) adds on the same 7700 px PNG.
+The store is the small demo trained with the photos kind only.
+
+Then the files of issue 29 (benchmarks/hostile_images.py): a 68-byte PNG, an ICO around
+a 9000x9000 PNG, a progressive CMYK JPEG, a JPEG 2000, and eight uploads decoded at once
+(12-MP JPEGs, 16-MP RGBA PNGs, the four hostile files twice): per file what a plain
+`Image.open(...).convert("RGB")` adds to the peak RSS (before) and what decode_image adds
+(after), whether it was refused, and what the process still holds afterwards.
+Usage: python -m benchmarks.bench_image_memory
 """
 
 from __future__ import annotations
@@ -24,11 +31,14 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.bench_photos import twelve_mp_jpeg
+from benchmarks.hostile_images import decode_cost, progressive_rgb_jpeg, write_hostile
 from benchmarks.report import print_table, write_results
 from engine.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 LIMIT_MB = 300
+HOSTILE_LIMIT_MB = 50  # what refusing (or decoding) one issue-29 file may add
+KEPT_LIMIT_MB = 64  # what eight decodes at once may leave behind
 
 # /proc VmHWM, not ru_maxrss: a child's ru_maxrss starts at its parent's size (fork)
 STATUS = """
@@ -37,22 +47,6 @@ def status(key):
         if line.startswith(key + ":"):
             return int(line.split()[1]) / 1024
 """
-DECODE_ONLY = (
-    STATUS
-    + """
-import sys
-from engine.photos.images import decode_image
-from engine.core.errors import BadImage
-data = open(sys.argv[1], "rb").read()
-open("/proc/self/clear_refs", "w").write("5")  # peak := current RSS
-base = status("VmRSS")
-try:
-    decode_image(data)
-except BadImage:
-    pass
-print(status("VmHWM") - base)
-"""
-)
 # the decode as it was before issue 15 (full-size load, then conversions), for comparison
 UNBOUNDED = (
     STATUS
@@ -138,7 +132,7 @@ def main() -> int:
     rows, base = [], None
     for name, path in files.items():
         peak, code, last = peak_rss_mb(["hashtags", "--photo", str(path), "--db", url, "--json"])
-        decode = child_mb(DECODE_ONLY, path)
+        decode = decode_cost(path)["added_mb"]
         base = peak if base is None else base
         with Image.open(path) as im:
             size = f"{im.width}x{im.height} {im.mode}"
@@ -173,8 +167,70 @@ def main() -> int:
         "Peak RSS of `python -m engine hashtags --photo FILE` (VmHWM), and of decode alone",
         rows,
     )
-    write_results("image_memory", {"limit_mb": LIMIT_MB, "rows": rows})
-    return 0 if all(r["≤ 300 MB"] == "yes" for r in rows[:-1]) else 1
+    hostile = hostile_rows(tmp, jpeg, png16)
+    print_table("Issue 29: decode before (plain Pillow) and after (decode_image)", hostile)
+    write_results(
+        "image_memory",
+        {
+            "limit_mb": LIMIT_MB,
+            "hostile_limit_mb": HOSTILE_LIMIT_MB,
+            "kept_limit_mb": KEPT_LIMIT_MB,
+            "rows": rows,
+            "issue_29": hostile,
+        },
+    )
+    ok = all(r["≤ 300 MB"] == "yes" for r in rows[:-1])
+    return 0 if ok and all(r["ok"] == "yes" for r in hostile) else 1
+
+
+def _outcome(results: list) -> str:
+    refused = sum(isinstance(r, str) and r.startswith("refused") for r in results)
+    failed = sum(isinstance(r, str) and r.startswith("error") for r in results)
+    decoded = len(results) - refused - failed
+    parts = [
+        f"{n} {what}"
+        for n, what in ((decoded, "decoded"), (refused, "refused"), (failed, "error"))
+        if n
+    ]
+    return ", ".join(parts)
+
+
+def hostile_rows(tmp: Path, jpeg: Path, png16: Path) -> list[dict]:
+    """One row per issue-29 file and per eight-at-once case: before and after."""
+    files = write_hostile(tmp)
+    progressive = tmp / "progressive_12mp.jpg"
+    progressive.write_bytes(progressive_rgb_jpeg())
+    files["progressive 12 MP RGB JPEG (must decode)"] = progressive
+    cases = [(label, path, 1) for label, path in files.items()]
+    cases += [("8 at once: 12 MP JPEG", jpeg, 8), ("8 at once: 4000x4000 RGBA PNG", png16, 8)]
+    rows = []
+    for label, path, copies in cases:
+        before, after = decode_cost(path, "plain", copies), decode_cost(path, "decode", copies)
+        bound = HOSTILE_LIMIT_MB if copies == 1 and "must" not in label else LIMIT_MB
+        rows.append(_row(label, path.stat().st_size, before, after, bound))
+    four = list(files.values())[:4]
+    before, after = decode_cost(four, "plain", 8), decode_cost(four, "decode", 8)
+    rows.append(_row("8 at once: the four files twice", 0, before, after, LIMIT_MB))
+    return rows
+
+
+def _row(label: str, size: int, before: dict, after: dict, bound: float) -> dict:
+    return {
+        "file": label,
+        "bytes": size or "",
+        "before MB": before["added_mb"],
+        "before kept MB": before["kept_mb"],
+        "before": _outcome(before["results"]),
+        "after MB": after["added_mb"],
+        "after kept MB": after["kept_mb"],
+        "after": _outcome(after["results"]),
+        "bound MB": bound,
+        "ok": "yes"
+        if after["added_mb"] <= bound
+        and after["kept_mb"] <= KEPT_LIMIT_MB
+        and not any(str(r).startswith("error") for r in after["results"])
+        else "NO",
+    }
 
 
 if __name__ == "__main__":

@@ -141,3 +141,60 @@ def test_oversize_file_is_refused_by_bytes():
     data = encode(half_red_half_blue(), "PNG")
     with pytest.raises(BadImage, match="MB"):
         decode_image(data, limits=ImageLimits(max_bytes=len(data) - 1))
+
+
+def test_long_thin_image_is_refused_but_a_panorama_decodes():
+    with pytest.raises(BadImage, match="longer than it is wide"):
+        decode_image(encode(Image.new("L", (1, 2000)), "PNG"))
+    check_rgb(decode_image(encode(half_red_half_blue(2000, 200), "JPEG")))
+
+
+def test_small_progressive_cmyk_jpeg_still_decodes():
+    data = encode(half_red_half_blue().convert("CMYK"), "JPEG", quality=95, progressive=True)
+    arr = decode_image(data)
+    check_rgb(arr)
+    assert arr[112, 10, 0] > 200 and arr[112, 10, 2] < 80
+
+
+def test_progressive_jpeg_over_the_coefficient_budget_is_refused():
+    data = encode(half_red_half_blue(800, 600).convert("CMYK"), "JPEG", progressive=True)
+    with pytest.raises(BadImage, match="progressive CMYK JPEG of 800x600"):
+        decode_image(data, limits=ImageLimits(max_coefficient_bytes=2**20))
+
+
+@pytest.mark.parametrize(
+    "fmt, words",
+    [("ICO", "ICO icon"), ("TIFF", "TIFF"), ("JPEG2000", "JPEG 2000"), ("PSD", "")],
+)
+def test_formats_whose_cost_the_header_hides_are_refused(fmt, words):
+    if fmt == "PSD":  # Pillow cannot write one: the signature is enough to be refused
+        data = b"8BPS\x00\x01" + b"\x00" * 40
+        words = "Photoshop"
+    else:
+        data = encode(Image.new("RGB", (32, 32), (255, 0, 0)), fmt)
+    with pytest.raises(BadImage, match=f"{words} file; I read photos as JPEG, PNG"):
+        decode_image(data)
+
+
+def _noise(mode: str) -> Image.Image:
+    """Random pixels in `mode`, odd-sized so the last strip and box are partial."""
+    rng = np.random.default_rng(1)
+    if mode == "F":
+        return Image.fromarray(rng.random((1001, 777)).astype(np.float32) * 4000)
+    bands = len(mode)
+    rgba = rng.integers(0, 255, (1003, 1501, 4)).astype(np.uint8)
+    return (
+        Image.fromarray(rgba, "RGBA") if bands == 4 else Image.fromarray(rgba, "RGBA").convert(mode)
+    )
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGB", "L", "LA", "F"])
+def test_reducing_in_strips_is_pixel_for_pixel_pillows_reduce(mode):
+    from engine.photos.images import _reduce_in_strips
+
+    img = _noise(mode)
+    assert img.mode == mode
+    for factor in (2, 3, 7):
+        assert np.array_equal(
+            np.asarray(img.reduce(factor)), np.asarray(_reduce_in_strips(img, factor))
+        ), factor
