@@ -27,6 +27,14 @@ def _upload_path(rest: str) -> Path:
     return Path(" ".join(parts) if len(parts) > 1 else (parts[0] if parts else "")).expanduser()
 
 
+def _read_at_most(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None when it holds more than `limit`: a size from stat is
+    not enough, as `/dev/zero` or a pipe has none and never ends."""
+    with path.open("rb") as fh:
+        data = fh.read(limit + 1)
+    return None if len(data) > limit else data
+
+
 def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
     """One console line to the text of its answer."""
     line = line.strip()
@@ -40,15 +48,20 @@ def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
             return f"⚠ `{path.name}` is not a photo ({kind}); upload a JPEG or PNG."
         limit = state.get("max_upload_bytes", MAX_UPLOAD_BYTES)
         try:
-            size = path.stat().st_size
+            size = path.stat().st_size  # 0 for /dev/zero or a pipe: the read bounds those
             if size > limit:
                 return (
                     f"⚠ `{path.name}` is {size / 2**20:.1f} MB; photos up to "
                     f"{limit / 2**20:.0f} MB, as in Slack."
                 )
-            image = path.read_bytes()
+            image = _read_at_most(path, limit)
         except OSError as err:
             return f"Cannot read {path}: {err.strerror}"
+        if image is None:
+            return (
+                f"⚠ `{path.name}` is over {limit / 2**20:.0f} MB; photos up to "
+                f"{limit / 2**20:.0f} MB, as in Slack."
+            )
         state["image"] = image
         state["mode"] = "similar"
         return bk.to_text(scout.photo(image, "similar", str(path)).blocks)
