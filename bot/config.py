@@ -37,6 +37,8 @@ class BotConfig:
     answer_lease_s: float = 30.0  # how long a sender holds an answer (SCOUT_ANSWER_LEASE_S)
     max_body_bytes: int = 1024 * 1024  # HTTP request bodies (SCOUT_MAX_BODY_KB)
     read_timeout_s: float = 10.0  # a request's headers and body (SCOUT_READ_TIMEOUT)
+    max_connections: int = 1000  # incomplete requests a web worker holds (SCOUT_MAX_CONNECTIONS)
+    max_buffered_bytes: int = 64 * 1024 * 1024  # all of them together (SCOUT_MAX_BUFFERED_MB)
 
     @classmethod
     def from_env(cls) -> BotConfig:
@@ -58,6 +60,8 @@ class BotConfig:
             answer_lease_s=float(env.get("SCOUT_ANSWER_LEASE_S") or 30),
             max_body_bytes=int(float(env.get("SCOUT_MAX_BODY_KB") or 1024) * 1024),
             read_timeout_s=float(env.get("SCOUT_READ_TIMEOUT") or 10),
+            max_connections=int(env.get("SCOUT_MAX_CONNECTIONS") or 1000),
+            max_buffered_bytes=int(float(env.get("SCOUT_MAX_BUFFERED_MB") or 64) * 1024 * 1024),
         )
 
     @property
