@@ -32,9 +32,11 @@ import numpy as np
 
 from benchmarks.bench_lookalike import synthetic
 from benchmarks.report import print_table, write_results
-from engine.lookalike.model import LookalikeConfig, LookalikeModel, fit_lookalike
+from engine.lookalike import model as lookalike_model
+from engine.lookalike.model import LookalikeConfig, LookalikeModel
 from engine.lookalike.query import lookalike
-from engine.tags.model import TagModel, fit_tag_model
+from engine.tags import model as tags_model
+from engine.tags.model import TagModel
 from engine.tags.prepare import TagConfig
 from engine.tags.query import parse_topic
 
@@ -152,10 +154,10 @@ def main() -> None:
         args.creators = 10_000
     data = synthetic(args.creators, args.posts_each)
     t0 = time.perf_counter()
-    look_payload = fit_lookalike(data, LookalikeConfig()).to_bytes()
+    look_payload = lookalike_model.fit(data, LookalikeConfig()).to_bytes()
     look_fit = time.perf_counter() - t0
     t0 = time.perf_counter()
-    tag_model, _ = fit_tag_model(data.posts, data.influencers, TagConfig(), seed=42)
+    tag_model = tags_model.fit(data, TagConfig(), seed=42)
     tag_payload = tag_model.to_bytes()
     tag_fit = time.perf_counter() - t0
     n_posts = len(data.posts)

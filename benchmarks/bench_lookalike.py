@@ -35,7 +35,8 @@ from engine.bootstrap import DEMO_FILES, scratch
 from engine.core.dataset import Dataset
 from engine.core.settings import Settings
 from engine.demo.generate import demo_dir, generate, load_truth
-from engine.lookalike.model import LookalikeConfig, LookalikeModel, fit_lookalike
+from engine.lookalike import model as lookalike_model
+from engine.lookalike.model import LookalikeConfig, LookalikeModel
 from engine.lookalike.query import AUTO_METHOD, lookalike
 from engine.service import Recommender
 from engine.training.pipeline import _peak_rss_mb, _reset_peak_rss
@@ -157,7 +158,7 @@ def variant_rows(data: Dataset, queries: list[str]) -> list[dict]:
     rows = []
     for name, cfg in VARIANTS.items():
         t0 = time.perf_counter()
-        model = fit_lookalike(data, LookalikeConfig.from_dict(cfg))
+        model = lookalike_model.fit(data, LookalikeConfig.from_dict(cfg))
         fit_s = time.perf_counter() - t0
         if model.sparse is not None:
             x = model.sparse_matrix()
@@ -297,7 +298,7 @@ def train_cost(sizes: list[int], posts_each: int) -> list[dict]:
         index_cls.build = timed_build
         t0 = time.perf_counter()
         try:
-            model = fit_lookalike(data, LookalikeConfig())
+            model = lookalike_model.fit(data, LookalikeConfig())
         finally:
             index_cls.build = stored
         fit_s = time.perf_counter() - t0

@@ -224,7 +224,7 @@ def bench_niche(size: str, seed: int) -> dict:
     from engine.core.contract import TrainContext
     from engine.lookalike.kind import LOOKALIKE
     from engine.songs.kind import creator_content
-    from engine.songs.model import creator_average_er, fit_song_model, usage_table
+    from engine.songs.model import creator_average_er, fit, usage_table
     from engine.songs.niche import HybridRecommender, NicheTable
 
     data, truth = demo_dataset(size, seed)
@@ -288,7 +288,8 @@ def bench_niche(size: str, seed: int) -> dict:
     )
 
     started = time.perf_counter()
-    model, evals, _ = fit_song_model(data, {}, seed=42, content=content)
+    model = fit(data, {}, seed=42, content=content)
+    evals = model.evaluations
     warm = [
         {"method": e.method, f"map@{K}": e.ranking[f"map@{K}"], "fit_s": e.fit_seconds}
         for e in evals
@@ -301,7 +302,7 @@ def bench_niche(size: str, seed: int) -> dict:
     auto_map = model.metrics[f"auto.map@{K}"]
     print(
         f"shipped auto = {model.auto}: MAP@10 {auto_map:.4f} = {auto_map / pop_map:.2f}x "
-        f"popularity ({pop_map:.4f}); fit_song_model {time.perf_counter() - started:.0f}s"
+        f"popularity ({pop_map:.4f}); songs fit {time.perf_counter() - started:.0f}s"
     )
     return {
         "cold": out_rows,

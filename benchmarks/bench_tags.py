@@ -27,12 +27,14 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import print_table, write_results
+from engine.core.dataset import Dataset
 from engine.core.evaluation import precision_at_k
 from engine.core.settings import Settings
 from engine.core.text import post_tags
 from engine.demo.generate import demo_dir, generate, is_complete, load_truth
+from engine.tags import model as tags_model
 from engine.tags.embeddings import fit_sparse_ppmi, fit_word2vec, topic_quality
-from engine.tags.model import TagModel, choose_embedding, fit_tag_model, split_posts
+from engine.tags.model import TagModel, choose_embedding, split_posts
 from engine.tags.prepare import TagConfig, clean_post_tags, prepare_sentences
 from engine.tags.query import parse_topic
 
@@ -300,7 +302,8 @@ def main() -> None:
 
     # full training as the pipeline does it (measure + refit), on the demo ---------
     t0 = time.perf_counter()
-    model, report = fit_tag_model(posts, influencers, cfg, seed=SEED)
+    model = tags_model.fit(Dataset(influencers, posts, pd.DataFrame()), cfg, seed=SEED)
+    report = model.report
     train_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     payload = model.to_bytes()

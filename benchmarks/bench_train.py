@@ -174,7 +174,7 @@ def measure(label: str, url: str) -> list[dict]:
 
 
 def tags_split(url: str, label: str) -> list[dict]:
-    from engine.tags.model import fit_tag_model
+    from engine.tags.model import fit
     from engine.tags.prepare import TagConfig
 
     rec = bootstrap(url)
@@ -185,7 +185,8 @@ def tags_split(url: str, label: str) -> list[dict]:
         ("after: default (PPMI-SVD + Ochiai)", TagConfig()),
     ):
         t0 = time.perf_counter()
-        model, report = fit_tag_model(data.posts, data.influencers, cfg, seed=42)
+        model = fit(data, cfg, seed=42)
+        report = model.report
         total = time.perf_counter() - t0
         shipped = {report.chosen, report.related}
         # blend's seconds are its parts' (skip-gram + PPMI), so it is not counted again

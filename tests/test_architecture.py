@@ -17,7 +17,8 @@ from engine.core.dataset import Dataset
 from engine.core.errors import ModelNotTrained, UnknownHandle
 from engine.core.filters import Filters
 from engine.core.settings import Settings
-from engine.lookalike.model import LookalikeConfig, fit_lookalike
+from engine.lookalike import model as lookalike_model
+from engine.lookalike.model import LookalikeConfig
 from engine.service import Recommender
 
 REPO = Path(__file__).resolve().parent.parent
@@ -264,7 +265,7 @@ def tiny_dataset() -> Dataset:
 def test_the_facade_answers_from_a_fake_in_memory_store_without_training(tmp_path):
     data = tiny_dataset()
     store = MemoryStore(data)
-    model = fit_lookalike(data, LookalikeConfig(dims=8))
+    model = lookalike_model.fit(data, LookalikeConfig(dims=8))
     store.registry.put("lookalike", model.to_bytes())
     rec = Recommender(store, Settings.from_env(f"sqlite:///{tmp_path / 'unused.db'}"))
 

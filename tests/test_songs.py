@@ -5,12 +5,12 @@ import pytest
 from engine.core.contract import TrainContext
 from engine.core.dataset import Dataset
 from engine.core.errors import BadQuery
+from engine.songs import model as songs_model
 from engine.songs.kind import SONGS
 from engine.songs.model import (
     CleaningRules,
     SongModel,
     evaluate_methods,
-    fit_song_model,
     reel_table,
     usage_matrix,
     usage_table,
@@ -143,8 +143,7 @@ def test_top_items_pads_with_minus_one_when_everything_was_used():
 
 @pytest.fixture(scope="module")
 def model():
-    m, evals, report = fit_song_model(song_dataset(), {"svd_k": 8})
-    return m
+    return songs_model.fit(song_dataset(), {"svd_k": 8})
 
 
 def test_model_picks_auto_by_map_and_explains_answers(model):
@@ -281,8 +280,7 @@ def niche_model():
         .assign(post_id="solo", song_id="solo_song")
     )
     data.posts = pd.concat([data.posts[data.posts["handle"] != "creator3"], extra])
-    m, evals, _ = fit_song_model(data, {"svd_k": 8}, content=_content(data, ["new0"]))
-    return m
+    return songs_model.fit(data, {"svd_k": 8}, content=_content(data, ["new0"]))
 
 
 def test_hybrid_is_evaluated_and_survives_the_payload(niche_model):

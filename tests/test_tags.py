@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine.core.dataset import Dataset
 from engine.core.errors import BadQuery
 from engine.core.filters import Filters
+from engine.tags import model as tags_model
 from engine.tags.embeddings import Embedding, fit_ppmi_svd, topic_quality
-from engine.tags.model import TagModel, choose_embedding, fit_tag_model
+from engine.tags.model import TagModel, choose_embedding
 from engine.tags.prepare import TagConfig, clean_post_tags, prepare_sentences
 from engine.tags.query import TopicQuery
 
@@ -51,7 +53,8 @@ FAST = TagConfig(vector_size=16, epochs=5, workers=1)
 @pytest.fixture(scope="module")
 def fitted():
     posts, inf = _corpus()
-    return fit_tag_model(posts, inf, FAST, seed=1)
+    model = tags_model.fit(Dataset(inf, posts, pd.DataFrame()), FAST, seed=1)
+    return model, model.report
 
 
 def test_cleaning_normalises_and_drops_non_topical_tags():

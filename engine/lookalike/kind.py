@@ -8,7 +8,7 @@ from engine.core.dataset import Dataset
 from engine.lookalike.model import (
     LookalikeConfig,
     LookalikeModel,
-    fit_lookalike,
+    fit,
     split_half_retrieval,
 )
 
@@ -23,7 +23,7 @@ class LookalikeKind:
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
         cfg = LookalikeConfig.from_dict({"seed": ctx.seed, **ctx.config})
-        model = fit_lookalike(data, cfg, ctx.backend.lookalike_counts(cfg))
+        model = fit(data, cfg, ctx.backend.lookalike_counts(cfg))
         metrics = split_half_retrieval(model, data.posts, seed=ctx.seed)
         metrics.update(
             {

@@ -25,8 +25,9 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 
-from engine.core.artifact_io import pack_model, unpack, unpack_model
+from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.dataset import Dataset
+from engine.core.engagement import engagement_rate
 from engine.core.errors import NotEnoughData
 from engine.core.filters import Filters
 from engine.core.index import VectorIndex, l2_normalise
@@ -378,12 +379,8 @@ def _sparse_from(
 def _stored_index(
     arrays: dict[str, np.ndarray], meta: dict[str, Any]
 ) -> tuple[np.ndarray | None, dict[str, int] | None]:
-    """Graph and parameters of the stored index; payloads written before the vectors
-    were stored once carry a whole serialised index, whose graph is reused."""
-    if "index_graph" in arrays:
-        return arrays["index_graph"], meta["index_params"]
-    inner, params = unpack(arrays["index"].tobytes())
-    return inner.get("hnsw"), params
+    """Graph and parameters of the stored index (the vectors are stored once, beside it)."""
+    return arrays["index_graph"], meta["index_params"]
 
 
 def _num(x: float) -> float | None:
@@ -419,8 +416,7 @@ def creator_stats(
             .groupby(posts["handle"])
             .mean()
         )
-    er = 100.0 * engagement.reindex(handles).to_numpy() / followers
-    er[~np.isfinite(er)] = np.nan
+    er = engagement_rate(engagement.reindex(handles).to_numpy(), 0.0, followers)
     language = inf["language"].reindex(handles).fillna("").astype(str).str.lower().to_numpy()
     return followers, er, language
 
@@ -464,7 +460,7 @@ def lookalike_counts(data: Dataset, cfg: LookalikeConfig) -> LookalikeCounts | N
     return LookalikeCounts(handles, counts, vocab, chars, engagement, tokens)
 
 
-def fit_lookalike(
+def fit(
     data: Dataset, cfg: LookalikeConfig, counted: LookalikeCounts | None = None
 ) -> LookalikeModel:
     """PPMI -> SVD vectors and sparse rows from `counted` (default: count `data` here)."""

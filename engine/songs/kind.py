@@ -8,7 +8,7 @@ import numpy as np
 from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData
-from engine.songs.model import CleaningRules, SongModel, fit_song_model
+from engine.songs.model import CleaningRules, SongModel, fit
 
 
 def creator_content(ctx: TrainContext) -> tuple[list[str], np.ndarray] | None:
@@ -56,9 +56,8 @@ class SongsKind:
                 "songs: no lookalike or tags model in this run, so no niche hybrid; "
                 "creators without reels get the best non-personalised list"
             )
-        model, evals, report = fit_song_model(
-            data, ctx.config, seed=ctx.seed, log=ctx.log, content=content, tables=tables
-        )
+        model = fit(data, ctx.config, seed=ctx.seed, log=ctx.log, content=content, tables=tables)
+        evals, report = model.evaluations, model.cleaning
         for line in report.lines():
             ctx.log(f"songs cleaning: {line}")
         if model.usage.shape[0] < 2:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.dataset import Dataset
+from engine.core.engagement import engagement_rate
 from engine.core.errors import BadQuery
 from engine.core.evaluation import holdout_mask, ranking_metrics, rmse
 from engine.core.recommendation import Answer, Recommendation
@@ -119,7 +120,7 @@ def reel_table(
     if rules.max_posts is not None:
         n_posts = frame["handle"].map(_posts_per_creator(data))
         drop(n_posts > rules.max_posts, f"posts>{rules.max_posts}")
-    frame = frame.assign(er=100.0 * (frame["likes"] + frame["comments"]) / frame["followers"])
+    frame = frame.assign(er=engagement_rate(frame["likes"], frame["comments"], frame["followers"]))
     if rules.max_er is not None:
         drop(frame["er"] > rules.max_er, f"er>{rules.max_er:g}%")
     creator_er = frame.groupby("handle")["er"].mean()
@@ -313,6 +314,9 @@ class SongModel:
     config: dict[str, Any] = field(default_factory=dict)
     _explainer: SongRecommender | None = field(default=None, repr=False)
     _by_song: tuple | None = field(default=None, repr=False)
+    # What the fit measured and cleaned (not stored: training's record, in the registry).
+    evaluations: list[MethodEvaluation] = field(default_factory=list, repr=False, compare=False)
+    cleaning: CleaningReport | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------- queries
     @property
@@ -516,7 +520,7 @@ def creator_average_er(usage: UsageMatrix, usage_df: pd.DataFrame) -> np.ndarray
     return base.reindex(usage.users).fillna(1.0).to_numpy(dtype=np.float64)
 
 
-def fit_song_model(
+def fit(
     data: Dataset,
     config: dict[str, Any] | None = None,
     *,
@@ -524,9 +528,10 @@ def fit_song_model(
     log=lambda _msg: None,
     content: tuple[list[str], np.ndarray] | None = None,
     tables: SongTables | None = None,
-) -> tuple[SongModel, list[MethodEvaluation], CleaningReport]:
+) -> SongModel:
     """Clean, evaluate every method on a held-out split, refit all of them on all the
-    data, and make the best by MAP@10 the `auto` method. With `content` (handles and
+    data, and make the best by MAP@10 the `auto` method (the model carries the
+    `evaluations` and the `cleaning` report). With `content` (handles and
     L2-normalised creator vectors from the lookalike or tags model) the niche hybrid
     joins them: its blend weight `shrink` is chosen on the same held-out split."""
     config = dict(config or {})
@@ -595,15 +600,7 @@ def fit_song_model(
             creator_er=creator_average_er(usage, usage_df),
             shrink=shrink,
         )._prepare(usage)
-    metrics = report.as_metrics()
-    for e in evals:
-        metrics.update({f"{e.method}.{m}": v for m, v in e.ranking.items()})
-        if e.rmse is not None:
-            metrics[f"{e.method}.rmse_delta"] = e.rmse
-    if evals:
-        metrics.update(
-            {f"auto.{m}": v for m, v in next(e for e in evals if e.method == auto).ranking.items()}
-        )
+    metrics = _fit_metrics(report, evals, auto)
     model = SongModel(
         usage,
         recs,
@@ -615,7 +612,24 @@ def fit_song_model(
         {k_: v for k_, v in config.items() if _jsonable(v)},
     )
     model.trending.set_labels(song_labels(data.songs, model.trending.song_ids))
-    return model, evals, report
+    model.evaluations, model.cleaning = evals, report
+    return model
+
+
+def _fit_metrics(
+    report: CleaningReport, evals: list[MethodEvaluation], auto: str
+) -> dict[str, float]:
+    """The cleaning counts and every method's held-out figures, `auto.` naming the
+    shipped method's (the quality gate watches auto.map@10)."""
+    metrics = report.as_metrics()
+    for e in evals:
+        metrics.update({f"{e.method}.{m}": v for m, v in e.ranking.items()})
+        if e.rmse is not None:
+            metrics[f"{e.method}.rmse_delta"] = e.rmse
+    if evals:
+        chosen = next(e for e in evals if e.method == auto)
+        metrics.update({f"auto.{m}": v for m, v in chosen.ranking.items()})
+    return metrics
 
 
 def _jsonable(value: Any) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
-from engine.tags.model import TagModel, fit_tag_model
+from engine.tags.model import TagModel, fit
 from engine.tags.prepare import TagConfig
 
 
@@ -20,9 +20,8 @@ class TagsKind:
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
         cfg = TagConfig.from_dict(ctx.config)
         counted = ctx.backend.tag_counts(cfg, ctx.seed)
-        model, report = fit_tag_model(
-            data.posts, data.influencers, cfg, seed=ctx.seed, log=ctx.log, counted=counted
-        )
+        model = fit(data, cfg, seed=ctx.seed, log=ctx.log, counted=counted)
+        report = model.report
         quality = ", ".join(f"{m} {q:.3f}" for m, q in sorted(report.quality.items()))
         summary = (
             f"{len(model.tags)} tags x {model.vectors.shape[1]} dims, {len(model.handles)} creators; "

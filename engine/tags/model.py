@@ -27,6 +27,8 @@ import pandas as pd
 from scipy import sparse
 
 from engine.core.artifact_io import pack_model, unpack_model
+from engine.core.dataset import Dataset
+from engine.core.engagement import engagement_rate
 from engine.core.errors import BadQuery, NotEnoughData, close_matches
 from engine.core.filters import Filters, check_k
 from engine.core.index import l2_normalise, top_k
@@ -80,6 +82,8 @@ class TagModel:
     # related-tag score rows over `tags` (None: related tags by vector cosine)
     related: sparse.csr_matrix | None = None
     related_method: str = "vectors"
+    # How the fit chose and measured (not stored: training's record, in the registry).
+    report: FitReport | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._tag_pos = {t: i for i, t in enumerate(self.tags)}
@@ -566,18 +570,19 @@ def tag_ratings(
     return rating.astype(np.float32)
 
 
-def fit_tag_model(
-    posts: pd.DataFrame,
-    influencers: pd.DataFrame,
-    cfg: TagConfig | None = None,
+def fit(
+    data: Dataset,
+    config: TagConfig | None = None,
+    *,
     seed: int = 42,
     log=lambda m: None,
     counted: TagCounts | None = None,
-) -> tuple[TagModel, FitReport]:
-    """Fit from the dataset frames (posts: handle, hashtags, likes, comments;
-    influencers: handle, followers, language), or from `counted` (then `posts` is
-    not read)."""
-    cfg = cfg or TagConfig()
+) -> TagModel:
+    """Fit from the dataset's frames (posts: handle, hashtags, likes, comments;
+    influencers: handle, followers, language), or from `counted` (then the posts are
+    not read). The model carries the FitReport (`model.report`)."""
+    cfg = config or TagConfig()
+    posts, influencers = data.posts, data.influencers
     if counted is not None:
         emb, report = choose_embedding([], [], cfg, seed, log, counted)
         return _assemble(emb, report, _counted_stats(counted, emb.tags), influencers, cfg)
@@ -675,7 +680,7 @@ def _assemble(
     stats: CreatorStats,
     influencers: pd.DataFrame,
     cfg: TagConfig,
-) -> tuple[TagModel, FitReport]:
+) -> TagModel:
     handles, bt, n_posts = stats.handles, stats.bt, stats.n_posts
     n_bloggers, rating = stats.n_bloggers, stats.rating
     beta = l2_normalise(bt @ emb.vectors)
@@ -692,8 +697,7 @@ def _assemble(
                 str(x).lower() if isinstance(x, str) else ""
                 for x in inf["language"].reindex(handles)
             ]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        er = np.where(followers > 0, (avg_likes + avg_comments) / followers * 100.0, np.nan)
+    er = engagement_rate(avg_likes, avg_comments, followers)
 
     metrics: dict[str, Any] = {f"quality.{m}": round(q, 5) for m, q in report.quality.items()}
     metrics["quality"] = round(report.shipped_quality, 5)
@@ -733,8 +737,9 @@ def _assemble(
         metrics=metrics,
         related=aligned(report.related_scores, emb.tags) if report.related_scores else None,
         related_method=report.related if report.related_scores else "vectors",
+        report=report,
     )
-    return model, report
+    return model
 
 
 def tag_variants(tag: str) -> list[str]:

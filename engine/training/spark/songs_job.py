@@ -35,7 +35,15 @@ def song_tables(tables: Any, rules: CleaningRules, config: dict[str, Any]) -> So
     frame = (
         rows.join(per_creator, "handle", "left")
         .withColumn("is_reel", is_reel)
-        .withColumn("er", 100.0 * (F.col("likes") + F.col("comments")) / F.col("followers"))
+        # engine.core.engagement.engagement_rate as a column (Spark cannot call numpy):
+        # percent, null where followers are unknown, zero or negative.
+        .withColumn(
+            "er",
+            F.when(
+                F.col("followers") > 0,
+                100.0 * (F.col("likes") + F.col("comments")) / F.col("followers"),
+            ),
+        )
     ).cache()
     creators_with_songs = frame.where(F.col("song_id").isNotNull()).select("handle").distinct()
     n_with_songs = creators_with_songs.count()
