@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test lint format bench migrate clean
+.PHONY: run test test-fast lint format bench migrate clean
 
 # `make run` needs only the runtime; `make test` adds the dev tools and the optional
 # Spark backend (requirements-spark.txt: pyspark is a 456 MB download).
@@ -31,6 +31,11 @@ run: $(RUN_STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The fast lane while you work: every test not marked slow (no served bot, no clock
+# subprocess, no training on real data), about a minute. `make test` stays the whole suite.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

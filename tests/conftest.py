@@ -3,12 +3,15 @@ session (created on the server at 127.0.0.1:5432 and dropped afterwards), and th
 ../shared folder. Missing ../shared fails the tests that need it, saying what is missing.
 Missing Postgres fails them under CI=true (CI has Postgres, so its absence is a broken
 run); on a developer's machine without it they are skipped with the reason and the
-command that starts it."""
+command that starts it. Tests that use the Postgres or ../shared fixtures are marked
+`postgres`/`shared` here; `slow` is written on the tests themselves."""
 
 from __future__ import annotations
 
 import functools
+import json
 import os
+import subprocess
 import sys
 import types
 import uuid
@@ -20,6 +23,67 @@ import pytest
 from engine.core.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("SCOUT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+# Fixtures that decide a test's markers: whoever uses one (directly or through another
+# fixture) needs what the marker names. The demo data set is cut from ../shared's photos
+# and its models are trained with ../shared's MobileNet weights.
+MARKER_FIXTURES = {
+    "pg_url": "postgres",
+    "shared_dir": "shared",
+    "demo_small_dir": "shared",
+}
+INVENTORY = pytest.StashKey[dict]()
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m/-k deselect, so they see these markers
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark tests by the fixtures they use, so `-m "not postgres"` or `-m "not shared"`
+    can never run a test that needs what it deselects (an explicit marker is kept), and
+    keep what was collected for tests/test_suite_shape.py (written to the file named by
+    SCOUT_TEST_INVENTORY when a subprocess collects for it)."""
+    for item in items:
+        for fixture, marker in MARKER_FIXTURES.items():
+            if fixture in getattr(item, "fixturenames", ()) and not item.get_closest_marker(marker):
+                item.add_marker(marker)
+    inventory = {
+        item.nodeid: {
+            "markers": sorted({m.name for m in item.iter_markers()}),
+            "fixtures": sorted(getattr(item, "fixturenames", ())),
+            "function": getattr(getattr(item, "function", None), "__name__", item.name),
+            "params": {
+                k: str(v) for k, v in getattr(getattr(item, "callspec", None), "params", {}).items()
+            },
+        }
+        for item in items
+    }
+    config.stash[INVENTORY] = inventory
+    if os.environ.get("SCOUT_TEST_INVENTORY"):
+        Path(os.environ["SCOUT_TEST_INVENTORY"]).write_text(json.dumps(inventory))
+
+
+@pytest.fixture(scope="session")
+def suite_inventory(request, tmp_path_factory) -> dict[str, dict]:
+    """Every test of the suite (node id -> markers, fixtures, function, params), as
+    collected before any -m/-k deselection. A run of the whole suite has it already; a
+    run of a few files collects the whole suite once more in a subprocess."""
+    inventory = request.config.stash.get(INVENTORY, {})
+    have = {nodeid.split("::")[0] for nodeid in inventory}
+    every = {f"tests/{p.name}" for p in (REPO / "tests").glob("test_*.py")}
+    if every <= have:
+        return inventory
+    out = tmp_path_factory.mktemp("inventory") / "tests.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"],
+        cwd=REPO,
+        env={**os.environ, "SCOUT_TEST_INVENTORY": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.exists(), done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads(out.read_text())
 
 
 @pytest.fixture
@@ -78,7 +142,7 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_db_url(request) -> str:
     """Run a test on both stores."""
     if request.param == "sqlite":

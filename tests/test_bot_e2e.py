@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from tests.bot_harness import REPO, BotServer, http
 from tests.fake_slack import BOT_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeSlack
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # served bot subprocesses
 
 
 @pytest.fixture(scope="module")

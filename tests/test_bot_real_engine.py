@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from tests.bot_harness import BotServer, console_session
 from tests.fake_slack import FakeSlack
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]  # served bot subprocesses
 
 
 def _a_handle(url: str) -> str:

@@ -23,7 +23,7 @@ from models.workspace import Workspace
 from tests.bot_harness import REPO, BotServer
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]  # served bot subprocesses
 
 
 @pytest.fixture

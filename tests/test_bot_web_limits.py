@@ -16,7 +16,7 @@ import pytest
 from tests.bot_harness import MARKER, REPO, BotServer, big_body, connect, http, slow_client
 from tests.fake_slack import FakeSlack
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]  # served bot subprocesses
 
 
 @pytest.fixture(scope="module")

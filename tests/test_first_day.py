@@ -48,6 +48,7 @@ def engine_cli(url: str, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_the_console_reads_like_a_person_typed_it(copy_db, shared_dir, tmp_path):
     handle = _handles(copy_db)[0]
     spaced = tmp_path / "my owl.jpg"

@@ -96,6 +96,7 @@ def test_eight_hostile_uploads_at_once_cost_little(hostile):
     assert cost["kept_mb"] <= REFUSED_MB, cost
 
 
+@pytest.mark.slow
 def test_console_upload_of_dev_zero_is_refused_politely(tmp_path):
     zero = tmp_path / "zero.png"
     zero.symlink_to("/dev/zero")

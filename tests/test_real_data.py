@@ -13,6 +13,8 @@ import pytest
 from engine.cli import main
 from tests.real_data import instagram_handles, write_harrison_posts, write_lastfm_reels
 
+pytestmark = pytest.mark.slow  # trains every kind on the real data sets, three times
+
 
 def cli(capsys, *args: str) -> dict:
     code = main([*args, "--json"])

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.bootstrap import bootstrap
 from models.store import Store
 
@@ -20,6 +22,7 @@ def latest(store: Store) -> dict[str, int]:
     return {a.kind: a.version for a in store.registry.latest_all()}
 
 
+@pytest.mark.slow
 def test_sigkill_mid_training_keeps_previous_versions(copy_db):
     store = Store(copy_db)
     before = latest(store)
