@@ -31,9 +31,10 @@ from engine.core.settings import Settings
 from engine.topics.kind import tag_uses
 from engine.topics.model import (
     NOISE,
+    TagSpace,
     TopicConfig,
     creator_accuracy,
-    fit_topics,
+    fit,
     score_against_truth,
 )
 
@@ -95,14 +96,8 @@ def compare_methods(tag_model, truth: dict, seed: int) -> list[dict]:
     rows = []
     for name, cfg in configs:
         t0 = time.perf_counter()
-        model = fit_topics(
-            tag_model.tags,
-            tag_model.vectors,
-            usage,
-            handles=handles,
-            blogger_vectors=bvecs,
-            config=cfg,
-            seed=seed,
+        model = fit(
+            TagSpace(tag_model.tags, tag_model.vectors, usage, handles, bvecs), cfg, seed=seed
         )
         seconds = time.perf_counter() - t0
         score = score_against_truth(model.tags, model.tag_topic, truth["topic_tags"])

@@ -9,10 +9,11 @@ import pytest
 
 from engine.topics.model import (
     NOISE,
+    TagSpace,
     TopicConfig,
     TopicModel,
     creator_accuracy,
-    fit_topics,
+    fit,
     score_against_truth,
 )
 
@@ -54,7 +55,7 @@ def fitted(method: str = "kmeans"):
     tags, x, usage, truth, handles, bvecs, htruth = planted()
     name, _, reduce = method.partition("-")
     config = TopicConfig(method=name, k_range=(3, 12), reduce=reduce or "pca")
-    model = fit_topics(tags, x, usage, handles=handles, blogger_vectors=bvecs, config=config)
+    model = fit(TagSpace(tags, x, usage, handles, bvecs), config)
     return model, tags, truth, handles, bvecs, htruth
 
 
@@ -77,7 +78,7 @@ def test_hdbscan_on_tsne_keeps_clusters_pure() -> None:
 
 def test_spam_cluster_dropped_and_names_from_common_tags() -> None:
     tags, x, usage, truth, handles, bvecs, _ = planted()
-    model = fit_topics(tags, x, usage, config=TopicConfig(method="kmeans", k=8))
+    model = fit(TagSpace(tags, x, usage), TopicConfig(method="kmeans", k=8))
     names = " ".join(t.name for t in model.topics)
     assert "love" not in names and "instagood" not in names
     assert any("blacklisted" in d.reason for d in model.dropped), model.dropped
@@ -89,9 +90,7 @@ def test_spam_cluster_dropped_and_names_from_common_tags() -> None:
 
 def test_too_small_cluster_dropped() -> None:
     tags, x, usage, *_ = planted()
-    model = fit_topics(
-        tags, x, usage, config=TopicConfig(method="kmeans", k=7, min_cluster_size=20)
-    )
+    model = fit(TagSpace(tags, x, usage), TopicConfig(method="kmeans", k=7, min_cluster_size=20))
     assert model.topics == []
     assert [d.reason for d in model.dropped] == ["too small"] * 7, model.dropped
     assert np.all(model.tag_topic == NOISE)
@@ -112,7 +111,7 @@ def test_payload_round_trip_and_assign() -> None:
 def test_unknown_method_is_an_error() -> None:
     tags, x, usage, *_ = planted()
     with pytest.raises(ValueError, match="unknown topic clustering method"):
-        fit_topics(tags, x, usage, config=TopicConfig(method="bogus"))
+        fit(TagSpace(tags, x, usage), TopicConfig(method="bogus"))
 
 
 def test_cluster_nobody_is_nearest_to_is_dropped() -> None:
@@ -124,14 +123,7 @@ def test_cluster_nobody_is_nearest_to_is_dropped() -> None:
     brand_tags = [f"anna{i}" for i in range(6)]
     x2 = np.vstack([x, brand + 0.3 * rng.normal(size=(6, x.shape[1]))]).astype(np.float32)
     config = TopicConfig(method="kmeans", k=8)
-    model = fit_topics(
-        tags + brand_tags,
-        x2,
-        np.r_[usage, [5] * 6],
-        handles=handles,
-        blogger_vectors=bvecs,
-        config=config,
-    )
+    model = fit(TagSpace(tags + brand_tags, x2, np.r_[usage, [5] * 6], handles, bvecs), config)
     assert len(model.topics) == 6
     assert any(
         d.reason == "only 0 creators" and "anna0" in " ".join(d.top_tags) for d in model.dropped

@@ -8,7 +8,7 @@ import numpy as np
 from engine.core.blacklist import SPAM_CLUSTER
 from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
-from engine.topics.model import TopicConfig, TopicModel, fit_topics
+from engine.topics.model import TagSpace, TopicConfig, TopicModel, fit
 
 
 def tag_uses(tag_model) -> np.ndarray:
@@ -37,16 +37,8 @@ class TopicsKind:
             raise RuntimeError("the topics model needs the tags model trained first")
         cfg = TopicConfig.from_dict(ctx.config)
         handles, bvecs = tag_model.creator_vectors()
-        model = fit_topics(
-            tag_model.tags,
-            tag_model.vectors,
-            tag_uses(tag_model),
-            handles=handles,
-            blogger_vectors=bvecs,
-            config=cfg,
-            blacklist=SPAM_CLUSTER,
-            seed=ctx.seed,
-        )
+        space = TagSpace(tag_model.tags, tag_model.vectors, tag_uses(tag_model), handles, bvecs)
+        model = fit(space, cfg, blacklist=SPAM_CLUSTER, seed=ctx.seed)
         biggest = ", ".join(f"{t.name} ({t.creators})" for t in model.topics[:5])
         summary = (
             f"{len(model.topics)} topics from {len(model.tags)} tags by {model.method} "

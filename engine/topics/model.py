@@ -283,22 +283,32 @@ def _rank_members(
     return members[order], sims
 
 
-def fit_topics(
-    tags: Sequence[str],
-    tag_vectors: np.ndarray,
-    usage: np.ndarray | None = None,
-    *,
-    handles: Sequence[str] = (),
-    blogger_vectors: np.ndarray | None = None,
+@dataclass(frozen=True)
+class TagSpace:
+    """What topics are fitted from: a tag model's tags and vectors, how often each tag
+    was used (`usage[i]` ranks names: common tags name a topic) and, to give every
+    creator a topic, the creators' vectors in the same space."""
+
+    tags: Sequence[str]
+    vectors: np.ndarray
+    usage: np.ndarray | None = None
+    handles: Sequence[str] = ()
+    blogger_vectors: np.ndarray | None = None
+
+
+def fit(
+    data: TagSpace,
     config: TopicConfig | None = None,
+    *,
     blacklist: Collection[str] = SPAM_CLUSTER,
     seed: int = 42,
 ) -> TopicModel:
     """Cluster the tags, drop useless clusters (too small, mostly blacklisted tags, too
-    diffuse, nobody's nearest topic), name the rest by their top tags and give each creator its nearest topic.
-
-    `usage[i]` is how often tag i was used; it ranks names (common tags name a topic)."""
+    diffuse, nobody's nearest topic), name the rest by their top tags and give each
+    creator its nearest topic."""
     cfg = config or TopicConfig()
+    tags, tag_vectors, usage = data.tags, data.vectors, data.usage
+    handles, blogger_vectors = data.handles, data.blogger_vectors
     tag_arr = np.asarray([str(t) for t in tags], dtype=str)
     x = l2_normalise(tag_vectors)
     if len(tag_arr) != len(x):
