@@ -3,7 +3,9 @@ threads (one request thread per delivery, acks never queue behind slow work).
 
 Anyone can reach this port, signed or not, so what an unsigned client can cost is
 bounded before bolt sees the request: bot.gworker reads each request in the event loop
-(slow clients hold no thread), caps bodies at 1 MB and a request's read time at 10 s;
+(slow clients hold no thread), caps bodies at 1 MB and a request's read time at 10 s,
+holds at most SCOUT_MAX_CONNECTIONS incomplete requests and SCOUT_MAX_BUFFERED_MB bytes
+(dropping the oldest past either), and logs refusals once a minute;
 Flask refuses bigger bodies again; a timestamp that is not an integer is a 401 (bolt
 raised a 500); and no log line ever carries a request body."""
 
@@ -62,6 +64,26 @@ def create_wsgi(database_url: str | None = None):
     return flask_app(create_bot(config, database_url=database_url))
 
 
+def server_options(config, bind: str, workers: int, threads: int) -> dict[str, Any]:
+    """gunicorn's public settings for the web process. `worker_connections` is gunicorn's
+    own gate (it stops accepting at that many): set above the worker's cap on incomplete
+    requests, because at gunicorn's default of 1,000 slow sockets filled it and signed
+    commands waited in the backlog; bot.gworker drops the oldest incomplete one instead."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": WORKER,
+        "threads": threads,
+        "worker_connections": 2 * config.max_connections + 4 * threads,
+        "keepalive": 2,
+        "timeout": 60,
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+        "accesslog": None,
+    }
+
+
 def serve(
     port: int,
     host: str = "0.0.0.0",  # noqa: S104
@@ -73,19 +95,12 @@ def serve(
     """Run under gunicorn with bot.gworker's worker, as the Procfile's web process does."""
     from gunicorn.app.base import BaseApplication
 
+    from bot.config import BotConfig
+
+    options = server_options(BotConfig.from_env(), f"{host}:{port}", workers, threads)
+
     class _App(BaseApplication):
         def load_config(self) -> None:
-            options: dict[str, Any] = {
-                "bind": f"{host}:{port}",
-                "workers": workers,
-                "worker_class": WORKER,
-                "threads": threads,
-                "timeout": 60,
-                "limit_request_line": 8190,
-                "limit_request_fields": 100,
-                "limit_request_field_size": 8190,
-                "accesslog": None,
-            }
             for key, value in options.items():
                 self.cfg.set(key, value)
 
