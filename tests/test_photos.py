@@ -20,7 +20,7 @@ from engine.demo.topics import FIRST_NAMES, TOPICS
 from engine.photos.features import extractor_id_for, make_extractor
 from engine.photos.images import decode_image
 from engine.photos.kind import FeaturiseReport, featurise_images
-from engine.photos.model import PhotoTagModel, fit_photo_tags
+from engine.photos.model import PhotoCorpus, PhotoTagModel, fit
 
 DOGS = [
     "n02088094_Afghan_hound",
@@ -131,8 +131,10 @@ def tiny_model():
         (1, ["sunset"], 4000),
         (2, ["food", "pasta"], 9000),
     ]
-    return fit_photo_tags(
-        feats, [p[0] for p in posts], [p[1] for p in posts], [p[2] for p in posts], "test:1"
+    return fit(
+        PhotoCorpus(
+            feats, [p[0] for p in posts], [p[1] for p in posts], [p[2] for p in posts], "test:1"
+        )
     )
 
 
@@ -179,7 +181,7 @@ def test_rating_follows_the_formula():
 def test_n_is_capped_at_instagrams_30_and_bad_mode_refused():
     feats = np.eye(4, dtype=np.float32)
     tags = [[f"t{i}_{j}" for j in range(20)] for i in range(4)]
-    model = fit_photo_tags(feats, [0, 1, 2, 3], tags, [1, 2, 3, 4], "test:1")
+    model = fit(PhotoCorpus(feats, [0, 1, 2, 3], tags, [1, 2, 3, 4], "test:1"))
     assert len(model.photo_hashtags(feats[0], n=100, k_similar=4).results) == 30
     with pytest.raises(BadQuery, match="mode"):
         model.photo_hashtags(feats[0], mode="viral")
@@ -195,7 +197,7 @@ def test_excluded_image_does_not_find_itself_and_bytes_round_trip():
 
 
 def test_empty_model_answers_politely():
-    model = fit_photo_tags(np.zeros((0, 1280), np.float32), [], [], [], "")
+    model = fit(PhotoCorpus(np.zeros((0, 1280), np.float32), [], [], [], ""))
     answer = type(model).from_bytes(model.to_bytes()).photo_hashtags(None)
     assert answer.results == [] and "No post images" in answer.notes[0]
 
@@ -415,7 +417,9 @@ def test_pictures_are_compared_in_the_classifier_layers_space(copy_db, shared_di
     again = PhotoTagModel.from_bytes(model.to_bytes())
     assert np.array_equal(again.projection_bias, model.projection_bias)
     assert classifier_head("imagenet") is None  # Keras: no classifier layer, pooled space
-    pooled = fit_photo_tags(np.eye(3, 1280, dtype=np.float32), [0, 1, 2], [["a"]] * 3, [1] * 3, "t")
+    pooled = fit(
+        PhotoCorpus(np.eye(3, 1280, dtype=np.float32), [0, 1, 2], [["a"]] * 3, [1] * 3, "t")
+    )
     assert pooled.projection is None and pooled.index.vectors.shape[1] == 1280
 
 

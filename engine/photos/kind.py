@@ -22,7 +22,7 @@ from engine.photos.features import (
     make_extractor,
 )
 from engine.photos.images import decode_image
-from engine.photos.model import PhotoTagModel, fit_photo_tags, match
+from engine.photos.model import PhotoCorpus, PhotoTagModel, fit, match
 
 BATCH = 32
 
@@ -127,15 +127,8 @@ def build_model(
         if keys
         else np.zeros((0, 1280), np.float32)
     )
-    return fit_photo_tags(
-        matrix,
-        post_image,
-        tags,
-        likes,
-        extractor_id,
-        creators,
-        head=None if head is None else (head.weights, head.bias),
-    )
+    head_arrays = None if head is None else (head.weights, head.bias)
+    return fit(PhotoCorpus(matrix, post_image, tags, likes, extractor_id, creators, head_arrays))
 
 
 def evaluate(

@@ -387,31 +387,46 @@ def similarity_floor(
     }
 
 
-def fit_photo_tags(
-    features: np.ndarray,
-    post_image: Sequence[int],
-    post_tags: Sequence[Sequence[str]],
-    post_likes: Sequence[int],
-    extractor_id: str,
-    post_creators: Sequence[str] | None = None,
-    *,
-    min_creators: int | None = None,
-    abstain: bool = True,
-    head: tuple[np.ndarray, np.ndarray] | None = None,
-) -> PhotoTagModel:
-    """`features[i]` is image i's raw vector; post j shows image `post_image[j]`,
-    carries `post_tags[j]`, got `post_likes[j]` likes and was posted by
-    `post_creators[j]` (None: every post counts as its own creator). `abstain=False`
-    keeps the threshold off (tiny hand-made models in tests). `head`: (weights, bias)
-    of the extractor's classifier layer, the space pictures are compared in."""
-    features = np.asarray(features, np.float32)
+@dataclass
+class PhotoCorpus:
+    """What the photo model is fitted from. `features[i]` is image i's raw vector; post j
+    shows image `post_image[j]`, carries `post_tags[j]`, got `post_likes[j]` likes and
+    was posted by `post_creators[j]` (None: every post counts as its own creator).
+    `head`: (weights, bias) of the extractor's classifier layer, the space pictures are
+    compared in."""
+
+    features: np.ndarray
+    post_image: Sequence[int]
+    post_tags: Sequence[Sequence[str]]
+    post_likes: Sequence[int]
+    extractor_id: str
+    post_creators: Sequence[str] | None = None
+    head: tuple[np.ndarray, np.ndarray] | None = None
+
+
+@dataclass(frozen=True)
+class PhotoConfig:
+    """`min_creators`: creators a tag needs to be suggested (None: by corpus size);
+    `abstain=False` keeps the similarity floor off (tiny hand-made models in tests)."""
+
+    min_creators: int | None = None
+    abstain: bool = True
+
+
+def fit(data: PhotoCorpus, config: PhotoConfig | None = None) -> PhotoTagModel:
+    """The photo -> hashtags model: images indexed, tags pooled and rated by likes."""
+    cfg = config or PhotoConfig()
+    min_creators, abstain, head = cfg.min_creators, cfg.abstain, data.head
+    post_tags, post_likes, post_creators = data.post_tags, data.post_likes, data.post_creators
+    extractor_id = data.extractor_id
+    features = np.asarray(data.features, np.float32)
     projection = bias = None
     if head is not None:
         projection = np.asarray(head[0], np.float32)
         bias = np.asarray(head[1], np.float32)
         if len(features):
             features = features @ projection.T + bias
-    post_image = np.asarray(post_image, dtype=np.int32)
+    post_image = np.asarray(data.post_image, dtype=np.int32)
     likes = np.asarray(post_likes, dtype=np.int64)
     vocab_index: dict[str, int] = {}
     ptr = [0]
