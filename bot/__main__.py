@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "console":
         from bot.app import load_recommender
         from bot.console import run
-        from bot.scout import Scout
+        from bot.router import Scout
 
         run(Scout(load_recommender(config, args.db)), max_upload_bytes=config.max_upload_bytes)
         return 0
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     # clock
     from bot.app import load_recommender
     from bot.clock import run_clock
-    from bot.scout import Scout
+    from bot.router import Scout
 
     scout = Scout(load_recommender(config, args.db))
     now = datetime.fromisoformat(args.now) if args.now else None

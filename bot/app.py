@@ -6,7 +6,7 @@ work to its own thread pool, so a slow engine or a model still loading never del
 an ack, even when bolt's listener threads are all busy. Retried deliveries
 are recognised by their `event_id` in the database (shared by every worker and process),
 so a retry whose first delivery never arrived is still answered, and a duplicate never
-twice. Answers to a response_url go through bot.answers (kept until delivered, retried
+twice. Answers to a response_url go through bot.outbox (kept until delivered, retried
 through rate limits and restarts).
 """
 
@@ -20,11 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.answers import Answers
+from bot.outbox import Outbox
 from bot.blocks import Reply
 from bot.config import SCOPES, BotConfig, redact, web_client
 from bot.files import UnsafeDownload, allowed_hosts, download
-from bot.scout import Caller, Scout, polite_error
+from bot.router import Caller, Scout, polite_error
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class SlackBot:
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="scout-work")
         self.seen = _Seen()
         self.images = _Images()
-        self.answers = Answers(self.scout.workspace, config.answer_lease_s)
+        self.outbox = Outbox(self.scout.workspace, config.answer_lease_s)
         self.file_hosts = allowed_hosts(config.api_url)
         self.app = self._build_app()
         self._register()
@@ -195,11 +195,11 @@ class SlackBot:
         return self.seen.add(key)
 
     def respond(self, response_url: str | None, **payload: Any) -> None:
-        """Answer through the response_url, durably and with retries (bot.answers)."""
+        """Answer through the response_url, durably and with retries (bot.outbox)."""
         if not response_url:
             log.error("no response_url to answer on; answer dropped")
             return
-        self.answers.send(response_url, payload)
+        self.outbox.send(response_url, payload)
 
     def on_command(self, ack, command, client) -> None:
         ack(
@@ -425,7 +425,7 @@ def create_bot(
     if recommender is None:
         recommender = load_recommender(config, database_url)
     bot = SlackBot(config, recommender)
-    bot.answers.start_resuming()
+    bot.outbox.start_resuming()
     threading.Thread(target=warm_up, args=(recommender,), name="scout-warm", daemon=True).start()
     return bot
 

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import BotConfig, redact, web_client
-from bot.scout import Scout
+from bot.router import Scout
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import blocks as bk
-from bot.scout import Caller, Scout, polite_error
+from bot.router import Caller, Scout, polite_error
 
 PROMPT = "scout> "
 MAX_UPLOAD_BYTES = 10 * 2**20  # Slack's own upload cap for the bot (SCOUT_MAX_UPLOAD_MB)

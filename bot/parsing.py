@@ -15,7 +15,7 @@ from engine.service import (
     parse_filters,
     parse_handle,
 )
-from engine.service import parse_count as parse_count  # the one count parser, for bot.scout
+from engine.service import parse_count as parse_count  # the one count parser, for bot.router
 
 # Slack turns "@name" into "<@U123|name>" when it matches a workspace member.
 _SLACK_MENTION = re.compile(r"^<@[A-Z0-9]+(?:\|([^>]+))?>$")

@@ -5,7 +5,7 @@ title, a handle, a reason or a language is shown as text in blocks and fallback 
 from __future__ import annotations
 
 from bot import blocks as bk
-from bot.scout import Caller, Scout
+from bot.router import Caller, Scout
 from engine.core.recommendation import Answer, Recommendation
 
 EVIL = "<!channel> free money <https://evil.example|Verify> & co"

@@ -64,7 +64,7 @@ def test_the_console_bot_says_it_in_one_line(tmp_path):
     import io
 
     from bot.console import run
-    from bot.scout import Scout
+    from bot.router import Scout
 
     db = tmp_path / "empty.db"
     db.write_bytes(b"")

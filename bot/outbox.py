@@ -34,7 +34,7 @@ def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Answers:
+class Outbox:
     """Delivers response_url answers on its own threads (a rate-limited answer never
     holds a thread that computes answers). An answer waiting out a Retry-After holds no
     thread either: its next attempt is scheduled, so 100 rate-limited answers go out
