@@ -38,8 +38,14 @@ def run(args: argparse.Namespace) -> Answer:
         )
     if args.photo is not None:
         path = Path(args.photo)
-        if not path.is_file():
-            raise BadImage(f"{path}: no such file.")
+        try:
+            found = path.is_file()
+        except OSError as err:  # ENAMETOOLONG: a hashtag (or any text) where a path goes
+            raise BadImage(
+                f"{args.photo[:60]}...: not a usable file name ({err.strerror})."
+            ) from None
+        if not found:
+            raise BadImage(f"{args.photo[:200]}: no such file.")
         return bootstrap_existing(args.db).photo_hashtags(
             path.read_bytes(), n=args.n, mode=args.mode
         )

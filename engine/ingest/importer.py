@@ -100,6 +100,20 @@ class _Chunk:
         return self.records if self.records is not None else records_of(self.columns or {})
 
 
+def _refuse_repeated(header: list[str], cmap: ColumnMap) -> None:
+    """A column name that feeds a field and appears twice is ambiguous: which of the
+    two holds the captions? Reading one silently lost the other. Repeated columns that
+    feed nothing (blank names from Excel) are harmless and kept."""
+    for col in cmap.targets:
+        where = [i + 1 for i, h in enumerate(header) if h == col]
+        if len(where) > 1:
+            shown = col or "(unnamed)"
+            raise HeaderError(
+                f"column {shown!r} appears {len(where)} times in the header (columns "
+                f"{', '.join(map(str, where))}); rename or remove all but one"
+            )
+
+
 @dataclass
 class _Opened:
     """A source with its columns resolved to fields (per distinct key set for JSONL)."""
@@ -117,6 +131,7 @@ class _Opened:
         if self.source.header is not None:
             self.fixed = resolve(self.kind, self.source.header, self.cols, self.user_map)
             self.ignored.update(self.fixed.ignored)
+            _refuse_repeated(self.source.header, self.fixed)
 
     def rows(self):
         for raw in self.source.rows:

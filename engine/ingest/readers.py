@@ -9,11 +9,12 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 # The largest CSV field read at all; the schema's own caps (a caption's 20,000
 # characters ...) give each too-long cell its per-line error well below this.
@@ -80,9 +81,69 @@ def _undecodable_at(path: Path, encoding: str) -> int | None:
     return None
 
 
+# UTF-8 with a few lines that do not decode: read line by line, those lines refused
+UTF8_BAD_LINES = "utf-8, line by line"
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}"
+    rb"|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+
+
+def _mostly_utf8(path: Path) -> bool:
+    """Whether a file that is not wholly UTF-8 still holds more well-formed UTF-8
+    sequences than broken bytes: then it is UTF-8 with a damaged line, and reading it
+    all as Windows-1252 would turn every accent in it into mojibake. A real cp1252 or
+    latin-1 export has (almost) no valid multi-byte sequence."""
+    valid = broken = 0
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    with path.open("rb") as fh:
+        while chunk := fh.read(_PROBE):
+            valid += len(_UTF8_MULTIBYTE.findall(chunk))
+            broken += decoder.decode(chunk).count("\ufffd")
+    broken += decoder.decode(b"", final=True).count("\ufffd")
+    return valid > broken
+
+
+class Utf8Lines:
+    """A UTF-8 file decoded line by line (lines split as text mode with newline=''
+    splits them): a line that does not decode is kept with U+FFFD and its number and
+    reason remembered, so the row holding it is refused by number while the rest of
+    the file reads as the UTF-8 it is."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.bad: dict[int, str] = {}
+        self.count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for raw in self.fh:
+            for piece in raw.splitlines(keepends=True) if b"\r" in raw else (raw,):
+                self.count += 1
+                try:
+                    text = piece.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    column = len(piece[: err.start].decode("utf-8", errors="replace")) + 1
+                    self.bad[self.count] = (
+                        f"byte 0x{piece[err.start]:02x} at column {column} is not valid UTF-8 "
+                        "(the rest of the file is UTF-8); fix it or save the file as UTF-8 again"
+                    )
+                    text = piece.decode("utf-8", errors="replace")
+                yield text.replace("\x00", "") if "\x00" in text else text
+
+    def problem(self, first: int, last: int) -> str | None:
+        """The reason a row spanning lines first..last cannot be read, or None."""
+        for n in range(first, last + 1):
+            if n in self.bad:
+                return self.bad[n]
+        return None
+
+
 def detect_encoding(path: Path) -> tuple[str, str | None]:
     """(encoding, notice or None). A BOM decides; else the whole file must decode as
-    UTF-8 (checked in chunks, so memory stays bounded), else Windows-1252."""
+    UTF-8 (checked in chunks, so memory stays bounded); else a file that is mostly
+    UTF-8 is read line by line (UTF8_BAD_LINES), its broken lines refused; else
+    Windows-1252."""
     with path.open("rb") as fh:
         head = fh.read(4)
     if head.startswith(codecs.BOM_UTF8):
@@ -94,6 +155,8 @@ def detect_encoding(path: Path) -> tuple[str, str | None]:
     where = _undecodable_at(path, declared or "utf-8")
     if where is None:
         return declared or "utf-8", None
+    if not declared and _mostly_utf8(path):
+        return UTF8_BAD_LINES, None
     if declared:  # a BOM promises an encoding; broken text after it is not guessed at
         raise HeaderError(
             f"starts with a {declared.upper().replace('-SIG', '')} byte-order mark but byte "
@@ -149,8 +212,14 @@ def csv_row(header: list[str], line: int, cells: list[str] | str) -> RawRow:
 
 def _csv(path: Path) -> Source:
     encoding, notice = detect_encoding(path)
-    fh = path.open("r", encoding=encoding, newline="")
-    lines = _lines(fh) if _has_nul(path, encoding) else iter(fh)
+    per_line: Utf8Lines | None = None
+    if encoding == UTF8_BAD_LINES:
+        fh: Any = path.open("rb")
+        per_line = Utf8Lines(fh)
+        lines = iter(per_line)
+    else:
+        fh = path.open("r", encoding=encoding, newline="")
+        lines = _lines(fh) if _has_nul(path, encoding) else iter(fh)
     first = next(lines, None)
     while first is not None and not first.strip():
         first = next(lines, None)
@@ -169,15 +238,24 @@ def _csv(path: Path) -> Source:
     except csv.Error as err:
         fh.close()
         raise HeaderError(f"the header row cannot be read: {err}") from None
+    broken = per_line.problem(1, reader.line_num) if per_line else None
+    if broken:
+        fh.close()
+        raise HeaderError(f"the header row cannot be read: {broken}")
 
     def cells() -> Iterator[tuple[int, list[str] | str]]:
         """(line, cells) per data row, or (line, error text) for a row that cannot be
         used; blank rows are skipped."""
         width = len(header)
+        last = reader.line_num
         with fh:
             try:
                 for row in reader:
-                    if len(row) == width:
+                    start, last = last + 1, reader.line_num
+                    broken = per_line.problem(start, last) if per_line else None
+                    if broken:
+                        yield last, broken
+                    elif len(row) == width:
                         if "".join(row).strip():  # else a blank row
                             yield reader.line_num, row
                     elif "".join(row).strip():
@@ -208,8 +286,19 @@ def _jsonl(path: Path) -> Source:
     encoding, notice = detect_encoding(path)
 
     def rows() -> Iterator[RawRow]:
-        with path.open("r", encoding=encoding) as fh:
-            for i, line in enumerate(fh, 1):
+        if encoding == UTF8_BAD_LINES:
+            fh: Any = path.open("rb")
+            per_line: Utf8Lines | None = Utf8Lines(fh)
+            lines: Any = per_line
+        else:
+            fh = lines = path.open("r", encoding=encoding)
+            per_line = None
+        with fh:
+            for i, line in enumerate(lines, 1):
+                broken = per_line.bad.get(i) if per_line else None
+                if broken:
+                    yield RawRow(i, {"__error__": broken})
+                    continue
                 if not line.strip():
                     continue
                 try:
