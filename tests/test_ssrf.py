@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -60,6 +61,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.server.body)))
         self.end_headers()
+        if self.path.startswith("/slow"):  # a byte every 0.1 s: each read is quick
+            for byte in self.server.body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.1)
+            return
         self.wfile.write(self.server.body)
 
     def log_message(self, *args: object) -> None:
@@ -299,3 +306,11 @@ def test_training_with_the_opt_in_does_fetch(
     json.loads(capsys.readouterr().out)
     paths = [p for p, _ in loopback.requests]
     assert paths and set(paths) == {"/1.jpg"}  # read to hash it (and again, to featurise)
+
+
+def test_a_trickling_server_meets_the_deadline(public):
+    resolve = resolver({"cdn.example": ["127.0.0.2"]})
+    started = time.monotonic()
+    with pytest.raises(RemoteError, match="longer than"):
+        fetch_url(f"http://cdn.example:{public.port}/slow", _cdn_policy(resolve, deadline=0.5))
+    assert time.monotonic() - started < 2.5  # the body alone would take 4 s

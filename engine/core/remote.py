@@ -229,7 +229,7 @@ def _read_capped(resp: http.client.HTTPResponse, policy: FetchPolicy, ends: floa
         raise RemoteError(f"image is larger than {policy.max_bytes / 1e6:.0f} MB")
     chunks: list[bytes] = []
     size = 0
-    while chunk := resp.read(64 * 1024):
+    while chunk := resp.read1(64 * 1024):  # what has arrived: a trickle meets the deadline
         size += len(chunk)
         if size > policy.max_bytes:
             raise RemoteError(f"image is larger than {policy.max_bytes / 1e6:.0f} MB")
