@@ -124,6 +124,12 @@ class MapDrawing:
     colours: dict[int, tuple] = field(default_factory=dict)
 
 
+GREY = (0.72, 0.72, 0.72, 1.0)  # points of topics too small for the legend
+LABEL_OFFSETS = [(8, 8), (8, -14), (-8, 8), (-8, -14), (12, 0), (-12, 0), (0, 14), (0, -18)]
+# the centre's own label sits clear of its star (radius ~11 pt)
+CENTRE_OFFSETS = [(16, 10), (16, -20), (-16, 10), (-16, -20), (0, 20), (0, -26)]
+
+
 def draw_map(
     handles: Sequence[str],
     vectors: np.ndarray,
@@ -137,9 +143,6 @@ def draw_map(
 ) -> MapDrawing:
     """Draw the neighbourhood. Row 0 is the centre; the other rows are its neighbours,
     nearest first (`sims` = their cosine to the centre, shown in the labels)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     st = style or MapStyle()
     n = len(handles)
     if n == 0 or len(vectors) != n or len(topics) != n:
@@ -148,75 +151,12 @@ def draw_map(
     labels = np.asarray(topics, dtype=np.int64)
     counts = Counter(labels.tolist())
     colours = _palette(counts, topic_names, st.legend_topics)
-    grey = (0.72, 0.72, 0.72, 1.0)
 
-    fig = Figure(figsize=(st.width_px / st.dpi, st.height_px / st.dpi), dpi=st.dpi)
-    FigureCanvasAgg(fig)  # Agg without touching pyplot's global backend (thread-safe)
-    ax = fig.add_axes((0.02, 0.03, 0.70, 0.90))
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for side in ax.spines.values():
-        side.set_color("#dddddd")
-    point_colours = [colours.get(int(t), grey) for t in labels]
-    ax.scatter(xy[1:, 0], xy[1:, 1], s=28, c=point_colours[1:], alpha=0.85, linewidths=0)
-    ax.scatter(
-        [xy[0, 0]],
-        [xy[0, 1]],
-        s=STAR_SIZE,
-        marker="*",
-        c=[point_colours[0]],
-        edgecolors="black",
-        linewidths=1.5,
-        zorder=7,  # above the labels: the centre is the point of the map
-    )
-
-    # Labels: the centre first, then the nearest neighbours, each placed at the first of a
-    # few offsets where it does not cover a label already drawn (skipped otherwise).
-    renderer = fig.canvas.get_renderer()
+    fig, ax = _new_figure(st)
+    _draw_points(ax, xy, [colours.get(int(t), GREY) for t in labels])
     star = _star_box(ax, xy[0], st.dpi)
-    placed = [star]  # no label may cover the centre's star
-    labelled: list[str] = []
-    offsets = [(8, 8), (8, -14), (-8, 8), (-8, -14), (12, 0), (-12, 0), (0, 14), (0, -18)]
-    # the centre's own label sits clear of its star (radius ~11 pt)
-    centre_offsets = [(16, 10), (16, -20), (-16, 10), (-16, -20), (0, 20), (0, -26)]
-    for row in range(min(n, st.labelled + 1)):
-        centre = row == 0
-        text = f"@{handles[row]}"
-        if not centre and sims is not None:
-            text += f" ({float(sims[row]):.2f})"
-        for dx, dy in centre_offsets if centre else offsets:
-            ann = ax.annotate(
-                text,
-                xy[row],
-                xytext=(dx, dy),
-                textcoords="offset points",
-                ha="left" if dx >= 0 else "right",
-                fontsize=11 if centre else 7.5,
-                fontweight="bold" if centre else "normal",
-                zorder=6,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
-            )
-            box = ann.get_window_extent(renderer)
-            if not _overlaps(box, placed) or (centre and (dx, dy) == centre_offsets[-1]):
-                placed.append(box)
-                labelled.append(str(handles[row]))
-                break
-            ann.remove()
-
-    dots = [_legend_dot(c, f"{topic_names[t]}  ({counts[t]})") for t, c in colours.items()]
-    rest = sum(c for t, c in counts.items() if t not in colours)
-    if rest:
-        dots.append(_legend_dot(grey, f"{OTHER}  ({rest})"))
-    fig.legend(
-        handles=dots,
-        loc="upper left",
-        bbox_to_anchor=(0.73, 0.93),
-        frameon=False,
-        fontsize=9,
-        title="topics (creators on the map)",
-        title_fontsize=10,
-        alignment="left",
-    )
+    placed, labelled = _place_labels(fig, ax, xy, handles, sims, st.labelled, star)
+    _draw_legend(fig, colours, counts, topic_names)
     centre_topic = topic_names.get(int(labels[0]), OTHER)
     fig.suptitle(
         title or f"@{handles[0]} and its {n - 1} nearest creators — @{handles[0]}: {centre_topic}",
@@ -236,4 +176,95 @@ def draw_map(
         star_box=(star.x0, star.y0, star.x1, star.y1),
         colours={int(t): c for t, c in colours.items()},
         centre_px=(int(round(cx)), int(round(st.height_px - cy))),
+    )
+
+
+def _new_figure(st: MapStyle):
+    """A figure on its own Agg canvas, without touching pyplot's global backend (so maps
+    can be drawn from several threads), with a bare plot area left of the legend."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(st.width_px / st.dpi, st.height_px / st.dpi), dpi=st.dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.03, 0.70, 0.90))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_color("#dddddd")
+    return fig, ax
+
+
+def _draw_points(ax, xy: np.ndarray, point_colours: list[tuple]) -> None:
+    """The neighbours as dots and the centre as a star above everything (labels
+    included): the centre is the point of the map."""
+    ax.scatter(xy[1:, 0], xy[1:, 1], s=28, c=point_colours[1:], alpha=0.85, linewidths=0)
+    ax.scatter(
+        [xy[0, 0]],
+        [xy[0, 1]],
+        s=STAR_SIZE,
+        marker="*",
+        c=[point_colours[0]],
+        edgecolors="black",
+        linewidths=1.5,
+        zorder=7,
+    )
+
+
+def _place_labels(fig, ax, xy, handles, sims, limit: int, star) -> tuple[list, list[str]]:
+    """Label the centre first, then the nearest `limit` neighbours, each at the first of
+    a few offsets where it covers neither the star nor a label already drawn (a
+    neighbour with no free offset stays unlabelled; the centre always gets its label).
+    Returns the boxes placed (the star first) and the handles labelled."""
+    renderer = fig.canvas.get_renderer()
+    placed = [star]
+    labelled: list[str] = []
+    for row in range(min(len(handles), limit + 1)):
+        centre = row == 0
+        text = f"@{handles[row]}"
+        if not centre and sims is not None:
+            text += f" ({float(sims[row]):.2f})"
+        offsets = CENTRE_OFFSETS if centre else LABEL_OFFSETS
+        for dx, dy in offsets:
+            ann = _annotate(ax, text, xy[row], (dx, dy), centre)
+            box = ann.get_window_extent(renderer)
+            if not _overlaps(box, placed) or (centre and (dx, dy) == offsets[-1]):
+                placed.append(box)
+                labelled.append(str(handles[row]))
+                break
+            ann.remove()
+    return placed, labelled
+
+
+def _annotate(ax, text: str, point, offset: tuple[int, int], centre: bool):
+    dx, _ = offset
+    return ax.annotate(
+        text,
+        point,
+        xytext=offset,
+        textcoords="offset points",
+        ha="left" if dx >= 0 else "right",
+        fontsize=11 if centre else 7.5,
+        fontweight="bold" if centre else "normal",
+        zorder=6,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+    )
+
+
+def _draw_legend(fig, colours: dict, counts: Counter, topic_names: Mapping[int, str]) -> None:
+    """The named topics with how many creators on the map have them; the rest pooled as
+    "other"."""
+    dots = [_legend_dot(c, f"{topic_names[t]}  ({counts[t]})") for t, c in colours.items()]
+    rest = sum(c for t, c in counts.items() if t not in colours)
+    if rest:
+        dots.append(_legend_dot(GREY, f"{OTHER}  ({rest})"))
+    fig.legend(
+        handles=dots,
+        loc="upper left",
+        bbox_to_anchor=(0.73, 0.93),
+        frameon=False,
+        fontsize=9,
+        title="topics (creators on the map)",
+        title_fontsize=10,
+        alignment="left",
     )
