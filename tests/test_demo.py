@@ -31,6 +31,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_deterministic_by_seed(demo_small_dir, tmp_path):
     again = generate(tmp_path / "a", size="small", seed=42)
     other = generate(tmp_path / "b", size="small", seed=7, pool=2)
@@ -170,6 +171,8 @@ def test_audience_captions_and_like_earning_tags(demo_small_dir):
     assert np.mean(with_good) > np.mean(without) + 0.05
 
 
+@pytest.mark.slow
+@pytest.mark.shared
 def test_demo_command_imports_then_if_empty_is_a_no_op(tmp_path):
     url = f"sqlite:///{tmp_path / 'd.db'}"
     env = {**os.environ, "SCOUT_DATA_DIR": str(tmp_path / "data")}
@@ -186,6 +189,7 @@ def test_demo_command_imports_then_if_empty_is_a_no_op(tmp_path):
     assert counts["posts"] == n_posts and counts["influencers"] == 150
 
 
+@pytest.mark.shared
 def test_pool_sets_pictures_per_topic_and_bad_arguments_are_refused(tmp_path):
     files = generate(tmp_path / "p", size="small", seed=1, pool=2)
     truth = load_truth(files.dir)

@@ -115,6 +115,7 @@ def test_time_zones_as_people_write_them():
         parse_digest("on 09:00 Mars/Olympus")
 
 
+@pytest.mark.slow
 def test_machine_output_keeps_to_the_contract(copy_db):
     handle = _handles(copy_db)[0]
     out = engine_cli(copy_db, "lookalike", handle, "-k", "3", "--json")
@@ -170,6 +171,7 @@ def test_auto_mode_says_which_token_is_missing():
     assert out.returncode == 2 and "needs SLACK_BOT_TOKEN" in out.stderr
 
 
+@pytest.mark.slow
 def test_a_rollback_sticks_until_new_data(copy_db, tmp_path):
     listed = engine_cli(copy_db, "models", "list", "--json")
     current = max(r["version"] for r in json.loads(listed.stdout) if r["kind"] == "topics")
@@ -186,6 +188,7 @@ def test_a_rollback_sticks_until_new_data(copy_db, tmp_path):
     assert topics["status"] == "published"
 
 
+@pytest.mark.slow
 def test_photo_and_import_commands_are_quiet_but_not_silent(copy_db, shared_dir, tmp_path):
     photo = engine_cli(copy_db, "hashtags", "--photo", str(shared_dir / "photos" / "cat.bmp"))
     assert photo.returncode == 0, photo.stderr

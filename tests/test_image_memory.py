@@ -21,6 +21,8 @@ from benchmarks.hostile_images import (
 )
 from tests.bot_harness import console_session
 
+pytestmark = pytest.mark.slow  # writes 12-MP images, decodes each in a fresh subprocess
+
 LIMIT_MB = 300
 REFUSED_MB = 30  # a refusal from the header allocates no pixels
 KEPT_MB = 64  # what eight decodes at once may leave behind (each was 64 MB)
@@ -96,7 +98,6 @@ def test_eight_hostile_uploads_at_once_cost_little(hostile):
     assert cost["kept_mb"] <= REFUSED_MB, cost
 
 
-@pytest.mark.slow
 def test_console_upload_of_dev_zero_is_refused_politely(tmp_path):
     zero = tmp_path / "zero.png"
     zero.symlink_to("/dev/zero")

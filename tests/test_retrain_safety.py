@@ -52,6 +52,7 @@ def test_sigkill_mid_training_keeps_previous_versions(copy_db):
     store.dispose()
 
 
+@pytest.mark.slow
 def test_gate_rejects_a_model_trained_on_scrambled_data(copy_db, demo_small_dir):
     """Shuffle captions and hashtags across posts (so creators' content stops making
     sense) and re-import: the retrained content models measure worse and are kept
@@ -97,6 +98,7 @@ def _train_cli(db: str, *args: str) -> dict[str, str]:
     return {k["kind"]: k["status"] for k in json.loads(done.stdout)["kinds"]}
 
 
+@pytest.mark.slow
 def test_another_seed_on_unchanged_data_publishes_new_versions(copy_db):
     """The seed changes a model, so it is part of every kind's fingerprint: `--seed 7` on
     the data the store was trained on (seed 42) retrains and publishes; running the very

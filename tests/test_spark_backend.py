@@ -64,6 +64,7 @@ def both(tmp_path_factory, demo_small_dir, spark):
         rec.close()
 
 
+@pytest.mark.slow
 def test_both_backends_give_the_same_top10_lists(both):
     got = agreement(both["local"][0], both["spark"][0], k=10)
     assert set(got) == {*KINDS, "trending"}  # trending: the songs model's weekly/monthly top 10
@@ -71,6 +72,7 @@ def test_both_backends_give_the_same_top10_lists(both):
         assert share >= 0.9, f"{kind}: top-10 overlap {share:.3f} between backends"
 
 
+@pytest.mark.slow
 def test_the_spark_run_counts_every_post_and_publishes_every_kind(both):
     _, report, rec = both["spark"]
     assert {o.kind: o.status for o in report.outcomes} == dict.fromkeys(KINDS, "published")
@@ -90,6 +92,7 @@ def test_overlap_counts_shared_items():
     assert overlap([], []) == 1.0
 
 
+@pytest.mark.slow
 def test_export_writes_every_table_in_chunks(tmp_path, demo_small_dir):
     rec = scratch(f"sqlite:///{tmp_path / 's.db'}", demo_small_dir)
     snap = rec.store.export_parquet(tmp_path / "snap", chunk_rows=500)
@@ -105,6 +108,7 @@ def test_export_writes_every_table_in_chunks(tmp_path, demo_small_dir):
     rec.close()
 
 
+@pytest.mark.slow
 def test_export_command_from_postgres(pg_url, tmp_path, demo_small_dir):
     rec = scratch(pg_url, demo_small_dir)
     n_posts = rec.store.counts()["posts"]

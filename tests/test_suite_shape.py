@@ -17,6 +17,10 @@ TESTS = Path(__file__).resolve().parent
 STARTERS = {"BotServer", "console_session", "Popen"}
 # Modules that train every kind on the real data sets (../shared corpora).
 REAL_DATA_MODULES = {"tests.real_data"}
+# Fixtures and calls that read ../shared: its folder, and the demo data set, whose
+# pictures are cut from ../shared's photos and whose photo model uses its MobileNet.
+SHARED_FIXTURES = {"shared_dir", "demo_small_dir", "trained_demo_db", "copy_db"}
+SHARED_CALLS = {"generate", "shared_dir"}
 
 
 def _names(node: ast.AST) -> set[str]:
@@ -42,12 +46,12 @@ def _functions(tree: ast.Module) -> dict[str, ast.AST]:
     return out
 
 
-def _starting(path: Path) -> set[str]:
-    """The functions of a test module that start a process, directly or through the
-    module's other functions (a fixture, a `_server` helper)."""
+def _reaching(path: Path, targets: set[str]) -> set[str]:
+    """The functions of a test module that use one of `targets`, directly or through
+    the module's other functions (a fixture, a `_server` helper)."""
     functions = _functions(ast.parse(path.read_text(encoding="utf-8")))
     uses = {name: _names(node) for name, node in functions.items()}
-    starting = {name for name, names in uses.items() if names & STARTERS}
+    starting = {name for name, names in uses.items() if names & targets}
     while True:
         more = {name for name, names in uses.items() if names & starting} - starting
         if not more:
@@ -71,7 +75,7 @@ def test_tests_that_start_a_process_are_slow(suite_inventory):
     for nodeid, info in suite_inventory.items():
         path = _module(nodeid)
         if path not in starting:
-            starting[path] = _starting(path)
+            starting[path] = _reaching(path, STARTERS)
         reaches = {info["function"], *info["fixtures"]} & starting[path]
         if reaches and "slow" not in info["markers"]:
             missing.append(f"{nodeid} (starts a process through {sorted(reaches)})")
@@ -96,13 +100,18 @@ def test_tests_that_train_on_the_real_data_sets_are_slow(suite_inventory):
 
 
 def test_tests_that_read_shared_carry_the_shared_marker(suite_inventory):
-    readers = {"shared_dir", "demo_small_dir", "trained_demo_db", "copy_db"}
-    missing = [
-        nodeid
-        for nodeid, info in suite_inventory.items()
-        if readers & set(info["fixtures"]) and "shared" not in info["markers"]
-    ]
-    assert not missing, missing
+    calling: dict[Path, set[str]] = {}
+    missing = []
+    for nodeid, info in suite_inventory.items():
+        path = _module(nodeid)
+        if path not in calling:
+            calling[path] = _reaching(path, SHARED_CALLS)
+        reads = SHARED_FIXTURES & set(info["fixtures"]) or (
+            {info["function"], *info["fixtures"]} & calling[path]
+        )
+        if reads and "shared" not in info["markers"]:
+            missing.append(f"{nodeid} (reads ../shared through {sorted(reads)})")
+    assert not missing, "mark these @pytest.mark.shared:\n" + "\n".join(missing)
     assert any("shared" in info["markers"] for info in suite_inventory.values())
 
 
