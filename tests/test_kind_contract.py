@@ -54,6 +54,13 @@ def _photos(model: Any) -> Any:
     return [model.hashtags_for_row(r, n=5).to_json() for r in rows]
 
 
+def _vet(model: Any) -> Any:
+    import numpy as np
+
+    rows = np.linspace(0.0, 8.0, 4 * 11, dtype=np.float32).reshape(4, 11)  # feature rows
+    return {"p_fake": model.fake_probability(rows).tolist(), "metrics": model.metrics}
+
+
 # kind -> the answers that must not change through bytes. A kind missing here fails.
 PROBES: dict[str, Callable[[Any], Any]] = {
     "lookalike": _lookalike,
@@ -61,8 +68,9 @@ PROBES: dict[str, Callable[[Any], Any]] = {
     "topics": _topics,
     "songs": _songs,
     "photos": _photos,
+    "vet": _vet,
 }
-NEEDS_SHARED = {"photos"}  # the MobileNet weights from ../shared
+NEEDS_SHARED = {"photos", "vet"}  # the MobileNet weights, the InstaFake accounts
 KINDS = [
     pytest.param(name, marks=[pytest.mark.shared] if name in NEEDS_SHARED else [])
     for name in KIND_OBJECTS

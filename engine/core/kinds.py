@@ -15,6 +15,7 @@ KIND_OBJECTS: dict[str, str] = {
     "songs": "engine.songs.kind:SONGS",
     "tags": "engine.tags.kind:TAGS",
     "topics": "engine.topics.kind:TOPICS",
+    "vet": "engine.vet.kind:VET",
 }
 
 

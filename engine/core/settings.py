@@ -50,4 +50,7 @@ class Settings:
     def training_config(self) -> dict[str, dict[str, Any]]:
         """Each kind's training settings, as `TrainContext.config` hands them to the kind
         and as its fingerprint records them: a changed setting retrains that kind."""
-        return {"photos": {"mobilenet": self.mobilenet}}
+        return {
+            "photos": {"mobilenet": self.mobilenet},
+            "vet": {"accounts": str(self.shared_dir / "data" / "instafake" / "accounts.csv")},
+        }
