@@ -54,6 +54,7 @@ class FakeYouTube(LoopbackJSON):
         self.channels: dict[str, Channel] = {}
         self.keys = {API_KEY}
         self.errors_next: list[tuple[int, dict[str, Any]]] = []
+        self.video_index: dict[str, tuple[Channel, datetime]] = {}
 
     def add_channel(
         self, handle: str, n_videos: int, every: timedelta = timedelta(days=1), **kw
@@ -65,6 +66,7 @@ class FakeYouTube(LoopbackJSON):
         ]
         channel = Channel(channel_id, handle.lower(), videos, **kw)
         self.channels[channel_id] = channel
+        self.video_index.update((vid, (channel, at)) for vid, at in videos)
         return channel
 
     def of(self, method: str) -> list[Call]:
@@ -167,7 +169,7 @@ class FakeYouTube(LoopbackJSON):
         wanted = params.get("id", "").split(",")
         if len(wanted) > 50:
             return 400, yt_error(400, "tooManyIds", "too many ids")
-        index = {vid: (c, at) for c in self.channels.values() for vid, at in c.videos}
+        index = self.video_index
         items = []
         for vid in wanted:
             if vid not in index:
