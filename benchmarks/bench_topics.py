@@ -154,7 +154,9 @@ def demo_map(rec, truth: dict, n: int) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"map_{handle.replace('.', '_')}.png"
     path.write_bytes(png)
-    handles, vectors, source = rec._map_vectors(handle)
+    from engine.topics.map_data import vectors_knowing
+
+    handles, vectors, source = vectors_knowing(handle, rec._trained("lookalike", "tags"))
     from engine.topics.map import nearest_rows
 
     # Precision of the nearest creators: how many share the centre's planted topic, out of

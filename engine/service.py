@@ -6,8 +6,9 @@ the model object it started with; a serving process loads and warms a new versio
 background thread and keeps answering from the old one until it is ready, so nobody's
 query waits for a reload), and turns store rows into the inputs the pure
 algorithm modules need (fold-in of influencers imported after the last training).
-Writes go through it too (import, training, feedback, digest state), so the bot needs
-nothing else. It is handed its store (engine.bootstrap builds the real one), so a test
+Writes go through it too (import, training, feedback); digest and outbox state through
+its `digests` (engine.workspace_ops.WorkspaceOps), so the bot needs nothing else, and the
+admin commands through engine.admin.Admin (engine.bootstrap.assemble hands out all three). It is handed its store (engine.bootstrap builds the real one), so a test
 can give it a fake.
 
 The answer and error types the bot renders are re-exported here: bot/ imports this
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +46,7 @@ from engine.core.filters import (
 from engine.core.recommendation import Answer, Recommendation, as_match
 from engine.core.settings import Settings
 from engine.core.text import parse_handle
+from engine.workspace_ops import WorkspaceOps
 
 __all__ = [
     "FILTER_KEYS",
@@ -99,8 +102,8 @@ class Recommender:
         thread while the current one keeps answering; otherwise (the CLI, tests) the
         query that notices it waits for it."""
         self.settings = settings
-        self.store = store
-        self.digests = workspace
+        self.store = store  # private to the engine: bot/ and the CLI go through methods
+        self.digests = _workspace_ops(workspace)
         self.background_reload = background_reload
         self._loaded: dict[str, _Loaded] = {}
         self._checked_at: dict[str, float] = {}
@@ -326,8 +329,20 @@ class Recommender:
         raise UnknownHandle(clean, close_matches(clean.lower(), candidates))
 
     def influencer_profile(self, handle: str) -> dict[str, Any]:
-        """Display facts (followers, average ER %, language, post count)."""
-        return self.store.influencer_profile(self.resolve_handle(handle))
+        """Display facts (followers, average ER %, language, post count). The store
+        gives raw averages; the ER is the engine's one formula (None without posts or
+        followers). A store that still reports `er` itself is taken as it is."""
+        from engine.core.engagement import engagement_rate_or_none
+
+        profile = dict(self.store.influencer_profile(self.resolve_handle(handle)))
+        if profile and "er" not in profile:
+            likes, comments = profile.get("avg_likes"), profile.get("avg_comments")
+            profile["er"] = (
+                None
+                if likes is None and comments is None
+                else engagement_rate_or_none(likes, comments, profile.get("followers"))
+            )
+        return profile
 
     # --------------------------------------------------------- domain queries
     # Each engine issue fills in its own method; the signatures are the contract the
@@ -377,8 +392,9 @@ class Recommender:
     def related_tags(self, query: str, k: int = 20) -> Answer:
         """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""
         from engine.tags.query import parse_topic
+        from engine.topics.query import positive_topic
 
-        parsed = _positive_topic(parse_topic(query))  # fails before any model is loaded
+        parsed = positive_topic(parse_topic(query))  # fails before any model is loaded
         answer = self.model("tags").related_tags(parsed, k=check_k(k, "hashtags"))
         self._stamp(answer, "tags", "similarity")
         return answer
@@ -386,8 +402,9 @@ class Recommender:
     def topic(self, query: str, k: int = 10, *, filters: Filters | None = None) -> Answer:
         """Creators whose content fits a weighted tag query (issue: tags)."""
         from engine.tags.query import parse_topic
+        from engine.topics.query import positive_topic
 
-        parsed = _positive_topic(parse_topic(query))
+        parsed = positive_topic(parse_topic(query))
         answer = self.model("tags").bloggers_for_topic(
             parsed, k=check_k(k, "creators"), filters=filters
         )
@@ -473,22 +490,10 @@ class Recommender:
 
     def topics(self, k: int = MAX_K) -> Answer:
         """The fixed topics (clustered tag vectors), largest first (issue 8: topics)."""
+        from engine.topics.query import topics_answer
+
         k = check_k(k, "topics")
-        model = self.model("topics")
-        total = sum(t.creators for t in model.topics) or 1
-        results = [
-            Recommendation(  # the score: this topic's share of the creators, in percent
-                id=str(t.id),
-                label=t.name,
-                score=round(100.0 * t.creators / total, 1),
-                why=f"top tags: {' '.join('#' + x for x in t.top_tags[:5])}; "
-                f"{t.creators} creators ({100.0 * t.creators / total:.0f}%), {t.n_tags} tags",
-                extra={"cohesion": t.cohesion, "top_tags": list(t.top_tags)},
-            )
-            for t in sorted(model.topics, key=lambda t: (-t.creators, t.id))[:k]
-        ]
-        notes = [] if results else ["No topics yet: the tags are too few or too mixed to cluster."]
-        answer = Answer(results, notes, {"method": model.method, "topics": len(model.topics)})
+        answer = topics_answer(self.model("topics"), k)
         self._stamp(answer, "topics")
         return answer
 
@@ -496,52 +501,30 @@ class Recommender:
         """PNG of `handle` and its `n` nearest creators in 2-D (t-SNE), coloured by topic
         (issue 8: influencer map). Vectors come from the lookalike model when it is
         trained and knows the creator, else from the tags model's blogger vectors."""
-        from engine.topics.map import draw_map, nearest_rows
+        from engine.topics.map import draw_map
+        from engine.topics.map_data import MAX_NEIGHBOURS, map_data
 
-        if not 1 <= n <= 2000:
-            raise ScoutError("A map shows between 1 and 2000 neighbours.")
+        if not 1 <= n <= MAX_NEIGHBOURS:  # before any model is loaded
+            raise ScoutError(f"A map shows between 1 and {MAX_NEIGHBOURS} neighbours.")
         found = self.resolve_handle(handle)
         topics = self.model("topics")
-        handles, vectors, source = self._map_vectors(found)
-        row = handles.index(found)
-        rows, sims = nearest_rows(vectors, row, n)
-        picked = [handles[i] for i in rows]
-        labels = topics.topics_of(picked)
-        missing = labels < 0
-        if missing.any() and source == "tags":  # unseen by the topic model: nearest centroid
-            labels[missing] = topics.assign(vectors[rows][missing])[0]
-        names = {t.id: t.name for t in topics.topics}
-        title = (
-            f"@{found} and its {len(picked) - 1} nearest creators ({source} vectors) — "
-            f"@{found}: {names.get(int(labels[0]), 'other')}"
-        )
-        return draw_map(picked, vectors[rows], labels, names, sims=sims, title=title).png
+        data = map_data(found, n, self._trained("lookalike", "tags"), topics)
+        return draw_map(
+            data.handles, data.vectors, data.labels, data.names, sims=data.sims, title=data.title
+        ).png
 
-    def _map_vectors(self, handle: str) -> tuple[list[str], Any, str]:
-        """(handles, vectors, source name) of the richest model that knows `handle`."""
-        for kind in ("lookalike", "tags"):
+    def _trained(self, *kinds: str) -> Iterator[tuple[str, Any]]:
+        """(kind, model) of each of `kinds` that has a published model, loaded only when
+        the caller gets that far."""
+        for kind in kinds:
             try:
-                model = self.model(kind)
+                yield kind, self.model(kind)
             except ModelNotTrained:
                 continue
-            handles, vectors = model.creator_vectors()
-            handles = list(handles)
-            if handle in handles:
-                return handles, vectors, kind
-        raise ScoutError(
-            f"@{handle} has no posts with known tags in the trained models yet, "
-            "so there is nothing to place on a map."
-        )
 
 
-def _positive_topic(query: Any) -> Any:
-    """A topic needs something to be about: weights that are all negative would rank
-    every creator by how little they post about those tags, which reads as noise."""
-    if query.terms and all(w <= 0 for _, w in query.terms):
-        shown = " ".join(f"#{t}" for t, _ in query.terms)
-        raise BadQuery(
-            f"A topic needs at least one hashtag with a positive weight: `{query}` only says "
-            f"what to avoid. Add what you want, e.g. `#dinner {query}`, or ask for "
-            f"`/hashtags {shown}` to see what sits near it."
-        )
-    return query
+def _workspace_ops(workspace: Any) -> WorkspaceOps | None:
+    """The bot's named view of the workspace state (never the raw models.Workspace)."""
+    if workspace is None or isinstance(workspace, WorkspaceOps):
+        return workspace
+    return WorkspaceOps(workspace)

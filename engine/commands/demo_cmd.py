@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from engine.bootstrap import DEMO_FILES, bootstrap_prepared
+from engine.bootstrap import DEMO_FILES, assemble
 from engine.demo.generate import SIZES, demo_dir, generate, is_complete
 
 HELP = "generate and import the demo data set (deterministic, with its planted truth)"
@@ -23,10 +23,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rec = bootstrap_prepared(args.db)
-    settings = rec.settings
+    parts = assemble(args.db, migrate=True)
+    admin, settings = parts.admin, parts.recommender.settings
     if args.if_empty:
-        posts = rec.store.counts()["posts"]
+        posts = admin.counts()["posts"]
         if posts:
             print(f"the store already has {posts:,} posts; demo data not loaded")
             return 0
@@ -40,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"using the demo files already in {out} (--force regenerates)", file=sys.stderr)
     for kind in DEMO_FILES:
         print(f"importing {kind} ...", file=sys.stderr)
-        print(rec.import_file(out / f"{kind}.csv", kind, progress=sys.stderr.isatty()))
-    counts = rec.store.counts()
-    rec.close()
+        print(admin.import_file(out / f"{kind}.csv", kind, progress=sys.stderr.isatty()))
+    counts = admin.counts()
+    admin.close()
     print(
         f"demo {args.size}-{args.seed} loaded: the store now has {counts['influencers']:,} "
         f"influencers, {counts['posts']:,} posts, {counts['songs']:,} songs; "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.bootstrap import bootstrap_existing
+from engine.bootstrap import assemble
 from engine.core.errors import ScoutError
 
 HELP = "write a Parquet snapshot of the store (for training on Spark)"
@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
         raise ScoutError(
             "the Parquet export needs pyarrow: pip install -r requirements-spark.txt"
         ) from None
-    rec = bootstrap_existing(args.db)
-    snap = rec.store.export_parquet(args.parquet, args.chunk_rows)
+    admin = assemble(args.db, must_exist=True).admin
+    snap = admin.export_parquet(args.parquet, args.chunk_rows)
     if args.json:
         print(json.dumps({"folder": str(snap.folder), "rows": snap.rows}))
     else:

@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap_existing
+    from engine.bootstrap import assemble
 
     if (args.query is None) == (args.photo is None):
         raise BadQuery(
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> Answer:
             ) from None
         if not found:
             raise BadImage(f"{args.photo[:200]}: no such file.")
-        return bootstrap_existing(args.db).photo_hashtags(
+        return assemble(args.db, must_exist=True).recommender.photo_hashtags(
             path.read_bytes(), n=args.n, mode=args.mode
         )
-    return bootstrap_existing(args.db).related_tags(args.query, k=args.k)
+    return assemble(args.db, must_exist=True).recommender.related_tags(args.query, k=args.k)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from engine.bootstrap import bootstrap_prepared
+from engine.bootstrap import assemble
 
 HELP = "import a CSV, .xlsx or JSONL file of influencers, posts or songs (all rows or none)"
 
@@ -28,19 +28,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rec = bootstrap_prepared(args.db)
+    admin = assemble(args.db, migrate=True).admin
     bars = not args.quiet and not args.json and sys.stderr.isatty()
     if not bars and not args.quiet:  # a pipe or a log: one line instead of bars
         print(f"importing {args.file} as {args.kind} (validate, then write) ...", file=sys.stderr)
     try:
-        report = rec.import_file(
+        report = admin.import_file(
             args.file,
             args.kind,
             progress=bars,
             column_map=args.map,
         )
     finally:
-        rec.close()
+        admin.close()
     if args.json:
         print(
             json.dumps(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.bootstrap import bootstrap_existing
+from engine.bootstrap import assemble
 from engine.commands.filter_args import add_filter_arguments, filters_from_args
 from engine.core.recommendation import Answer
 from engine.lookalike.query import METHODS
@@ -22,6 +22,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> Answer:
     filters = filters_from_args(args)
-    return bootstrap_existing(args.db).lookalike(
+    return assemble(args.db, must_exist=True).recommender.lookalike(
         args.handle, args.k, filters=filters, method=args.method
     )

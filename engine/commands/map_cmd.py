@@ -20,7 +20,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.bootstrap import bootstrap_existing
+    from engine.bootstrap import assemble
 
     if args.out.suffix.lower() != ".png":
         raise ScoutError(f"{args.out}: the map is a PNG; give a file name ending in .png.")
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         f"drawing {args.handle} and its {args.n} nearest creators (t-SNE, ~10-20 s) ...",
         file=sys.stderr,
     )
-    png = bootstrap_existing(args.db).influencer_map(args.handle, n=args.n)
+    png = assemble(args.db, must_exist=True).recommender.influencer_map(args.handle, n=args.n)
     try:
         args.out.write_bytes(png)
     except OSError as err:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.bootstrap import bootstrap_prepared
+from engine.bootstrap import assemble
 from engine.core.errors import ScoutError
 
 HELP = "list, show or roll back published model versions"
@@ -18,10 +18,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rec = bootstrap_prepared(args.db)
-    registry = rec.store.registry
+    admin = assemble(args.db, migrate=True).admin
     if args.action == "list":
-        rows = registry.list(args.kind)
+        rows = admin.versions(args.kind)
         if args.json:
             print(
                 json.dumps(
@@ -32,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if not rows:
             print("no models yet: run `python -m engine train`")
-        latest = {i.kind: i.version for i in registry.latest_all()}
+        latest = admin.latest_versions()
         print(
             f"{'kind':<12} {'version':>7}  {'status':<10} {'created (UTC)':<19} {'size':>9}  summary"
         )
@@ -48,15 +47,11 @@ def run(args: argparse.Namespace) -> int:
             f"`models {args.action}` needs KIND and VERSION, e.g. `models {args.action} lookalike 3`"
         )
     if args.action == "show":
-        try:
-            a = registry.get(args.kind, args.version)
-        except LookupError as err:
-            raise ScoutError(str(err)) from None
-        info = {k: v for k, v in a.__dict__.items() if k != "payload"}
-        info["created_at"] = a.created_at.isoformat()
+        info = admin.artifact_info(args.kind, args.version)
+        info["created_at"] = info["created_at"].isoformat()
         print(json.dumps(info, indent=None if args.json else 2, default=str))
         return 0
-    new = rec.rollback(args.kind, args.version)
+    new = admin.rollback(args.kind, args.version)
     print(
         f"{args.kind}: v{args.version} republished as v{new} and pinned: serving processes "
         "switch within their reload interval, and `engine train` keeps it until new data "

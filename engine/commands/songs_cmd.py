@@ -22,6 +22,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap_existing
+    from engine.bootstrap import assemble
 
-    return bootstrap_existing(args.db).songs_for(args.handle, k=args.k, method=args.method)
+    return assemble(args.db, must_exist=True).recommender.songs_for(
+        args.handle, k=args.k, method=args.method
+    )

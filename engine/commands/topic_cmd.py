@@ -21,9 +21,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap_existing
+    from engine.bootstrap import assemble
 
-    rec = bootstrap_existing(args.db)
+    rec = assemble(args.db, must_exist=True).recommender
     if args.tags_only:
         return rec.related_tags(args.query, k=20 if args.k is None else args.k)
     filters = filters_from_args(args)

@@ -14,6 +14,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap_existing
+    from engine.bootstrap import assemble
 
-    return bootstrap_existing(args.db).topics(k=args.k)
+    return assemble(args.db, must_exist=True).recommender.topics(k=args.k)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from engine.bootstrap import bootstrap_prepared
+from engine.bootstrap import assemble
 
 HELP = "train every model on the store's data and publish new versions (one transaction)"
 
@@ -35,9 +35,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rec = bootstrap_prepared(args.db)
+    admin = assemble(args.db, migrate=True).admin
     kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else None
-    report = rec.train(
+    report = admin.train(
         kinds=kinds,
         force=args.force,
         gate_margin=args.gate_margin,

@@ -16,6 +16,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Answer:
-    from engine.bootstrap import bootstrap_existing
+    from engine.bootstrap import assemble
 
-    return bootstrap_existing(args.db).trending(days=args.days, k=args.k, topic=args.topic)
+    return assemble(args.db, must_exist=True).recommender.trending(
+        days=args.days, k=args.k, topic=args.topic
+    )

@@ -1,0 +1,105 @@
+"""The workspace operations a Slack process needs (digest subscriptions and deliveries,
+event dedupe, the response_url outbox, feedback), named one by one.
+
+The bot reaches workspace state only through this object, never through the store's
+models.workspace.Workspace, so what the bot may do to the database is this list and
+nothing more; the store behind it stays private to the engine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+
+class WorkspaceOps:
+    """Thin by design: each method is one models.workspace.Workspace call (the store
+    does the SQL); `workspace` may be a fake with the same methods in tests."""
+
+    def __init__(self, workspace: Any) -> None:
+        self._workspace = workspace
+
+    # ------------------------------------------------------------ digests
+    def subscribe(
+        self,
+        team_id: str,
+        channel_id: str,
+        local_time: str,
+        timezone: str,
+        user_id: str | None,
+        window_days: int = 7,
+    ) -> Any:
+        return self._workspace.subscribe(
+            team_id, channel_id, local_time, timezone, user_id, window_days
+        )
+
+    def unsubscribe(self, team_id: str, channel_id: str, reason: str = "turned off") -> bool:
+        return self._workspace.unsubscribe(team_id, channel_id, reason)
+
+    def disable(self, subscription_id: int, reason: str) -> None:
+        self._workspace.disable(subscription_id, reason)
+
+    def subscription(self, team_id: str, channel_id: str) -> Any:
+        return self._workspace.subscription(team_id, channel_id)
+
+    def subscriptions(self, team_id: str | None = None, enabled_only: bool = False) -> list:
+        return self._workspace.subscriptions(team_id, enabled_only=enabled_only)
+
+    def claim_delivery(
+        self,
+        subscription_id: int,
+        local_date: date,
+        now: datetime,
+        stale_after: timedelta = timedelta(minutes=10),
+    ) -> bool:
+        return self._workspace.claim_delivery(subscription_id, local_date, now, stale_after)
+
+    def finish_delivery(
+        self,
+        subscription_id: int,
+        local_date: date,
+        status: str,
+        message_ts: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        self._workspace.finish_delivery(
+            subscription_id, local_date, status, message_ts=message_ts, error=error
+        )
+
+    def deliveries(self, subscription_id: int) -> list[tuple[date, str, str | None]]:
+        return self._workspace.deliveries(subscription_id)
+
+    def delivery_status(self, subscription_id: int, local_date: date) -> str | None:
+        return self._workspace.delivery_status(subscription_id, local_date)
+
+    # ------------------------------------------------- events and the outbox
+    def first_delivery(self, key: str, now: datetime, keep: timedelta = timedelta(days=1)) -> bool:
+        return self._workspace.first_delivery(key, now, keep)
+
+    def save_answer(self, response_url: str, payload: dict, now: datetime, lease: timedelta) -> int:
+        return self._workspace.save_answer(response_url, payload, now, lease)
+
+    def answer_attempted(self, answer_id: int, now: datetime, lease: timedelta, error: str) -> None:
+        self._workspace.answer_attempted(answer_id, now, lease, error)
+
+    def answer_done(self, answer_id: int) -> None:
+        self._workspace.answer_done(answer_id)
+
+    def take_orphaned_answers(
+        self, now: datetime, lease: timedelta, limit: int = 50
+    ) -> list[tuple[int, str, dict, datetime]]:
+        return self._workspace.take_orphaned_answers(now, lease, limit)
+
+    # ----------------------------------------------------------- feedback
+    def record_feedback(
+        self,
+        team_id: str | None,
+        user_id: str | None,
+        kind: str,
+        query: str | None,
+        item_id: str,
+        vote: int,
+    ) -> None:
+        self._workspace.record_feedback(team_id, user_id, kind, query, item_id, vote)
+
+    def feedback(self, kind: str | None = None) -> list[tuple[str, str, int]]:
+        return self._workspace.feedback(kind)
