@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from engine.ingest.sources import GraphSource, HashtagBudget, ManualClock, SourceSettings
+from engine.ingest.sources.graph_limits import read_usage
 from tests.fake_graph import IG_USER_ID, TOKEN, FakeGraph, media_series
 
 
@@ -76,6 +77,27 @@ def test_throttle_error_waits_as_the_header_says_and_resumes(graph, clock):
     # no estimate in the header (budget not spent): back-off of 1 then 2 minutes
     assert clock.sleeps == [60.0, 120.0]
     assert len(graph.calls) == 4
+
+
+def test_throttled_past_the_retries_is_rate_limited_with_when_to_retry(graph, clock):
+    graph.add_account("busy", 3)
+    graph.add_account("later", 3)
+    graph.throttle_next = [17] * 3
+    src = source(graph, clock, max_throttled=2)
+    fetch = src.fetch_creator("busy")
+    assert fetch.problem.kind == "rate_limited" and fetch.problem.handle == "busy"
+    assert clock.sleeps == [60.0, 120.0] and len(graph.calls) == 3
+    assert fetch.problem.retry_at == clock.now() + timedelta(minutes=4)  # the next back-off
+    assert src.fetch_creator("later").ok and clock.sleeps[-1] == 240.0
+
+
+def test_both_usage_headers_are_read():
+    buc = '{"1784": [{"type": "instagram", "call_count": 40, "total_time": 97, '
+    buc += '"total_cputime": 5, "estimated_time_to_regain_access": 12}]}'
+    usage = read_usage({"x-business-use-case-usage": buc, "x-app-usage": '{"call_count": 50}'})
+    assert usage.percent == 97 and usage.regain_minutes == 12
+    assert read_usage({"x-app-usage": '{"call_count": 99}'}).percent == 99
+    assert read_usage({"x-app-usage": "not json"}).percent == 0
 
 
 def test_usage_near_100_percent_waits_the_estimated_minutes(clock):

@@ -202,10 +202,11 @@ class GraphSource:
             if isinstance(error, dict):
                 code = _int(error.get("code"))
                 message = f"Graph API error {code}: {str(error.get('message') or '')[:200]}"
-                if code in THROTTLE_CODES and throttled < self.max_throttled:
+                if code in THROTTLE_CODES:
                     throttled += 1
                     self._pause(usage.regain_minutes, throttled)
-                    continue
+                    if throttled <= self.max_throttled:
+                        continue
                 return self._problem(code, message)
             if usage.percent >= NEAR_LIMIT_PCT:
                 self._pause(usage.regain_minutes, 1)

@@ -27,6 +27,10 @@ _IG_TYPES = {"image": "IMAGE", "video": "VIDEO", "sidecar": "CAROUSEL_ALBUM"}
 
 @dataclass
 class ScrapedBatch:
+    """Creators by (platform, handle), posts, and problems: a row that cannot be read is
+    a `handle_unavailable` problem naming its file and line, the dataset's other rows
+    stay in the batch."""
+
     creators: dict[tuple[str, str], CreatorRecord] = field(default_factory=dict)
     posts: list[PostRecord] = field(default_factory=list)
     problems: list[SyncProblem] = field(default_factory=list)
