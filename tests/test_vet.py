@@ -313,7 +313,7 @@ def test_a_sample_without_the_needed_columns_is_refused_in_one_line():
     bio = sample_accounts(
         pd.DataFrame(
             {"handle": ["a"], "follower": ["bo99"], "followers": [1], "following": [2],
-             "posts": [0], "bio": ["hello"]}
+             "posts": [0], "has_profile_pic": [1], "is_private": [0], "bio": ["hello"]}
         )
     )  # fmt: skip
     assert bio.iloc[0][["bio_length", "username_length", "username_digits"]].tolist() == [5, 4, 2]

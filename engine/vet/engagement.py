@@ -81,13 +81,22 @@ def leave_out_reasons(posts: pd.DataFrame) -> pd.Series:
     reasons[likes.isna()] = MISSING
     reasons[likes.notna() & (likes <= HIDDEN_LIKES_MAX) & (comments > likes)] = HIDDEN
     open_ = reasons == ""
-    logs = np.log1p(likes.where(open_))
-    for _handle, idx in logs[open_].groupby(posts.loc[open_, "handle"]).groups.items():
-        if len(idx) < MIN_POSTS_FOR_OUTLIERS:
-            continue
-        z = robust_z(logs.loc[idx].to_numpy())
-        reasons.loc[idx[z > OUTLIER_Z]] = VIRAL
+    logs = np.log1p(likes[open_])
+    z = _grouped_robust_z(logs, posts.loc[open_, "handle"])
+    counts = logs.groupby(posts.loc[open_, "handle"]).transform("count")
+    reasons.loc[z.index[(z > OUTLIER_Z) & (counts >= MIN_POSTS_FOR_OUTLIERS)]] = VIRAL
     return reasons
+
+
+def _grouped_robust_z(values: pd.Series, groups: pd.Series) -> pd.Series:
+    """`robust_z` within each group, vectorised (a /vet reads every creator's posts)."""
+    centred = values - values.groupby(groups).transform("median")
+    dev = centred.abs()
+    mad = dev.groupby(groups).transform("median")
+    mean_ad = dev.groupby(groups).transform("mean")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(mad > 0, 0.6745 * centred / mad, centred / (1.253314 * mean_ad))
+    return pd.Series(np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0), index=values.index)
 
 
 @dataclass(frozen=True)

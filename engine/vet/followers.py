@@ -35,7 +35,15 @@ ACCOUNT_COLUMNS = (
     "username_length",
     "username_digits",
 )
-SAMPLE_COLUMNS = ("handle", "follower", "followers", "following", "posts")
+SAMPLE_COLUMNS = (
+    "handle",
+    "follower",
+    "followers",
+    "following",
+    "posts",
+    "has_profile_pic",
+    "is_private",
+)
 FEATURES = (
     "log_followers",
     "log_following",
@@ -106,8 +114,8 @@ def sample_accounts(sample: pd.DataFrame) -> pd.DataFrame:
             "followers": sample["followers"],
             "following": sample["following"],
             "posts": sample["posts"],
-            "has_profile_pic": sample.get("has_profile_pic", 1),
-            "is_private": sample.get("is_private", 0),
+            "has_profile_pic": sample["has_profile_pic"],
+            "is_private": sample["is_private"],
             "bio_length": bio_length,
             "username_length": names.str.len(),
             "username_digits": names.str.count(r"\d"),

@@ -77,10 +77,8 @@ class VetCard:
 
     @property
     def why(self) -> str:
-        strongest = sorted(
-            (p for p in self.parts if p.value is not None), key=lambda p: p.value or 0.0
-        )
-        lowest = strongest[0] if strongest else None
+        known = [p for p in self.parts if p.value is not None]
+        lowest = min(known, key=lambda p: p.value or 0.0) if known else None
         audience = self.audience.reason if self.audience else self.audience_reason
         text = f"audience: {audience}; anomalies: {len(self.inflation.flagged_posts)} post(s)"
         if lowest is not None:
