@@ -77,6 +77,7 @@ def test_bad_rows_reject_the_whole_file_and_name_each_problem(any_db_url, tmp_pa
     store.dispose()
 
 
+@pytest.mark.slow
 def test_cli_reports_problems_on_stderr_with_nonzero_exit(migrated_sqlite, tmp_path):
     path = write(tmp_path, "bad.csv", BAD_POSTS)
     proc = subprocess.run(

@@ -33,6 +33,7 @@ def test_nearest_rows_matches_brute_force() -> None:
     assert np.all(np.diff(sims[1:]) <= 1e-6)
 
 
+@pytest.mark.slow
 def test_png_decodes_at_size_with_centre_drawn_and_labelled() -> None:
     handles, x, labels = clustered()
     rows, sims = nearest_rows(x, 0, 60)
@@ -56,6 +57,7 @@ def test_png_decodes_at_size_with_centre_drawn_and_labelled() -> None:
             assert a[2] <= b2[0] or b2[2] <= a[0] or a[3] <= b2[1] or b2[3] <= a[1]
 
 
+@pytest.mark.slow
 def test_a_topic_keeps_its_colour_from_one_map_to_the_next() -> None:
     handles, x, labels = clustered()
     names = {0: "food", 1: "travel", 2: "cars", 3: "pets"}
@@ -67,6 +69,7 @@ def test_a_topic_keeps_its_colour_from_one_map_to_the_next() -> None:
     assert len(set(a.colours.values())) == len(a.colours)  # distinct topics, distinct colours
 
 
+@pytest.mark.slow
 def test_map_groups_topics_together() -> None:
     """t-SNE keeps planted clusters apart: each point's nearest 2-D neighbour shares its
     cluster almost always."""
@@ -88,6 +91,7 @@ def test_tiny_neighbourhoods_and_bad_input() -> None:
         draw_map(handles[:3], x[:2], labels[:3], {})
 
 
+@pytest.mark.slow
 def test_facade_and_cli_on_trained_demo(trained_demo_db, tmp_path) -> None:
     from engine.bootstrap import bootstrap
     from engine.cli import main

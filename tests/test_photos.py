@@ -62,6 +62,7 @@ def test_extractor_id_is_known_without_loading_tensorflow(shared_dir, tflite):
     assert extractor_id_for("imagenet") == "keras:imagenet"
 
 
+@pytest.mark.slow
 def test_litert_and_tensorflow_lite_give_the_same_features(shared_dir):
     from engine.photos.features import TFLiteExtractor
 
@@ -85,6 +86,7 @@ def test_unknown_weights_format_is_refused(tmp_path):
         make_extractor(str(weird))
 
 
+@pytest.mark.slow
 def test_keras_backend_local_weights_and_offline_imagenet(tmp_path, monkeypatch):
     """The loading path only: a randomly initialised MobileNetV2 saved here stands in for
     real weights (never used for answers). 'imagenet' cannot download offline: it must
@@ -317,6 +319,7 @@ def test_facade_refuses_features_from_another_extractor(
         rec.photo_hashtags(demo_image(demo_small_dir)[0])
 
 
+@pytest.mark.slow
 def test_cli_hashtags_photo_json(copy_db, demo_small_dir, tmp_path):
     data, _ = demo_image(demo_small_dir)
     photo = tmp_path / "upload.jpg"
@@ -459,6 +462,7 @@ def test_top_tags_are_stable_under_resave_rotation_and_colour_mode(copy_db, shar
     assert checked >= 2  # the check is not vacuous: most of these photos get tags
 
 
+@pytest.mark.slow
 def test_personal_brand_tags_are_never_suggested(copy_db, demo_small_dir):
     from engine.bootstrap import bootstrap
 

@@ -223,6 +223,7 @@ def _snapshot(url: str) -> tuple:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+@pytest.mark.slow
 @given(mangled_csv())
 def test_random_and_mangled_bytes_all_rows_or_none(prop_store, sample):
     url, folder = prop_store

@@ -69,6 +69,7 @@ def test_recovers_planted_topics(method: str) -> None:
     assert creator_accuracy(handles, model.handle_topic, htruth) > 0.95
 
 
+@pytest.mark.slow
 def test_hdbscan_on_tsne_keeps_clusters_pure() -> None:
     """2-D t-SNE may split a topic in two (lower ARI) but must not mix topics."""
     model, tags, truth, *_ = fitted("hdbscan-tsne")
