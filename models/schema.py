@@ -219,19 +219,25 @@ class Feedback(Base):
 
 class SlackDelivery(Base):
     """A Slack event (by `event_id`) or a message (by channel and ts) that some process
-    has taken on: the primary key makes "first time?" one atomic insert shared by every
-    worker and process, so a retried or doubly delivered event is answered once."""
+    has taken on: the primary key makes the claim one atomic insert shared by every
+    worker and process, so a retried or doubly delivered event is answered once.
+    `lease_until` is how long the claimer may take; NULL once it answered. A lapsed
+    lease is a worker that died mid-answer: Slack's retry may then claim the key again,
+    so a crash is answered late rather than never."""
 
     __tablename__ = "slack_deliveries"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class PendingAnswer(Base):
     """An answer owed to a response_url, kept until Slack took it, so that rate limiting
     or a process restart does not lose it. `lease_until` is how long the process sending
-    it holds it; a row whose lease ran out is resumed by another process."""
+    it holds it (each attempt extends it past the whole HTTP timeout) and `owner` names
+    that process; a row whose lease ran out is resumed by another process, never by
+    its own live owner."""
 
     __tablename__ = "pending_answers"
 
@@ -242,6 +248,18 @@ class PendingAnswer(Base):
     lease_until: Mapped[datetime] = mapped_column(DateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(80))
+
+
+class SlackCallSlot(Base):
+    """When a rate-limited Slack method (conversations.history/replies: one call a
+    minute for apps outside the Marketplace) may next be called for a workspace; every
+    process takes its turn from this row, so two workers never spend the same minute."""
+
+    __tablename__ = "slack_call_slots"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 def _add_slack_oauth_tables() -> None:
@@ -279,3 +297,75 @@ class JobRun(Base):
 
 
 _add_slack_oauth_tables()
+
+
+class WatchedCreator(Base):
+    """A creator (or, with a handle starting '#', a hashtag) a workspace keeps fresh.
+    Each workspace's watchlist is its own (`team_id`; the CLI's is 'cli'); the sync
+    fetches each (platform, handle) once however many workspaces watch it. `origin`
+    says where it came from: manual, coauthor, mention or hashtag:#tag."""
+
+    __tablename__ = "watchlist"
+    __table_args__ = (
+        UniqueConstraint("team_id", "platform", "handle", name="uq_watchlist_team_platform_handle"),
+        Index("ix_watchlist_due", "platform", "next_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(32))
+    handle: Mapped[str] = mapped_column(String(100))
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(140), default="manual")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    reason: Mapped[str | None] = mapped_column(Text)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SourceState(Base):
+    """One data source's standing between syncs: its token, what it spent today, its
+    errors by kind and the counters its adapter persists (YouTube's quota meter, the
+    Graph API's hashtag-search budget), so a second sync the same day continues the
+    first one's budget instead of starting from zero."""
+
+    __tablename__ = "source_state"
+
+    source: Mapped[str] = mapped_column(String(50), primary_key=True)
+    token_state: Mapped[str] = mapped_column(String(16), default="unknown")
+    token_message: Mapped[str | None] = mapped_column(Text)
+    day: Mapped[date | None] = mapped_column(Date)
+    calls_today: Mapped[int] = mapped_column(Integer, default=0)
+    quota_used: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[dict | None] = mapped_column(JSON)
+    counters: Mapped[dict | None] = mapped_column(JSON)
+    last_sync_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_sync_finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CreatorSnapshot(Base):
+    """A creator's counts on one day (one row per creator per day, upserted): the
+    history growth is computed from."""
+
+    __tablename__ = "creator_snapshots"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    media_count: Mapped[int | None] = mapped_column(Integer)
+
+
+class PostSnapshot(Base):
+    """A post's counts on a day they changed (none is written when nothing moved)."""
+
+    __tablename__ = "post_snapshots"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    views: Mapped[int | None] = mapped_column(BigInteger)

@@ -27,6 +27,19 @@ class Settings:
     # Tests and development only: let imports and training fetch image URLs on loopback
     # and private networks (engine.core.remote); off, such URLs are refused
     allow_private_image_hosts: bool = False
+    # The data sources and the daily sync (issue 23): engine.ingest.sources.SourceSettings
+    # is built from these; a source without its token or key is skipped, named in status
+    ig_graph_url: str = "https://graph.facebook.com/v21.0"
+    ig_user_id: str | None = None
+    ig_access_token: str | None = None
+    yt_api_url: str = "https://www.googleapis.com/youtube/v3"
+    yt_api_key: str | None = None
+    yt_quota: int = 10_000  # YouTube units a day (the default project quota)
+    dataset_url: str = "https://api.apify.com/v2"
+    dataset_token: str | None = None
+    source_timeout_s: float = 20.0
+    history_days: int = 400  # snapshots older than this are pruned by each sync
+    discovery_per_day: int = 50  # candidates discovery may add to the watchlist a day
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
@@ -45,7 +58,24 @@ class Settings:
             spark_jdbc_jar=env.get("SCOUT_SPARK_JDBC_JAR") or None,
             allow_private_image_hosts=env.get("SCOUT_ALLOW_PRIVATE_IMAGE_HOSTS", "").strip().lower()
             in ("1", "true", "yes", "on"),
+            **_source_settings(env),
         )
+
+    def source_env(self) -> dict[str, str]:
+        """The sources' settings in their environment spelling, for
+        engine.ingest.sources.SourceSettings.from_env (one parser of them, not two)."""
+        pairs = {
+            "SCOUT_IG_GRAPH_URL": self.ig_graph_url,
+            "SCOUT_IG_USER_ID": self.ig_user_id,
+            "SCOUT_IG_ACCESS_TOKEN": self.ig_access_token,
+            "SCOUT_YT_API_URL": self.yt_api_url,
+            "SCOUT_YT_API_KEY": self.yt_api_key,
+            "SCOUT_YT_QUOTA": str(self.yt_quota),
+            "SCOUT_DATASET_URL": self.dataset_url,
+            "SCOUT_DATASET_TOKEN": self.dataset_token,
+            "SCOUT_SOURCE_TIMEOUT_S": str(self.source_timeout_s),
+        }
+        return {k: v for k, v in pairs.items() if v}
 
     def training_config(self) -> dict[str, dict[str, Any]]:
         """Each kind's training settings, as `TrainContext.config` hands them to the kind
@@ -54,3 +84,35 @@ class Settings:
             "photos": {"mobilenet": self.mobilenet},
             "vet": {"accounts": str(self.shared_dir / "data" / "instafake" / "accounts.csv")},
         }
+
+
+def _source_settings(env: Any) -> dict[str, Any]:
+    def text(name: str, default: str | None = None) -> str | None:
+        return (env.get(name) or "").strip() or default
+
+    return {
+        "ig_graph_url": text("SCOUT_IG_GRAPH_URL", "https://graph.facebook.com/v21.0").rstrip("/"),
+        "ig_user_id": text("SCOUT_IG_USER_ID"),
+        "ig_access_token": text("SCOUT_IG_ACCESS_TOKEN"),
+        "yt_api_url": text("SCOUT_YT_API_URL", "https://www.googleapis.com/youtube/v3").rstrip("/"),
+        "yt_api_key": text("SCOUT_YT_API_KEY"),
+        "yt_quota": _whole(env, "SCOUT_YT_QUOTA", 10_000, low=1),
+        "dataset_url": text("SCOUT_DATASET_URL", "https://api.apify.com/v2").rstrip("/"),
+        "dataset_token": text("SCOUT_DATASET_TOKEN"),
+        "source_timeout_s": float(text("SCOUT_SOURCE_TIMEOUT_S", "20")),
+        "history_days": _whole(env, "SCOUT_HISTORY_DAYS", 400, low=1),
+        "discovery_per_day": _whole(env, "SCOUT_DISCOVERY_PER_DAY", 50, low=0),
+    }
+
+
+def _whole(env: Any, name: str, default: int, *, low: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}: expected a whole number, got {raw!r}") from None
+    if value < low:
+        raise ValueError(f"{name}: expected a number >= {low}, got {value}")
+    return value

@@ -1,12 +1,12 @@
-"""The data sources' settings. Read here for now, from an environment mapping handed in,
-because engine/core/settings.py is the one module that touches the process environment
-(tests/test_architecture.py); fold these fields into `Settings` when the sync command
-lands, and hand the process environment to `SourceSettings.from_env` from there."""
+"""The data sources' settings. engine/core/settings.py reads them from the process
+environment (the one module that touches it) into `Settings`; `from_settings` takes them
+from there, and `from_env` parses an environment mapping handed in (the adapters' tests)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 DEFAULT_YT_URL = "https://www.googleapis.com/youtube/v3"
@@ -39,6 +39,11 @@ class SourceSettings:
             dataset_token=env.get("SCOUT_DATASET_TOKEN") or None,
             timeout_s=float(env.get("SCOUT_SOURCE_TIMEOUT_S") or 20.0),
         )
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> SourceSettings:
+        """From engine.core.settings.Settings (its `source_env()`)."""
+        return cls.from_env(settings.source_env())
 
 
 def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
