@@ -81,6 +81,15 @@ def polite_error(err: Exception) -> Reply:
     )
 
 
+def _failure_line(f: Any) -> str:
+    """A kind whose last training crashed, and what is served meanwhile."""
+    serving = f"still serving v{f.serving}" if f.serving else "nothing served yet"
+    return (
+        f":warning: *{f.kind}*: training failed {f.failed_at:%Y-%m-%d %H:%M} UTC "
+        f"({bk.esc(f.reason)}); {serving}"
+    )
+
+
 def _data_size(info: Any) -> str:
     """'300 influencers, 4000 posts' from whichever of the artifact's params or metrics
     carry the training data's size (`data_influencers`/`data_posts` or `n_...`)."""
@@ -338,4 +347,11 @@ class Scout:
             blocks.append(bk.section("\n".join(lines)))
         else:
             blocks.append(bk.section("No model trained yet: run `python -m engine train`."))
+        try:
+            failures = self.rec.training_failures()
+        except Exception as err:  # noqa: BLE001
+            failures = []
+            log.warning("training failures unavailable: %s", err)
+        if failures:
+            blocks.append(bk.section("\n".join(_failure_line(f) for f in failures)))
         return {"type": "home", "blocks": blocks}

@@ -80,6 +80,16 @@ class ModelInfo:
     summary: str
 
 
+@dataclass(frozen=True)
+class TrainingFailure:
+    """A kind whose newest training crashed: what it still serves (None: nothing yet)."""
+
+    kind: str
+    serving: int | None
+    failed_at: datetime
+    reason: str
+
+
 @dataclass
 class _Loaded:
     version: int
@@ -313,6 +323,19 @@ class Recommender:
                 a.kind, a.version, a.created_at, a.metrics or {}, a.params or {}, a.summary or ""
             )
             for a in self.store.registry.latest_all()
+        ]
+
+    def training_failures(self) -> list[TrainingFailure]:
+        """Kinds whose newest registry row is a failed training (engine.training.pipeline
+        records one per crash), for the App Home: a later publish or rejection clears it."""
+        newest: dict[str, Any] = {}
+        for row in self.store.registry.list():  # newest version first within a kind
+            newest.setdefault(row.kind, row)
+        serving = {i.kind: i.version for i in self.store.registry.latest_all()}
+        return [
+            TrainingFailure(r.kind, serving.get(r.kind), r.created_at, r.reason or "")
+            for r in newest.values()
+            if r.status == "failed"
         ]
 
     # ------------------------------------------------------------ influencers

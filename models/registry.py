@@ -17,6 +17,7 @@ from models.schema import Artifact
 
 PUBLISHED = "published"
 REJECTED = "rejected"
+FAILED = "failed"  # a training that crashed: no payload, the reason; never served
 
 
 @dataclass
@@ -221,6 +222,8 @@ class Registry:
         fingerprint of the data as it is now) makes the next training on unchanged data
         keep this version instead of replacing it; new data or --force retrains."""
         old = self.get(kind, version)
+        if old.status == FAILED:
+            raise ValueError(f"{kind} v{version} is a failed training (no model); nothing to serve")
         current = self.latest_info(kind)
         if current is not None and version in (
             current.version,

@@ -1,5 +1,6 @@
-"""The training pipeline and registry: one transaction per run, nothing published on
-failure, unchanged data skipped, worse models rejected by the gate, rollback works."""
+"""The training pipeline and registry: one transaction per run, a crashing kind keeps its
+version while the others publish, unchanged data skipped, worse models rejected by the
+gate, rollback works."""
 
 import io
 
@@ -40,16 +41,50 @@ def test_publish_skip_gate_rollback(any_db_url, tmp_path, fake_kinds):
     store.dispose()
 
 
-def test_a_failing_kind_publishes_nothing(migrated_sqlite, tmp_path, fake_kinds):
+def test_a_failing_kind_keeps_its_version_and_the_others_publish(
+    migrated_sqlite, tmp_path, fake_kinds, caplog
+):
+    """A kind that crashes is `failed` with a one-line reason and keeps serving what it
+    served; a kind depending on it is skipped with that reason; the rest publish, and the
+    failure is recorded in the registry (engine models list, the App Home)."""
+    from engine.core.settings import Settings
+    from engine.service import Recommender
+
     store = load_all(migrated_sqlite, tmp_path)
-    fake_kinds(CountKind("alpha"), CountKind("broken", fail=True))
-    report = run_training(store, log=lambda m: None)
-    assert not report.ok
-    assert {o.kind: o.status for o in report.outcomes} == {
-        "alpha": "not published",
-        "broken": "failed",
-    }
-    assert store.registry.latest_all() == []
+    fake_kinds(CountKind("alpha"), CountKind("broken"))
+    assert run_training(store, log=lambda m: None).ok
+    assert store.registry.latest_version("broken") == 1
+    child = CountKind("child")
+    child.depends_on = ("broken",)
+    fake_kinds(CountKind("alpha"), CountKind("broken", fail=True), child)
+    lines: list[str] = []
+    report = run_training(store, force=True, log=lines.append)
+    assert not report.ok and [o.kind for o in report.failed] == ["broken"]
+    outcome = {o.kind: o for o in report.outcomes}
+    assert outcome["alpha"].status == "published" and outcome["alpha"].version == 2
+    assert outcome["child"].status == "skipped"
+    assert outcome["child"].message.startswith("needs broken: failed (RuntimeError: boom")
+    reason = outcome["broken"].message
+    assert reason.startswith("RuntimeError: boom at ") and "\n" not in reason
+    assert "in train" in reason  # where it was raised, not only the exception's name
+    # serving: alpha moved on, broken still serves the version it had
+    assert {a.kind: a.version for a in store.registry.latest_all()} == {"alpha": 2, "broken": 1}
+    failed = [a for a in store.registry.list("broken") if a.status == "failed"]
+    assert len(failed) == 1 and failed[0].reason == reason and failed[0].size_bytes == 0
+    # the traceback went to the log, the progress lines carry the one-line reason
+    assert "Traceback" in caplog.text and not any("Traceback" in line for line in lines)
+    assert any(f"broken failed: {reason}" in line for line in lines)
+    assert "Traceback" not in report.table() and reason in report.table()
+    # the App Home reads the failure from the registry; a failed row cannot be rolled back to
+    rec = Recommender(store, Settings.from_env(migrated_sqlite))
+    (failure,) = rec.training_failures()
+    assert (failure.kind, failure.serving, failure.reason) == ("broken", 1, reason)
+    with pytest.raises(ValueError, match="failed training"):
+        store.registry.rollback("broken", failed[0].version)
+    # a later successful training clears it
+    fake_kinds(CountKind("alpha"), CountKind("broken"), child)
+    assert run_training(store, force=True, log=lambda m: None).ok
+    assert rec.training_failures() == []
 
 
 def test_retention_keeps_last_n(migrated_sqlite, tmp_path, fake_kinds):

@@ -35,6 +35,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Exit 0 when every kind published, was skipped or rejected; 1 when any kind failed
+    (a crash: named with its reason), though every other kind was still published."""
     admin = assemble(args.db, migrate=True).admin
     kinds = [k.strip() for k in args.kinds.split(",")] if args.kinds else None
     report = admin.train(
@@ -60,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(report.table())
-        print(
-            f"run {report.run_id}: {'ok' if report.ok else 'FAILED, nothing published'} in {report.seconds:.1f}s"
-        )
+        failed = ", ".join(o.kind for o in report.failed)
+        verdict = "ok" if report.ok else f"FAILED: {failed} (kept current model; others published)"
+        print(f"run {report.run_id}: {verdict} in {report.seconds:.1f}s")
     return 0 if report.ok else 1

@@ -44,8 +44,13 @@ def word_columns(tokens: Sequence[str]) -> np.ndarray:
 
 def token_ngrams(tokens: Sequence[str], ngrams: tuple[int, int]) -> sp.csr_matrix:
     """(tokens x COLUMNS) hashed char_wb n-gram counts of each distinct token, '#'
-    and "@" dropped so `#hoaka`, `@hoaka` and `hoaka` share n-grams."""
+    and "@" dropped so `#hoaka`, `@hoaka` and `hoaka` share n-grams. No tokens give a
+    (0 x COLUMNS) matrix: a creator whose posts are only emoji (common on TikTok) has
+    none, and sklearn's hasher raises StopIteration on an empty list instead."""
     from sklearn.feature_extraction.text import HashingVectorizer
+
+    if len(tokens) == 0:
+        return sp.csr_matrix((0, COLUMNS), dtype=np.float32)
 
     vec = HashingVectorizer(
         analyzer="char_wb",

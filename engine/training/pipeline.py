@@ -1,20 +1,25 @@
 """The daily job: read the store once, fit every model kind in dependency order,
 evaluate each on its held-out split, and publish all new versions in one transaction.
 
-A run that fails anywhere (a real bug: `failed` names the exception) publishes nothing
-(serving stays on the previous complete set); a kind whose inputs and config did not
-change is skipped; a kind that cannot learn from the data the store has (it raises
-NotEnoughData: no captions, too few creators with songs ...) is `skipped` with that
-reason in words, as is a kind whose dependency was skipped, and every other kind still
-publishes, so a store with only part of the data serves what it can; a new version whose
-held-out quality falls more than `gate_margin` below the current one is kept as
-'rejected' with the reason instead of being published, unless forced."""
+A kind whose inputs and config did not change is skipped; a kind that cannot learn from
+the data the store has (it raises NotEnoughData: no captions, too few creators with
+songs ...) is `skipped` with that reason in words; a kind that crashes (a real bug) is
+`failed` with a one-line reason (the exception and where it was raised; the traceback
+goes to the log), keeps serving its current version, and is recorded in the registry as
+a 'failed' row with that reason (what `engine models list` and the App Home show). A kind
+depending on a skipped or failed kind is skipped with that kind's reason, and every other
+kind still publishes: one kind's bug on a new data set (a TikTok scrape's emoji-only
+captions) must not hold back the kinds that learned fine. A new version whose held-out
+quality falls more than `gate_margin` below the current one is kept as 'rejected' with
+the reason instead of being published, unless forced. Everything this run publishes is
+one transaction: a run killed mid-way publishes nothing."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
+import logging
 import sys
 import time
 import traceback
@@ -28,6 +33,9 @@ from engine.core.contract import CountingBackend, LocalBackend, TrainContext, Tr
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData, ScoutError
 from engine.core.kinds import all_kinds, kind_by_name
+
+logger = logging.getLogger(__name__)
+REASON_CHARS = 300  # a failed kind's reason stays one readable line
 
 
 @dataclass
@@ -50,7 +58,12 @@ class TrainReport:
 
     @property
     def ok(self) -> bool:
-        return not any(o.status == "failed" for o in self.outcomes)
+        """No kind failed (the CLI exits non-zero otherwise; the others still published)."""
+        return not self.failed
+
+    @property
+    def failed(self) -> list[KindOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
 
     def table(self) -> str:
         lines = [
@@ -217,6 +230,7 @@ class _Run:
     outcomes: list[KindOutcome] = field(default_factory=list)
     to_publish: list[Any] = field(default_factory=list)
     to_reject: list[tuple[Any, str]] = field(default_factory=list)
+    to_fail: list[tuple[Any, str]] = field(default_factory=list)
 
     @property
     def n_posts(self) -> int:
@@ -252,12 +266,7 @@ def _train(
         current = store.registry.latest_info(kind.kind)
         if _plan(run, kind, kfp, current):
             _fit_one(run, kind, kconfig, kfp, current)
-    if not any(o.status == "failed" for o in run.outcomes):
-        _publish(run, guard, keep)
-    else:
-        for o in run.outcomes:
-            if o.status == "pending":
-                o.status, o.message = "not published", "another kind failed; nothing published"
+    _publish(run, guard, keep)
     return TrainReport(run.run_id, run.outcomes, run.fingerprint, time.perf_counter() - started)
 
 
@@ -314,7 +323,8 @@ def _plan(run: _Run, kind: Any, kfp: str, current: Any) -> bool:
 
 def _fit_one(run: _Run, kind: Any, kconfig: dict[str, Any], kfp: str, current: Any) -> None:
     """Fit and evaluate one kind, then gate it: its outcome is `pending` (to publish),
-    `rejected`, `skipped` (NotEnoughData) or `failed` (anything else: nothing publishes)."""
+    `rejected`, `skipped` (NotEnoughData) or `failed` (anything else: this kind keeps its
+    current version, the others go on)."""
     from models.registry import NewArtifact
 
     name = kind.kind
@@ -330,12 +340,15 @@ def _fit_one(run: _Run, kind: Any, kconfig: dict[str, Any], kfp: str, current: A
         )
         run.say(f"{name} skipped: {err}")
         return
-    except Exception as err:  # noqa: BLE001 - any failure must stop the publish
-        message = f"{type(err).__name__}: {err}"
+    except Exception as err:  # noqa: BLE001 - one kind's bug must not stop the others
+        message = failure_reason(err)
         run.outcomes.append(
             KindOutcome(name, "failed", time.perf_counter() - t0, _peak_rss_mb(), message=message)
         )
-        run.log(traceback.format_exc())
+        run.say(f"{name} failed: {message}; keeps its current version")
+        logger.error("train %s: %s failed\n%s", run.run_id, name, traceback.format_exc())
+        params = {"data_posts": run.n_posts, "backend": run.backend_name, "seed": run.ctx.seed}
+        run.to_fail.append((NewArtifact(name, b"", params, {}, kfp), message))
         return
     seconds = time.perf_counter() - t0
     run.ctx.trained[name] = result.model
@@ -363,8 +376,10 @@ def _fit_one(run: _Run, kind: Any, kconfig: dict[str, Any], kfp: str, current: A
 
 
 def _publish(run: _Run, guard: Any, keep: int) -> None:
-    """Every passing kind in one transaction; each rejected one kept with its reason."""
-    from models.registry import REJECTED
+    """Every passing kind in one transaction; each rejected one kept with its reason, and
+    each failed one recorded (no payload) with its reason, so the run's report outlives
+    the terminal: a failed kind's current version stays the one served."""
+    from models.registry import FAILED, REJECTED
 
     registry = run.store.registry
     if run.to_publish:
@@ -372,12 +387,37 @@ def _publish(run: _Run, guard: Any, keep: int) -> None:
         for o in run.outcomes:
             if o.kind in versions:
                 o.status, o.version = "published", versions[o.kind]
-    for art, reason in run.to_reject:
-        registry.publish(
-            [art], run_id=run.run_id, status=REJECTED, reasons={art.kind: reason}, guard=guard
-        )
+    for status, refused in ((REJECTED, run.to_reject), (FAILED, run.to_fail)):
+        for art, reason in refused:
+            registry.publish(
+                [art], run_id=run.run_id, status=status, reasons={art.kind: reason}, guard=guard
+            )
     if keep:
         registry.prune(keep)
+
+
+def failure_reason(err: BaseException) -> str:
+    """One line for a crashed kind: the exception, its message, and the innermost frame
+    that raised it (`StopIteration` has no message, and a bare name says nothing)."""
+    text = " ".join(str(err).split()) or "(no message)"
+    frames = traceback.extract_tb(err.__traceback__)
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" at {_short_path(last.filename)}:{last.lineno} in {last.name}"
+    line = f"{type(err).__name__}: {text}{where}"
+    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 1] + "…"
+
+
+def _short_path(filename: str) -> str:
+    """A frame's file from the package root (`engine/lookalike/sparse.py`, or
+    `sklearn/...`), not the machine's absolute path."""
+    parts = Path(filename).parts
+    for root in ("engine", "models", "site-packages"):
+        if root in parts:
+            i = len(parts) - 1 - parts[::-1].index(root)
+            return "/".join(parts[i + (root == "site-packages") :])
+    return Path(filename).name
 
 
 def _outcome_message(outcomes: list[KindOutcome], kind: str) -> str:
