@@ -4,6 +4,8 @@ on the real InstaFake accounts (../shared), and the card that combines them."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -301,6 +303,7 @@ def test_a_sample_with_a_known_fake_share_is_estimated_within_its_interval(accou
     assert abs(est.real_share - 2 / 3) < 0.12 and est.low <= est.real_share <= est.high
     assert est.reason.startswith(f"≈ {est.real_share:.0%} real (90 sampled, ± ")
     card = vet(store(), "creator0", sample=sample, classifier=classifier)
+    assert json.loads(json.dumps(card.to_details()))["audience"]["sampled"] == 90
     assert card.to_details()["audience_real_share"] == pytest.approx(est.real_share, abs=1e-4)
     assert card.confidence > vet(store(), "creator0").confidence
     assert audience_estimate(classifier, sample, "nobody") is None
