@@ -3,11 +3,15 @@ same Scout core).
 
 Slack wants an answer within 3 seconds. Every listener acks at once and hands the
 work to its own thread pool, so a slow engine or a model still loading never delays
-an ack, even when bolt's listener threads are all busy. Retried deliveries
-are recognised by their `event_id` in the database (shared by every worker and process),
-so a retry whose first delivery never arrived is still answered, and a duplicate never
-twice. Answers to a response_url go through bot.outbox (kept until delivered, retried
-through rate limits and restarts).
+an ack, even when bolt's listener threads are all busy. Nothing on the ack path waits
+on the database: retried deliveries are recognised by their `event_id` after the ack,
+in the background work, by a claim in the database (shared by every worker and
+process) that records an answer under way, not a receipt: it is marked done once
+answered, released when the work fails and lapses when the worker dies, so a retry
+whose first delivery never arrived, failed or crashed is still answered, and a
+duplicate never twice. Answers to a response_url go through bot.outbox.Outbox (kept
+until delivered, retried through rate limits and restarts, owned by one process at a
+time); messages in threads through bot.outbox.PostResolver (never re-sent blindly).
 """
 
 from __future__ import annotations
@@ -17,13 +21,13 @@ import logging
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.outbox import Outbox
 from bot.blocks import Reply
 from bot.config import SCOPES, BotConfig, redact, web_client
 from bot.files import UnsafeDownload, allowed_hosts, download
+from bot.outbox import Outbox, PostResolver
 from bot.router import Caller, Scout, polite_error
 
 log = logging.getLogger(__name__)
@@ -110,7 +114,10 @@ class SlackBot:
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="scout-work")
         self.seen = _Seen()
         self.images = _Images()
-        self.outbox = Outbox(self.scout.workspace, config.answer_lease_s)
+        self.outbox = Outbox(
+            self.scout.workspace, config.answer_lease_s, post_timeout=config.slack_timeout
+        )
+        self.resolver = PostResolver(self.scout.workspace, config.lookup_interval_s)
         self.file_hosts = allowed_hosts(config.api_url)
         self.app = self._build_app()
         self._register()
@@ -160,12 +167,11 @@ class SlackBot:
         app = self.app
 
         @app.middleware
-        def drop_duplicates(req, resp, next):  # noqa: A002 - bolt's signature
-            from slack_bolt.response import BoltResponse
-
+        def event_key(req, resp, next):  # noqa: A002 - bolt's signature
+            """Names the event for the dedupe that runs after the ack (no database here)."""
             event_id = req.body.get("event_id") if isinstance(req.body, dict) else None
-            if event_id and not self.first_time(f"event:{event_id}"):
-                return BoltResponse(status=200, body="")
+            if event_id:
+                req.context["event_key"] = f"event:{event_id}"
             return next()
 
         for name in COMMANDS:
@@ -183,16 +189,53 @@ class SlackBot:
         def on_error(error, body, logger):  # pragma: no cover - last resort
             logger.error("listener error: %s", redact(f"{type(error).__name__}: {error}"))
 
-    def first_time(self, key: str) -> bool:
-        """True once per key across every worker and process (the database decides);
-        without a workspace store, once per process."""
+    def once(self, keys: list[str | None], fn, *args) -> None:
+        """Run `fn` after the ack, once per key across every worker and process. Each key
+        is claimed in the background (a locked database delays the answer, never the
+        ack), marked done when `fn` returns, released when it raises, and left to lapse
+        (SCOUT_EVENT_LEASE_S) when the worker dies, so Slack's retry is then answered.
+        A key some other worker holds or answered drops the work."""
+        keys = [k for k in keys if k]
+
+        def run() -> None:
+            taken: list[str] = []
+            try:
+                for key in keys:
+                    if not self._claim(key):
+                        break
+                    taken.append(key)
+                else:
+                    fn(*args)
+            except Exception as err:  # noqa: BLE001 - release: Slack's retry gets a turn
+                for key in taken:
+                    self._settle(key, done=False)
+                log.error("background work failed: %s", redact(f"{type(err).__name__}: {err}"))
+                return
+            for key in taken:
+                self._settle(key, done=True)
+
+        self.pool.submit(run)
+
+    def _claim(self, key: str) -> bool:
+        """True once per key while its answer is under way or done (the database
+        decides); without a workspace store, once per process."""
         workspace = self.scout.workspace
         if workspace is not None:
             try:
-                return workspace.first_delivery(key, datetime.now(UTC).replace(tzinfo=None))
+                now = datetime.now(UTC).replace(tzinfo=None)
+                return workspace.claim_event(key, now, timedelta(seconds=self.config.event_lease_s))
             except Exception as err:  # noqa: BLE001 - better answered twice than never
                 log.error("event dedupe unavailable: %s", redact(str(err)))
         return self.seen.add(key)
+
+    def _settle(self, key: str, *, done: bool) -> None:
+        workspace = self.scout.workspace
+        if workspace is None:
+            return
+        try:
+            workspace.event_done(key) if done else workspace.release_event(key)
+        except Exception as err:  # noqa: BLE001 - the lease lapses by itself
+            log.warning("could not settle event %s: %s", key, redact(str(err)))
 
     def respond(self, response_url: str | None, **payload: Any) -> None:
         """Answer through the response_url, durably and with retries (bot.outbox)."""
@@ -301,7 +344,10 @@ class SlackBot:
             return
         text = " ".join(w for w in event.get("text", "").split() if not w.startswith("<@"))
         caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
-        self.submit(lambda: self._say(client, event, self.scout.line(text, caller)))
+        self.once(
+            [context.get("event_key")],
+            lambda: self._say(client, event, self.scout.line(text, caller), caller.team_id),
+        )
 
     def on_message(self, event, client, context) -> None:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
@@ -317,16 +363,24 @@ class SlackBot:
             self._photo_once(event, client, context)
             return
         caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
-        self.submit(
-            lambda: self._say(client, event, self.scout.line(event.get("text", ""), caller))
+        self.once(
+            [context.get("event_key")],
+            lambda: self._say(
+                client, event, self.scout.line(event.get("text", ""), caller), caller.team_id
+            ),
         )
 
     def _photo_once(self, event, client, context) -> None:
-        if self.first_time(f"photo:{event.get('channel')}:{event.get('ts')}"):
-            self.submit(self.answer_photo, event, client, context)
+        photo = f"photo:{event.get('channel')}:{event.get('ts')}"
+        self.once([context.get("event_key"), photo], self.answer_photo, event, client, context)
 
-    def _say(self, client, event, reply: Reply) -> None:
-        client.chat_postMessage(
+    def _say(self, client, event, reply: Reply, team_id: str | None, suffix: str = "") -> None:
+        """Answer in the message's thread; the answer's id (the channel and ts it
+        answers) rides in the metadata so a post in doubt is found, not re-sent."""
+        self.resolver.post(
+            client,
+            team_id,
+            f"{event['channel']}:{event['ts']}{suffix}",
             channel=event["channel"],
             thread_ts=event.get("thread_ts") or event["ts"],
             text=reply.text,
@@ -335,21 +389,40 @@ class SlackBot:
 
     def answer_photo(self, event, client, context) -> None:
         """'Looking at your photo…' in the thread at once, replaced by the hashtags."""
+        from slack_sdk.errors import SlackApiError
+
         file = event["files"][0]
-        working = client.chat_postMessage(
-            channel=event["channel"],
-            thread_ts=event.get("thread_ts") or event["ts"],
-            text=":mag: Looking at your photo…",
-        )
+        try:  # never re-sent: a placeholder in doubt is skipped, the answer is posted
+            working = client.chat_postMessage(
+                channel=event["channel"],
+                thread_ts=event.get("thread_ts") or event["ts"],
+                text=":mag: Looking at your photo…",
+            )
+        except SlackApiError:
+            raise
+        except Exception as err:  # noqa: BLE001
+            log.warning("photo placeholder in doubt: %s", redact(f"{type(err).__name__}: {err}"))
+            working = None
         try:
             image = self.fetch_image(client, file)
             self.images.put(file["id"], image)
             reply = self.scout.photo(image, "similar", file["id"])
         except Exception as err:  # noqa: BLE001
             reply = polite_error(err)
-        client.chat_update(
-            channel=event["channel"], ts=working["ts"], text=reply.text, blocks=reply.blocks
-        )
+        if working is None:
+            self._say(client, event, reply, context.get("team_id"), ":photo")
+            return
+        for attempt in range(2):  # an update is idempotent: one more try is safe
+            try:
+                client.chat_update(
+                    channel=event["channel"], ts=working["ts"], text=reply.text, blocks=reply.blocks
+                )
+                return
+            except SlackApiError:
+                raise
+            except Exception:  # noqa: BLE001
+                if attempt:
+                    raise
 
     def fetch_image(self, client, file: dict) -> bytes:
         """The file's bytes, downloaded with the bot token; non-images and big files are
@@ -408,10 +481,11 @@ class SlackBot:
     def on_home(self, event, client, context) -> None:
         if event.get("tab", "home") != "home":
             return
-        self.submit(
+        self.once(
+            [context.get("event_key")],
             lambda: client.views_publish(
                 user_id=event["user"], view=self.scout.home_view(context.get("team_id"))
-            )
+            ),
         )
 
 

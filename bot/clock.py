@@ -10,7 +10,12 @@ A post whose outcome is unknown (Slack answered too late, the network broke, or 
 clock died between posting and recording it) may have reached the channel: each digest
 carries its (subscription, local date) in the message metadata, and before posting a
 digest whose earlier attempt is in doubt the clock looks for that message in the
-channel's recent history and records it instead of posting again.
+channel's recent history and records it instead of posting again. The row says
+'posting' before the post starts, so a clock that dies mid-post leaves a row the next
+one checks; the WebClient never re-sends a post that went out (bot.config), and the
+history lookups take turns through the store's call slot (Slack allows one
+conversations.history call a minute per workspace): a digest in doubt whose turn has
+not come waits for a later tick instead of being posted blind.
 """
 
 from __future__ import annotations
@@ -108,19 +113,21 @@ def send_due_digests(
             continue
         client = web_client(config, token)
         marker = digest_marker(sub.id, local_date)
+        in_doubt = before not in (None, "failed")  # 'failed': Slack said no; others may have posted
+        if in_doubt and not _lookup_turn(workspace, sub.team_id, config):
+            workspace.finish_delivery(sub.id, local_date, "unknown", error="waiting to check")
+            log.info("digest %s in doubt: checked when Slack allows the next lookup", sub.id)
+            run.skipped.append(sub.id)
+            continue
         try:
-            # 'failed' means Slack said no; any other earlier row may have posted
-            found = (
-                already_posted(client, sub.channel_id, marker, now_utc)
-                if before not in (None, "failed")
-                else None
-            )
+            found = already_posted(client, sub.channel_id, marker, now_utc) if in_doubt else None
             if found is not None:
                 workspace.finish_delivery(sub.id, local_date, "sent", message_ts=found)
                 log.info("digest %s for %s was already posted (ts %s)", sub.id, local_date, found)
                 run.skipped.append(sub.id)
                 continue
             reply = scout.digest_reply(sub.window_days)
+            workspace.finish_delivery(sub.id, local_date, "posting")
             resp = client.chat_postMessage(
                 channel=sub.channel_id, text=reply.text, blocks=reply.blocks, metadata=marker
             )
@@ -149,6 +156,14 @@ def send_due_digests(
         log.info("digest %s sent to %s/%s for %s", sub.id, sub.team_id, sub.channel_id, local_date)
         run.sent.append(sub.id)
     return run
+
+
+def _lookup_turn(workspace: Any, team_id: str, config: BotConfig) -> bool:
+    """Whether this clock may call conversations.history for the workspace now (the
+    store's call slot, shared with every process; real time, not the clock's --now)."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    interval = timedelta(seconds=config.lookup_interval_s)
+    return workspace.take_call_slot(f"{team_id}:conversations.history", now, interval)
 
 
 def digest_marker(subscription_id: int, local_date: Any) -> dict[str, Any]:

@@ -6,6 +6,9 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from urllib.error import HTTPError, URLError
+
+from slack_sdk.http_retry.handler import RetryHandler
 
 DEFAULT_API_URL = "https://slack.com/api/"
 SCOPES = [
@@ -34,7 +37,9 @@ class BotConfig:
     port: int = 3000
     web_concurrency: int = 1
     slack_timeout: float = 15.0  # seconds a Web API call may take (SCOUT_SLACK_TIMEOUT)
-    answer_lease_s: float = 30.0  # how long a sender holds an answer (SCOUT_ANSWER_LEASE_S)
+    answer_lease_s: float = 30.0  # a sender's hold past each post's timeout (SCOUT_ANSWER_LEASE_S)
+    event_lease_s: float = 120.0  # how long an event's answer may take (SCOUT_EVENT_LEASE_S)
+    lookup_interval_s: float = 60.0  # conversations.history/replies spacing (SCOUT_LOOKUP_S)
     max_body_bytes: int = 1024 * 1024  # HTTP request bodies (SCOUT_MAX_BODY_KB)
     read_timeout_s: float = 10.0  # a request's headers and body (SCOUT_READ_TIMEOUT)
     max_connections: int = 1000  # incomplete requests a web worker holds (SCOUT_MAX_CONNECTIONS)
@@ -58,6 +63,8 @@ class BotConfig:
             web_concurrency=int(env.get("WEB_CONCURRENCY") or 1),
             slack_timeout=float(env.get("SCOUT_SLACK_TIMEOUT") or 15),
             answer_lease_s=float(env.get("SCOUT_ANSWER_LEASE_S") or 30),
+            event_lease_s=float(env.get("SCOUT_EVENT_LEASE_S") or 120),
+            lookup_interval_s=float(env.get("SCOUT_LOOKUP_S") or 60),
             max_body_bytes=int(float(env.get("SCOUT_MAX_BODY_KB") or 1024) * 1024),
             read_timeout_s=float(env.get("SCOUT_READ_TIMEOUT") or 10),
             max_connections=int(env.get("SCOUT_MAX_CONNECTIONS") or 1000),
@@ -72,22 +79,37 @@ class BotConfig:
 def web_client(config: BotConfig, token: str | None = None):
     """A WebClient pointed at SLACK_API_URL that waits out 429s (Retry-After) for as long
     as Slack asks, up to about 30 minutes: three retries lost 8 of 10 messages under a
-    6-second rate limit."""
+    6-second rate limit.
+
+    A call is retried only when Slack cannot have acted on it: a 429 (Slack refused it)
+    or a connection that failed before the request was sent. slack_sdk's
+    ConnectionErrorRetryHandler also re-sends after a reset or a timeout *after* the
+    request went out, which posted 9 of 10 DMs twice; such an outcome is unknown and
+    the caller resolves it (bot.outbox.PostResolver, the clock's history check)."""
     from slack_sdk import WebClient
-    from slack_sdk.http_retry.builtin_handlers import (
-        ConnectionErrorRetryHandler,
-        RateLimitErrorRetryHandler,
-    )
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
     return WebClient(
         token=token,
         base_url=config.api_url,
         timeout=config.slack_timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(),
+            NotSentRetryHandler(),
             RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         ],
     )
+
+
+class NotSentRetryHandler(RetryHandler):
+    """Retries a call whose request never left: urllib raises URLError only while
+    connecting or sending (a reset or timeout while waiting for the answer comes back
+    as the bare OSError), and an HTTP error response is no such failure."""
+
+    def __init__(self, max_retry_count: int = 2) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        return response is None and isinstance(error, URLError) and not isinstance(error, HTTPError)
 
 
 RATE_LIMIT_RETRIES = 1800  # Retry-After is at least 1 s: at least 30 minutes of waiting

@@ -72,22 +72,52 @@ class WorkspaceOps:
         return self._workspace.delivery_status(subscription_id, local_date)
 
     # ------------------------------------------------- events and the outbox
-    def first_delivery(self, key: str, now: datetime, keep: timedelta = timedelta(days=1)) -> bool:
-        return self._workspace.first_delivery(key, now, keep)
+    def claim_event(
+        self, key: str, now: datetime, lease: timedelta, keep: timedelta = timedelta(days=1)
+    ) -> bool:
+        return self._workspace.claim_event(key, now, lease, keep)
 
-    def save_answer(self, response_url: str, payload: dict, now: datetime, lease: timedelta) -> int:
-        return self._workspace.save_answer(response_url, payload, now, lease)
+    def event_done(self, key: str) -> None:
+        self._workspace.event_done(key)
 
-    def answer_attempted(self, answer_id: int, now: datetime, lease: timedelta, error: str) -> None:
-        self._workspace.answer_attempted(answer_id, now, lease, error)
+    def release_event(self, key: str) -> None:
+        self._workspace.release_event(key)
+
+    def take_call_slot(self, key: str, now: datetime, interval: timedelta) -> bool:
+        return self._workspace.take_call_slot(key, now, interval)
+
+    def save_answer(
+        self,
+        response_url: str,
+        payload: dict,
+        now: datetime,
+        lease: timedelta,
+        owner: str | None = None,
+    ) -> int:
+        return self._workspace.save_answer(response_url, payload, now, lease, owner)
+
+    def hold_answer(
+        self, answer_id: int, owner: str | None, now: datetime, hold: timedelta
+    ) -> bool:
+        return self._workspace.hold_answer(answer_id, owner, now, hold)
+
+    def answer_attempted(
+        self,
+        answer_id: int,
+        now: datetime,
+        lease: timedelta,
+        error: str,
+        owner: str | None = None,
+    ) -> None:
+        self._workspace.answer_attempted(answer_id, now, lease, error, owner)
 
     def answer_done(self, answer_id: int) -> None:
         self._workspace.answer_done(answer_id)
 
     def take_orphaned_answers(
-        self, now: datetime, lease: timedelta, limit: int = 50
+        self, now: datetime, lease: timedelta, limit: int = 50, owner: str | None = None
     ) -> list[tuple[int, str, dict, datetime]]:
-        return self._workspace.take_orphaned_answers(now, lease, limit)
+        return self._workspace.take_orphaned_answers(now, lease, limit, owner)
 
     # ----------------------------------------------------------- feedback
     def record_feedback(

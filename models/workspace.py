@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import claims
@@ -21,6 +21,7 @@ from models.schema import (
     DigestSubscription,
     Feedback,
     PendingAnswer,
+    SlackCallSlot,
     SlackDelivery,
 )
 from models.store import Store
@@ -51,6 +52,11 @@ def _snapshot(row: DigestSubscription) -> Subscription:
         row.created_by,
         row.disabled_reason,
     )
+
+
+def _owned_by(owner: str | None):
+    """The WHERE that only the answer's owner passes (any row when no owner is named)."""
+    return PendingAnswer.owner == owner if owner is not None else PendingAnswer.id.is_not(None)
 
 
 def _find(s, team_id: str, channel_id: str) -> DigestSubscription | None:
@@ -146,7 +152,8 @@ class Workspace:
         once it is stale."""
         stale_or_failed = or_(
             DigestDelivery.status.in_(("failed", "unknown")),
-            (DigestDelivery.status == "claimed") & (DigestDelivery.created_at < now - stale_after),
+            DigestDelivery.status.in_(("claimed", "posting"))
+            & (DigestDelivery.created_at < now - stale_after),
         )
         return claims.claim(
             self.store,
@@ -206,24 +213,68 @@ class Workspace:
             )
 
     # ------------------------------------------------- Slack deliveries
-    def first_delivery(self, key: str, now: datetime, keep: timedelta = timedelta(days=1)) -> bool:
-        """True for exactly one caller per key (an event_id, a message) across every
-        worker and process: the insert of the primary key is the test. Keys older than
-        `keep` are purged now and then (Slack retries within minutes)."""
-        try:
-            with self.store.session() as s:
-                s.execute(insert(SlackDelivery).values(key=key[:200], received_at=now))
-        except IntegrityError:
-            return False
-        if hash(key) % 50 == 0:
+    def claim_event(
+        self, key: str, now: datetime, lease: timedelta, keep: timedelta = timedelta(days=1)
+    ) -> bool:
+        """True for exactly one caller per key (an event_id, a message) at a time across
+        every worker and process. The claim records that an answer is under way, not
+        that the event arrived: it lapses after `lease` unless `event_done` says it was
+        answered, and `release_event` gives it up at once when the work failed, so
+        Slack's retry of an event whose worker crashed or failed is processed. Keys older
+        than `keep` are purged now and then (Slack retries within minutes)."""
+        key = key[:200]
+        won = claims.claim(
+            self.store,
+            SlackDelivery(key=key, received_at=now, lease_until=now + lease),
+            update(SlackDelivery)
+            .where(SlackDelivery.key == key, SlackDelivery.lease_until < now)
+            .values(received_at=now, lease_until=now + lease),
+        )
+        if won and hash(key) % 50 == 0:
             with self.store.session() as s:
                 s.execute(delete(SlackDelivery).where(SlackDelivery.received_at < now - keep))
-        return True
+        return won
+
+    def event_done(self, key: str) -> None:
+        """The event was answered: its key now refuses every retry until purged."""
+        with self.store.session() as s:
+            s.execute(
+                update(SlackDelivery).where(SlackDelivery.key == key[:200]).values(lease_until=None)
+            )
+
+    def release_event(self, key: str) -> None:
+        """The work failed before answering: forget the claim so a retry is processed."""
+        with self.store.session() as s:
+            s.execute(
+                delete(SlackDelivery).where(
+                    SlackDelivery.key == key[:200], SlackDelivery.lease_until.is_not(None)
+                )
+            )
+
+    def take_call_slot(self, key: str, now: datetime, interval: timedelta) -> bool:
+        """True when the caller may make one call of a rate-limited Slack method now
+        (`key` names the workspace and method); the next caller, in any process, waits
+        `interval`. The conditional UPDATE lets exactly one caller win each slot."""
+        key = key[:200]
+        return claims.claim(
+            self.store,
+            SlackCallSlot(key=key, next_at=now + interval),
+            update(SlackCallSlot)
+            .where(SlackCallSlot.key == key, SlackCallSlot.next_at <= now)
+            .values(next_at=now + interval),
+        )
 
     # -------------------------------------------------- pending answers
-    def save_answer(self, response_url: str, payload: dict, now: datetime, lease: timedelta) -> int:
-        """Keep an answer owed to a response_url until it is delivered; the caller holds
-        it for `lease`."""
+    def save_answer(
+        self,
+        response_url: str,
+        payload: dict,
+        now: datetime,
+        lease: timedelta,
+        owner: str | None = None,
+    ) -> int:
+        """Keep an answer owed to a response_url until it is delivered; `owner` (the
+        sending process) holds it for `lease`."""
         with self.store.session() as s:
             row = PendingAnswer(
                 response_url=response_url,
@@ -231,17 +282,41 @@ class Workspace:
                 created_at=now,
                 lease_until=now + lease,
                 attempts=0,
+                owner=owner,
             )
             s.add(row)
             s.flush()
             return row.id
 
-    def answer_attempted(self, answer_id: int, now: datetime, lease: timedelta, error: str) -> None:
-        """A failed attempt: count it, say why, and extend the sender's lease."""
+    def hold_answer(
+        self, answer_id: int, owner: str | None, now: datetime, hold: timedelta
+    ) -> bool:
+        """Extend `owner`'s lease before a post starts; False when the answer is gone
+        (delivered) or another process took it over, and the caller must not post. The
+        conditional UPDATE is the ownership check: only the owner's wins."""
+        with self.store.session() as s:
+            return (
+                s.execute(
+                    update(PendingAnswer)
+                    .where(PendingAnswer.id == answer_id, _owned_by(owner))
+                    .values(lease_until=now + hold)
+                ).rowcount
+                == 1
+            )
+
+    def answer_attempted(
+        self,
+        answer_id: int,
+        now: datetime,
+        lease: timedelta,
+        error: str,
+        owner: str | None = None,
+    ) -> None:
+        """A failed attempt: count it, say why, and extend the owner's lease."""
         with self.store.session() as s:
             s.execute(
                 update(PendingAnswer)
-                .where(PendingAnswer.id == answer_id)
+                .where(PendingAnswer.id == answer_id, _owned_by(owner))
                 .values(
                     attempts=PendingAnswer.attempts + 1,
                     last_error=error[:2000],
@@ -255,24 +330,26 @@ class Workspace:
             s.execute(delete(PendingAnswer).where(PendingAnswer.id == answer_id))
 
     def take_orphaned_answers(
-        self, now: datetime, lease: timedelta, limit: int = 50
+        self, now: datetime, lease: timedelta, limit: int = 50, owner: str | None = None
     ) -> list[tuple[int, str, dict, datetime]]:
         """Answers whose sender's lease ran out (it died or restarted): each is taken by
-        exactly one caller, whose lease starts now. (id, url, payload, created_at)."""
+        exactly one caller, which becomes its owner with a lease from now. An answer the
+        caller itself owns is never taken back: it is still in that process's hands.
+        (id, url, payload, created_at)."""
+        q = select(PendingAnswer.id, PendingAnswer.lease_until).where(
+            PendingAnswer.lease_until < now
+        )
+        if owner is not None:
+            q = q.where(or_(PendingAnswer.owner.is_(None), PendingAnswer.owner != owner))
         with self.store.sessions() as s:
-            rows = s.execute(
-                select(PendingAnswer.id, PendingAnswer.lease_until)
-                .where(PendingAnswer.lease_until < now)
-                .order_by(PendingAnswer.id)
-                .limit(limit)
-            ).all()
+            rows = s.execute(q.order_by(PendingAnswer.id).limit(limit)).all()
         taken = []
         for answer_id, lease_until in rows:
             with self.store.session() as s:
                 won = s.execute(
                     update(PendingAnswer)
                     .where(PendingAnswer.id == answer_id, PendingAnswer.lease_until == lease_until)
-                    .values(lease_until=now + lease)
+                    .values(lease_until=now + lease, owner=owner)
                 ).rowcount
                 if won == 1:
                     row = s.get(PendingAnswer, answer_id)

@@ -1,12 +1,23 @@
 """A local fake of Slack's Web API: a real threaded HTTP server on 127.0.0.1 that checks
 bearer tokens, answers the methods Scout uses, serves file downloads only with the
 Authorization header, takes response_url posts, and records every call, so the bot is
-tested over real HTTP exactly as it talks to Slack."""
+tested over real HTTP exactly as it talks to Slack.
+
+Faults it can play (issue 29): a slow Slack (`delays`: a method, or "response_url",
+takes effect at once and answers after N seconds), a line that drops after the post
+took effect (`drop_after_effect`: the connection is reset instead of answered), and
+Slack's limit on conversations.history/replies for apps outside the Marketplace (one
+call a minute per method and workspace, `lookup_interval`; past it 429 + Retry-After).
+Posted messages keep their metadata and thread, and history/replies return them."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import math
+import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -40,6 +51,9 @@ class FakeSlack:
         self.limited_until: dict[str, float] = {}  # method -> monotonic time: 429 until then
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> posted messages
+        self.drop_after_effect: dict[str, int] = {}  # method -> next N calls reset after effect
+        self.lookup_interval = 60.0  # conversations.history/replies: one call a minute
+        self._looked_up: dict[tuple[str, str], float] = {}  # (team, method) -> last served
         self._ts = itertools.count(1)
         self.retry_after = 1
         self._lock = threading.Lock()
@@ -92,6 +106,42 @@ class FakeSlack:
             self.rate_limits[method] = left - 1
             return True
         return time.monotonic() < self.limited_until.get(method, 0.0)
+
+    def drop(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` (or "response_url") take effect, then the
+        connection is reset before any answer: the caller cannot know it worked."""
+        self.drop_after_effect[method] = times
+
+    def _dropping(self, method: str) -> bool:
+        with self._lock:
+            left = self.drop_after_effect.get(method, 0)
+            if left:
+                self.drop_after_effect[method] = left - 1
+            return bool(left)
+
+    def _lookup_wait(self, team: str, method: str) -> float:
+        """Seconds until `method` may be called again for `team` (0: served now)."""
+        if method not in ("conversations.history", "conversations.replies"):
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            last = self._looked_up.get((team, method))
+            if last is not None and now - last < self.lookup_interval:
+                return self.lookup_interval - (now - last)
+            self._looked_up[(team, method)] = now
+            return 0.0
+
+    def posted(self, channel: str, answer_id: str | None = None) -> list[dict[str, Any]]:
+        """Messages that reached `channel` (those carrying Scout's answer id, if given)."""
+        with self._lock:
+            found = list(self.messages.get(channel, []))
+        if answer_id is None:
+            return found
+        return [
+            m
+            for m in found
+            if ((m.get("metadata") or {}).get("event_payload") or {}).get("answer_id") == answer_id
+        ]
 
     def of(self, method: str) -> list[Call]:
         with self._lock:
@@ -164,12 +214,19 @@ class FakeSlack:
                 metadata = params.get("metadata")
                 metadata = json.loads(metadata) if isinstance(metadata, str) else metadata
                 message = {"type": "message", "ts": ts, "text": params.get("text", "")}
+                if params.get("thread_ts"):
+                    message["thread_ts"] = params["thread_ts"]
                 if metadata:
                     message["metadata"] = metadata
-                self.messages.setdefault(channel, []).append(message)
+                with self._lock:
+                    self.messages.setdefault(channel, []).append(message)
             return 200, {"ok": True, "channel": channel, "ts": ts, "message_ts": ts}
-        if method == "conversations.history":
-            found = list(reversed(self.messages.get(params.get("channel"), [])))
+        if method in ("conversations.history", "conversations.replies"):
+            with self._lock:
+                found = list(reversed(self.messages.get(params.get("channel"), [])))
+            if method == "conversations.replies":
+                ts = params.get("ts")
+                found = [m for m in reversed(found) if ts in (m["ts"], m.get("thread_ts"))]
             if str(params.get("include_all_metadata")).lower() not in ("1", "true"):
                 found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
             return 200, {"ok": True, "messages": found, "has_more": False}
@@ -228,6 +285,15 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _reset(self) -> None:
+                """Break the line with a TCP reset, no answer written."""
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.connection.close()
+
             def _json(self, status: int, data: dict, headers: dict | None = None) -> None:
                 self._send(
                     status, json.dumps(data).encode(), "application/json; charset=utf-8", headers
@@ -263,9 +329,17 @@ class FakeSlack:
                         call.result = {"ok": False, "error": "ratelimited"}
                         self._json(429, call.result, {"Retry-After": str(fake.retry_after)})
                         return
+                    wait = fake._lookup_wait(fake.tokens.get(token, "-"), method)
+                    if wait > 0:
+                        call.result = {"ok": False, "error": "ratelimited"}
+                        self._json(429, call.result, {"Retry-After": str(math.ceil(wait))})
+                        return
                     status, body = fake._api(method, params, token)
                     call.result = body
                     time.sleep(fake.delays.get(method, 0.0))
+                    if fake._dropping(method):
+                        self._reset()
+                        return
                     self._json(status, body)
                 elif path.startswith("/response/"):
                     call = Call("response_url", {"key": path.split("/")[2], **params}, token)
@@ -275,6 +349,10 @@ class FakeSlack:
                         self._send(429, b"rate limited", "text/plain", {"Retry-After": "1"})
                         return
                     fake._record(call)
+                    time.sleep(fake.delays.get("response_url", 0.0))
+                    if fake._dropping("response_url"):
+                        self._reset()
+                        return
                     self._send(200, b"ok", "text/plain")
                 elif path.startswith("/redirect/"):  # a 302 to another URL, as a CDN might
                     target = urllib.parse.unquote(path[len("/redirect/") :])
