@@ -6,6 +6,7 @@ admin commands need no side door into `rec.store`."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,5 +59,76 @@ class Admin:
     def rollback(self, kind: str, version: int) -> int:
         return self._rec.rollback(kind, version)
 
+    # ------------------------------------------ the watchlist, sync and history
+    def watch_add(
+        self,
+        handle: str,
+        platform: str = "instagram",
+        *,
+        team_id: str | None = None,
+        added_by: str | None = None,
+    ) -> tuple[str, bool]:
+        """Watch `handle` (the key kept, and whether it was new to this team)."""
+        from engine.ingest.sync import CLI_TEAM, watch_key
+        from models import watchlist
+
+        key = watch_key(handle, platform)
+        with self._store.session() as s:
+            added = watchlist.add(
+                s, team_id or CLI_TEAM, platform, key, now=_utcnow(), added_by=added_by
+            )
+        return key, added
+
+    def watch_remove(
+        self, handle: str, platform: str | None = None, *, team_id: str | None = None
+    ) -> tuple[str, int]:
+        """Stop watching `handle` (on `platform`, or on every platform): the key and
+        how many rows went."""
+        from engine.ingest.sync import CLI_TEAM, watch_key
+        from models import watchlist
+
+        key = watch_key(handle, platform or "instagram")
+        with self._store.session() as s:
+            return key, watchlist.remove(s, team_id or CLI_TEAM, key, platform)
+
+    def watchlist(self, team_id: str | None = None, *, every_team: bool = False) -> list:
+        """The team's watchlist (models.watchlist.WatchEntry rows), oldest first."""
+        from engine.ingest.sync import CLI_TEAM
+        from models import watchlist
+
+        with self._store.session() as s:
+            return watchlist.entries(s, None if every_team else team_id or CLI_TEAM)
+
+    def sync(self, source: str | None = None, *, everything: bool = False, clock: Any = None):
+        """Pull what is due from each source (engine.ingest.sync); a SyncReport."""
+        from engine.ingest.sync import Sync
+
+        return Sync(self._store, self._rec.settings, clock=clock).run(source, everything=everything)
+
+    def sync_files(self, paths: list[str | Path]) -> Any:
+        """Scraper export files (Instagram/TikTok items; songs inline) written as a sync
+        writes a creator, with snapshots (engine.ingest.sync.store_scraped)."""
+        from engine.ingest.sources import ExportError, read_files
+        from engine.ingest.sync import store_scraped
+
+        try:
+            batch = read_files([Path(p) for p in paths])
+        except (ExportError, OSError) as err:
+            raise ScoutError(str(err).splitlines()[0]) from None
+        return store_scraped(self._store, batch)
+
+    def sync_status(self, now: Any = None) -> list:
+        """Per source: token, due creators, calls and quota, errors (SourceStatus)."""
+        from engine.ingest.sync import source_status
+
+        return source_status(self._store, self._rec.settings, now or _utcnow())
+
+    def growth(self, handles: list[str]) -> dict[str, dict[str, float | None]]:
+        return self._rec.growth(handles)
+
     def close(self) -> None:
         self._rec.close()
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

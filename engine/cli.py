@@ -27,6 +27,9 @@ COMMANDS = [
     "hashtags",
     "topics",
     "map",
+    "watch",
+    "sync",
+    "status",
 ]
 
 

@@ -86,7 +86,8 @@ def _latest_posts(session: Session, platform: str, ids: list[str]) -> dict[str, 
             .subquery()
         )
         rows = session.scalars(
-            select(PostSnapshot).join(
+            select(PostSnapshot)
+            .join(
                 newest,
                 (PostSnapshot.post_id == newest.c.post_id) & (PostSnapshot.day == newest.c.day),
             )
@@ -140,7 +141,6 @@ def followers_by_day(
 
 def counts(session: Session) -> dict[str, int]:
     return {
-        "creator_snapshots": session.scalar(select(func.count()).select_from(CreatorSnapshot))
-        or 0,
+        "creator_snapshots": session.scalar(select(func.count()).select_from(CreatorSnapshot)) or 0,
         "post_snapshots": session.scalar(select(func.count()).select_from(PostSnapshot)) or 0,
     }

@@ -5,6 +5,7 @@ creator together. Times are naive UTC, as every other table here keeps them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -122,6 +123,22 @@ def count_due(session: Session, platform: str, now: datetime) -> int:
         or_(WatchedCreator.next_due_at.is_(None), WatchedCreator.next_due_at <= now),
     )
     return session.scalar(stmt) or 0
+
+
+def watched(session: Session, platform: str, handles: Iterable[str]) -> set[str]:
+    """Which of `handles` some team already watches on `platform`."""
+    wanted = sorted(set(handles))
+    found: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        found.update(
+            session.scalars(
+                select(WatchedCreator.handle).where(
+                    WatchedCreator.platform == platform,
+                    WatchedCreator.handle.in_(wanted[i : i + 500]),
+                )
+            )
+        )
+    return found
 
 
 def teams_watching(session: Session, platform: str, handle: str) -> list[str]:
