@@ -224,11 +224,17 @@ def topic_quality(
         table = emb.table(width)
     else:
         table = nearest_table(emb.vectors, width)
-    hits = total = 0
-    for k in known:
-        n = len(k)
-        others = set(k)
-        cand = table[k, :n]
-        hits += int(np.isin(cand, list(others)).sum())
-        total += n * n
-    return {"quality": hits / total, "posts": len(known)}
+    per_post = np.array(
+        [[int(np.isin(table[k, : len(k)], k).sum()), len(k) * len(k)] for k in known], dtype=float
+    )
+    hits, total = per_post.sum(axis=0)
+    quality = hits / total
+    return {"quality": quality, "posts": len(known), "se": ratio_se(per_post, quality)}
+
+
+def ratio_se(per_post: np.ndarray, ratio: float) -> float:
+    """Standard error of a ratio of sums (hits / candidates over posts), by the delta
+    method: how far the same model's figure moves on another draw of held-out posts,
+    which the quality gate needs to tell a worse model from an unlucky split."""
+    hits, total = per_post[:, 0], per_post[:, 1]
+    return float(np.sqrt(np.sum((hits - ratio * total) ** 2)) / total.sum())

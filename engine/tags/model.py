@@ -45,6 +45,7 @@ from engine.tags.embeddings import (
     fit_word2vec,
     topic_quality,
 )
+from engine.tags.lift import creator_lift, post_counts, related_lift
 from engine.tags.prepare import METHODS, TagConfig, clean_post_tags, prepare_sentences, tag_bloggers
 from engine.tags.query import TopicQuery, parse_topic
 
@@ -386,6 +387,8 @@ class FitReport:
     seconds: dict[str, float]
     related: str = "vectors"  # what ranks related tags; its quality is the gate's
     related_scores: Related | None = None  # fitted on all posts when refit
+    quality_se: float = 0.0  # standard error of the shipped quality (held-out draw)
+    lifts: dict[str, float] = field(default_factory=dict)  # engine.tags.lift, ~1 = chance
 
     @property
     def shipped_quality(self) -> float:
@@ -471,6 +474,7 @@ def choose_embedding(
         tr_keys = [keys[i] for i in train_i] if keys is not None else None
         sentences, _ = prepare_sentences(tr_posts, tr_owners, cfg, seed, tr_keys)
         held = [posts[i] for i in test_i]
+        creators = (tr_posts, tr_owners, [owners[i] for i in test_i])
     else:
         if set(embedding_methods(cfg)) - {"ppmi"}:
             raise ValueError(
@@ -478,6 +482,7 @@ def choose_embedding(
                 "the local backend, or use the default method"
             )
         sentences, held = counted.train, counted.held
+        creators = None  # the counted held-out sample carries no creators
     if (len(sentences.tags) == 0) if isinstance(sentences, Cooc) else not sentences:
         raise NotEnoughData("no post has two tags used by enough creators to learn from")
     embs = fit_embeddings(sentences, cfg, seed, embedding_methods(cfg))
@@ -486,7 +491,8 @@ def choose_embedding(
     rel_methods = ("ochiai",) if cfg.related == "auto" else (cfg.related,)
     rels = {m: fit_related(sentences, m, cfg.related_top) for m in rel_methods if m != "vectors"}
     scored: dict[str, Embedding | Related] = {**embs, **rels}
-    quality = {m: topic_quality(e, held)["quality"] for m, e in scored.items()}
+    measured = {m: topic_quality(e, held) for m, e in scored.items()}
+    quality = {m: r["quality"] for m, r in measured.items()}
     for m, q in quality.items():
         log(f"tags: {m} held-out quality {q:.4f} ({scored[m].seconds:.1f}s)")
     chosen = (
@@ -509,6 +515,9 @@ def choose_embedding(
         seconds={m: e.seconds for m, e in scored.items()},
         related=related,
     )
+    shipped = report.related if report.related != "vectors" else chosen
+    report.quality_se = float(measured[shipped].get("se", 0.0))
+    report.lifts = measure_lifts(scored[shipped], report.shipped_quality, sentences, held, creators)
     if cfg.refit and len(held):
         all_sentences = (
             prepare_sentences(posts, owners, cfg, seed, keys)[0]
@@ -524,6 +533,27 @@ def choose_embedding(
         final = embs[chosen]
         report.related_scores = rels.get(related)
     return final, report
+
+
+def measure_lifts(
+    scorer: Embedding | Related,
+    quality: float,
+    sentences: list[list[str]] | Cooc,
+    held: list[list[str]],
+    creators: tuple[list[list[str]], list[str], list[str]] | None,
+) -> dict[str, float]:
+    """The shipped scorer's lifts over tag popularity on the held-out posts
+    (engine.tags.lift); `creators` = (training posts, their creators, held-out posts'
+    creators), where the held-out posts' creators are known."""
+    if not held:
+        return {}
+    counts = post_counts(sentences, scorer.tags)
+    out = {"related": related_lift(scorer.tags, quality, counts, held)}
+    if creators is not None:
+        lift = creator_lift(creators[0], creators[1], held, creators[2], scorer.tags)
+        if lift is not None:
+            out["creators"] = lift
+    return out
 
 
 def aligned(rel: Related, tags: list[str]) -> sparse.csr_matrix:
@@ -702,6 +732,10 @@ def _assemble(
     metrics: dict[str, Any] = {f"quality.{m}": round(q, 5) for m, q in report.quality.items()}
     metrics["quality"] = round(report.shipped_quality, 5)
     metrics["heldout_posts"] = report.heldout_posts
+    if report.heldout_posts:
+        metrics["quality_se"] = round(report.quality_se, 5)
+    for name, lift in report.lifts.items():
+        metrics[f"lift.{name}"] = round(lift, 4)
     metrics["tags"] = len(emb.tags)
     metrics["bloggers"] = len(handles)
     for m, w in report.words_per_sec.items():
