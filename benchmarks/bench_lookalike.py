@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import print_table, write_results
-from engine.bootstrap import DEMO_FILES, scratch
+from engine.bootstrap import DEMO_FILES, assemble, scratch
 from engine.core.dataset import Dataset
 from engine.core.settings import Settings
 from engine.demo.generate import demo_dir, generate, load_truth
@@ -176,8 +176,12 @@ def split_half(posts_csv: Path, tmp: Path, *, real: bool = False) -> dict:
     split_csv, seen = split_file(posts_csv, tmp)
     # real exports without a hashtag column give the tags model nothing to learn from
     kinds = ("lookalike",) if real else ("tags", "lookalike")
-    rec = trained_store(f"sqlite:///{tmp}/split.db", {"posts": split_csv}, kinds)
-    a_handles = sorted(h for h in rec.store.influencers_frame()["handle"] if h.endswith("__a"))
+    url = f"sqlite:///{tmp}/split.db"
+    rec = trained_store(url, {"posts": split_csv}, kinds)
+    admin = assemble(url).admin
+    data = admin.dataset()
+    admin.close()
+    a_handles = sorted(h for h in data.influencers["handle"] if h.endswith("__a"))
     a_handles = [h for h in a_handles if seen.get(h[:-3], 0) >= MIN_POSTS]
     methods = ("auto", "sparse", "ppmi") if real else ("auto", *METHODS)
     results = []
@@ -193,14 +197,14 @@ def split_half(posts_csv: Path, tmp: Path, *, real: bool = False) -> dict:
     base = tfidf_baseline(split_csv, a_handles)
     results.append({k: v for k, v in base.items() if k != "MRR"})
     ratio = results[0]["MRR@10"] / base["MRR@10"]
-    variants = variant_rows(Dataset.read(rec.store), a_handles)
+    variants = variant_rows(data, a_handles)
     variants.append(base)
     return {
         "methods": results,
         "variants": variants,
         "default_vs_tfidf": ratio,
         "queries": len(a_handles),
-        "halves": int(len(rec.store.influencers_frame())),
+        "halves": int(len(data.influencers)),
     }
 
 

@@ -137,7 +137,7 @@ def latency(demo_dir: Path, shared: Path, repeats: int) -> dict:
             started = time.perf_counter()
             decode_image(photo)
             decode.append(time.perf_counter() - started)
-        rec.store.dispose()
+        rec.close()
     return {
         "jpeg_bytes": len(photo),
         "megapixels": 12.0,

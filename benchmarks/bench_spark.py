@@ -75,16 +75,18 @@ def run_backend(url: str, backend: str, master: str, env: dict | None = None) ->
 
 
 def models(url: str) -> dict:
-    from engine.bootstrap import bootstrap
+    from engine.bootstrap import assemble
     from engine.core.kinds import kind_by_name
 
-    reg = bootstrap(url).store.registry
-    infos = {k: reg.latest_info(k) for k in KINDS}  # None: skipped (synthetic posts have no songs)
-    return {
-        k: kind_by_name(k).load(reg.get(k, info.version).payload)
-        for k, info in infos.items()
-        if info is not None
+    admin = assemble(url).admin
+    published = admin.latest_versions()  # a kind skipped (no songs in synthetic posts) is absent
+    found = {
+        k: kind_by_name(k).load(admin.artifact_bytes(k, published[k]))
+        for k in KINDS
+        if k in published
     }
+    admin.close()
+    return found
 
 
 def measure(label: str, db: Path, n_posts: int, run_local: bool, master: str) -> list[dict]:
@@ -209,7 +211,7 @@ def main() -> None:
     if args.child:
         child(*args.child)
         return
-    from engine.bootstrap import scratch
+    from engine.bootstrap import assemble, scratch
     from engine.core.settings import Settings
     from engine.demo.generate import demo_dir, generate
 
@@ -220,9 +222,10 @@ def main() -> None:
             if not (ddir / "truth.json").exists():
                 generate(ddir, size="default", seed=42)
             db = Path(tmp) / "demo.db"
-            rec = scratch(f"sqlite:///{db}", ddir)
-            n = len(rec.store.posts_frame())
-            rec.close()
+            scratch(f"sqlite:///{db}", ddir).close()
+            admin = assemble(f"sqlite:///{db}").admin
+            n = len(admin.dataset().posts)  # rows per (post, author), as training counts them
+            admin.close()
             rows += measure("demo default", db, n, True, args.master)
         for n in [int(x) for x in args.sizes.split(",")]:
             sdir = Path(tmp) / f"syn{n}"

@@ -205,7 +205,7 @@ def main() -> None:
         )
         map_row = demo_map(rec, truth, MAP_NEIGHBOURS)
         print_table("Influencer map", [map_row])
-        rec.store.dispose()
+        rec.close()
     write_results(
         "topics_quick" if args.quick else "topics",
         {

@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.report import print_table, write_results
-from engine.bootstrap import bootstrap, scratch
-from engine.core.dataset import Dataset
+from engine.bootstrap import assemble, scratch
 from engine.core.settings import Settings
 
 TOPICS = {
@@ -139,10 +138,10 @@ def synthetic_posts(dir_: Path, n_posts: int, seed: int = 3, songs: bool = False
 
 
 def measure(label: str, url: str) -> list[dict]:
-    rec = bootstrap(url)
-    store = rec.store
+    parts = assemble(url)
+    rec = parts.recommender
     t0 = time.perf_counter()
-    data = Dataset.read(store)
+    data = parts.admin.dataset()
     read_s = time.perf_counter() - t0
     rows = [
         {
@@ -169,7 +168,7 @@ def measure(label: str, url: str) -> list[dict]:
                 "influencers": "",
             }
         )
-    store.dispose()
+    parts.close()
     return rows
 
 
@@ -177,8 +176,8 @@ def tags_split(url: str, label: str) -> list[dict]:
     from engine.tags.model import fit
     from engine.tags.prepare import TagConfig
 
-    rec = bootstrap(url)
-    data = Dataset.read(rec.store)
+    parts = assemble(url)
+    data = parts.admin.dataset()
     rows = []
     for name, cfg in (
         ("before: word2vec on (skip-gram, CBOW, PPMI-SVD, blend)", TagConfig(word2vec=True)),
@@ -203,7 +202,7 @@ def tags_split(url: str, label: str) -> list[dict]:
                 "quality": report.shipped_quality,
             }
         )
-    rec.store.dispose()
+    parts.close()
     return rows
 
 

@@ -2,7 +2,7 @@
 what is in the store, what is published, and the writes that change them.
 
 It is the one place besides the Recommender that may hold the store, so the CLI's
-admin commands need no side door into `rec.store`."""
+admin commands need no side door into the recommender's store."""
 
 from __future__ import annotations
 
@@ -14,20 +14,24 @@ from engine.core.errors import ScoutError
 
 
 class Admin:
-    """Built by engine.bootstrap.assemble over the same facade the queries use (one
-    store, one connection pool per process)."""
+    """Built by engine.bootstrap.assemble over the same facade the queries use and the
+    same store, handed in (one store, one connection pool per process)."""
 
-    def __init__(self, recommender: Any) -> None:
+    def __init__(self, recommender: Any, store: Any) -> None:
         self._rec = recommender
-
-    @property
-    def _store(self) -> Any:
-        return self._rec.store
+        self._store = store
 
     # ------------------------------------------------------------- the data
     def counts(self) -> dict[str, int]:
         """Rows per table (influencers, posts, songs, ...)."""
         return self._store.counts()
+
+    def dataset(self) -> Any:
+        """The whole store as training reads it (engine.core.dataset.Dataset), for
+        benchmarks that fit or time a kind outside the pipeline."""
+        from engine.core.dataset import Dataset
+
+        return Dataset.read(self._store)
 
     def export_parquet(self, folder: str | Path, chunk_rows: int) -> Any:
         """A streaming Parquet snapshot of the store (the Spark backend's input)."""
@@ -55,6 +59,20 @@ class Admin:
         except LookupError as err:
             raise ScoutError(str(err)) from None
         return {k: v for k, v in artifact.__dict__.items() if k != "payload"}
+
+    def artifact_bytes(self, kind: str, version: int | None = None) -> bytes:
+        """One version's payload (the newest published when `version` is None), for
+        benchmarks and tests that load a model without serving it."""
+        registry = self._store.registry
+        if version is None:
+            info = registry.latest_info(kind)
+            if info is None:
+                raise ScoutError(f"no published version of {kind}")
+            version = info.version
+        try:
+            return registry.get(kind, version).payload
+        except LookupError as err:
+            raise ScoutError(str(err)) from None
 
     def rollback(self, kind: str, version: int) -> int:
         return self._rec.rollback(kind, version)

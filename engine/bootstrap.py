@@ -57,7 +57,7 @@ def assemble(
     rec = Recommender(
         store, settings, workspace=Workspace(store), background_reload=background_reload
     )
-    return ScoutParts(recommender=rec, workspace_ops=rec.digests, admin=Admin(rec))
+    return ScoutParts(recommender=rec, workspace_ops=rec.digests, admin=Admin(rec, store))
 
 
 def bootstrap(

@@ -112,7 +112,7 @@ class Recommender:
         thread while the current one keeps answering; otherwise (the CLI, tests) the
         query that notices it waits for it."""
         self.settings = settings
-        self.store = store  # private to the engine: bot/ and the CLI go through methods
+        self._store = store  # private: engine.bootstrap hands the same store to Admin
         self.digests = _workspace_ops(workspace)
         self.background_reload = background_reload
         self._loaded: dict[str, _Loaded] = {}
@@ -122,7 +122,7 @@ class Recommender:
 
     def close(self) -> None:
         """Release the store's connections (a CLI command's last step)."""
-        self.store.dispose()
+        self._store.dispose()
 
     # ------------------------------------------------------------------ writes
     def import_file(
@@ -137,7 +137,7 @@ class Recommender:
         `column_map`: `SOURCE=FIELD` specs for columns the known aliases miss."""
         from engine.ingest.importer import import_file
 
-        return import_file(path, kind, self.store, progress=progress, column_map=column_map)
+        return import_file(path, kind, self._store, progress=progress, column_map=column_map)
 
     def train(self, **options: Any) -> Any:
         """Fit, gate and publish every kind (engine.training.pipeline); a TrainReport.
@@ -149,7 +149,7 @@ class Recommender:
             options["backend"] = self.settings.train_backend
         options.setdefault("spark_master", self.settings.spark_master)
         options.setdefault("spark_jdbc_jar", self.settings.spark_jdbc_jar)
-        return run_training(self.store, **options)
+        return run_training(self._store, **options)
 
     def train_if_due(self, now: datetime | None = None, **options: Any) -> Any:
         """Today's retrain if its hour has come and no other clock has claimed it."""
@@ -159,7 +159,7 @@ class Recommender:
         options.setdefault("backend", self.settings.train_backend)
         options.setdefault("spark_master", self.settings.spark_master)
         options.setdefault("spark_jdbc_jar", self.settings.spark_jdbc_jar)
-        return train_if_due(self.store, now, at=self.settings.train_at, **options)
+        return train_if_due(self._store, now, at=self.settings.train_at, **options)
 
     def rollback(self, kind: str, version: int) -> int:
         """Serve `version` of `kind` again, pinned: the next training on the same data keeps
@@ -169,9 +169,9 @@ class Recommender:
         from engine.training.pipeline import fingerprint_of
 
         config = self.settings.training_config().get(kind, {})
-        pin = fingerprint_of(kind_by_name(kind), Dataset.read(self.store).fingerprint(), config)
+        pin = fingerprint_of(kind_by_name(kind), Dataset.read(self._store).fingerprint(), config)
         try:
-            return self.store.registry.rollback(kind, version, pin=pin)
+            return self._store.registry.rollback(kind, version, pin=pin)
         except (LookupError, ValueError) as err:
             raise ScoutError(str(err).strip("'\"")) from None
 
@@ -196,13 +196,13 @@ class Recommender:
         """slack_sdk's OAuth installation store, in Scout's own database."""
         from models.slack import installation_store
 
-        return installation_store(self.store, client_id)
+        return installation_store(self._store, client_id)
 
     def slack_state_store(self, expiration_seconds: int = 600) -> Any:
         """slack_sdk's OAuth state store (CSRF), in Scout's own database."""
         from models.slack import state_store
 
-        return state_store(self.store, expiration_seconds)
+        return state_store(self._store, expiration_seconds)
 
     # ------------------------------------------------------------------ models
     def model(self, kind: str) -> Any:
@@ -242,7 +242,7 @@ class Recommender:
             ):
                 return loaded
             self._checked_at[kind] = now
-            latest = self.store.registry.latest_version(kind)
+            latest = self._store.registry.latest_version(kind)
             if latest is None:
                 return loaded
             if loaded is not None and loaded.version == latest:
@@ -292,7 +292,7 @@ class Recommender:
     def _load(self, kind: str, version: int) -> _Loaded:
         from engine.core.kinds import kind_by_name
 
-        artifact = self.store.registry.get(kind, version)
+        artifact = self._store.registry.get(kind, version)
         started = time.perf_counter()
         model = kind_by_name(kind).load(artifact.payload)
         loaded_s = time.perf_counter() - started
@@ -322,16 +322,16 @@ class Recommender:
             ModelInfo(
                 a.kind, a.version, a.created_at, a.metrics or {}, a.params or {}, a.summary or ""
             )
-            for a in self.store.registry.latest_all()
+            for a in self._store.registry.latest_all()
         ]
 
     def training_failures(self) -> list[TrainingFailure]:
         """Kinds whose newest registry row is a failed training (engine.training.pipeline
         records one per crash), for the App Home: a later publish or rejection clears it."""
         newest: dict[str, Any] = {}
-        for row in self.store.registry.list():  # newest version first within a kind
+        for row in self._store.registry.list():  # newest version first within a kind
             newest.setdefault(row.kind, row)
-        serving = {i.kind: i.version for i in self.store.registry.latest_all()}
+        serving = {i.kind: i.version for i in self._store.registry.latest_all()}
         return [
             TrainingFailure(r.kind, serving.get(r.kind), r.created_at, r.reason or "")
             for r in newest.values()
@@ -345,10 +345,10 @@ class Recommender:
         clean = parse_handle(handle)
         if not clean:
             raise ScoutError("Give a handle, e.g. `@some_creator`.")
-        found = self.store.find_handle(clean)
+        found = self._store.find_handle(clean)
         if found is not None:
             return found
-        candidates = self.store.handles_like(clean)
+        candidates = self._store.handles_like(clean)
         raise UnknownHandle(clean, close_matches(clean.lower(), candidates))
 
     def influencer_profile(self, handle: str) -> dict[str, Any]:
@@ -357,7 +357,7 @@ class Recommender:
         followers). A store that still reports `er` itself is taken as it is."""
         from engine.core.engagement import engagement_rate_or_none
 
-        profile = dict(self.store.influencer_profile(self.resolve_handle(handle)))
+        profile = dict(self._store.influencer_profile(self.resolve_handle(handle)))
         if profile and "er" not in profile:
             likes, comments = profile.get("avg_likes"), profile.get("avg_comments")
             profile["er"] = (
@@ -397,7 +397,7 @@ class Recommender:
                         f"method={method} needs the tags model, which is not trained yet; "
                         "use method=ppmi or run `python -m engine train`."
                     ) from None
-        posts = None if found in model else self.store.posts_frame(handles=[found])
+        posts = None if found in model else self._store.posts_frame(handles=[found])
         answer = lookalike(
             model,
             found,

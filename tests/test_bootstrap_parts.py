@@ -13,7 +13,14 @@ from engine.workspace_ops import WorkspaceOps
 from tests.fakes import INFLUENCERS, POSTS, SONGS, write
 
 REPO = Path(__file__).resolve().parents[1]
-STORE_HOLDERS = {"engine/service.py", "engine/admin.py", "engine/bootstrap.py"}
+STORE_HOLDERS = {
+    "engine/service.py",
+    "engine/admin.py",
+    "engine/workspace_ops.py",
+    "engine/bootstrap.py",
+}
+# `rec.store`, `self.rec._store`, `recommender.store`, `bootstrap(url).store`, ...
+RECOMMENDERS_STORE = re.compile(r"(?:\b\w*rec\w*|\))\._?store\b")
 
 
 def _loaded(url: str, tmp_path: Path) -> ScoutParts:
@@ -63,3 +70,44 @@ def test_no_product_code_reaches_into_the_store():
             if re.search(r"\.store\b", line.split("#")[0]):
                 found.append(f"{rel}:{n}: {line.strip()}")
     assert found == []
+
+
+def _lines(*patterns: str):
+    """(relative path, line number, code without its comment) of every .py file under
+    `patterns`, the store holders left out."""
+    for pattern in patterns:
+        for path in sorted(REPO.glob(pattern)):
+            rel = str(path.relative_to(REPO))
+            if rel in STORE_HOLDERS or rel == "tests/test_bootstrap_parts.py":
+                continue
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                yield rel, n, line.split("#")[0]
+
+
+def test_nothing_reads_the_recommenders_store():
+    """Benchmarks and tests reach the store through the parts (`admin`), or open their
+    own models.store.Store on the same URL; none through the recommender."""
+    found = [
+        f"{rel}:{n}: {code.strip()}"
+        for rel, n, code in _lines("bot/**/*.py", "engine/**/*.py", "benchmarks/*.py", "tests/*.py")
+        if RECOMMENDERS_STORE.search(code)
+    ]
+    assert found == []
+    benchmarks = [
+        f"{rel}:{n}: {code.strip()}"
+        for rel, n, code in _lines("benchmarks/*.py")
+        if re.search(r"(?<!models)\._?store\b", code)
+    ]
+    assert benchmarks == []  # benchmarks, like the product, go through the parts
+
+
+def test_the_recommender_has_no_public_store(sqlite_url, tmp_path):
+    parts = _loaded(sqlite_url, tmp_path)
+    rec = parts.recommender
+    assert not hasattr(rec, "store")
+    assert [name for name in vars(rec) if "store" in name and not name.startswith("_")] == []
+    handles = parts.admin.dataset().influencers["handle"]
+    assert sorted(handles) == ["chef.ana", "new_person", "runner_bo"]
+    with pytest.raises(ScoutError, match="no published version of tags"):
+        parts.admin.artifact_bytes("tags")
+    parts.close()

@@ -19,6 +19,7 @@ from engine.lookalike.model import TOP_TOKENS, LookalikeModel, ppmi
 from engine.lookalike.query import lookalike
 from engine.lookalike.search import SparseSearch
 from engine.lookalike.sparse import COLUMNS, SparseRows, prune_rows
+from models.store import Store
 
 
 def test_ppmi_matches_the_formula_and_stays_sparse():
@@ -44,6 +45,14 @@ def rec(trained_demo_db):
     return bootstrap(f"sqlite:///{trained_demo_db}")
 
 
+@pytest.fixture(scope="module")
+def store(trained_demo_db):
+    """The same database read directly (tests set up and inspect; the product asks rec)."""
+    store = Store(f"sqlite:///{trained_demo_db}")
+    yield store
+    store.dispose()
+
+
 def test_lookalikes_share_the_planted_topic(rec, demo_small_dir):
     truth = pd.read_json(demo_small_dir / "truth.json", typ="series")["influencer_topic"]
     handles = list(truth)[:40]
@@ -56,8 +65,8 @@ def test_lookalikes_share_the_planted_topic(rec, demo_small_dir):
     assert np.mean(precision) >= 0.8
 
 
-def test_filters_reasons_and_errors(rec):
-    h = rec.store.influencers_frame()["handle"].iloc[0]
+def test_filters_reasons_and_errors(rec, store):
+    h = store.influencers_frame()["handle"].iloc[0]
     f = Filters(followers_min=10_000, followers_max=100_000, min_er=1.0)
     for r in rec.lookalike(h, k=5, filters=f).results:
         assert 10_000 <= r.extra["followers"] <= 100_000 and r.extra["er"] >= 1.0
@@ -100,13 +109,13 @@ def test_sparse_default_ranks_topic_mates_and_filters(rec, demo_small_dir):
         assert 10_000 <= r.extra["followers"] <= 100_000
 
 
-def test_a_creators_posts_are_placed_like_fit_and_rows_survive_bytes(rec):
+def test_a_creators_posts_are_placed_like_fit_and_rows_survive_bytes(rec, store):
     model = rec.model("lookalike")
     again = LookalikeModel.from_bytes(model.to_bytes())
     assert again.has_sparse and again.sparse.nnz == model.sparse.nnz
     assert abs(again.sparse_matrix() - model.sparse_matrix()).max() == 0  # stored as is
     assert np.array_equal(again.char_idf, model.char_idf)
-    posts = rec.store.posts_frame()
+    posts = store.posts_frame()
     h = model.handles[3]
     placed = again.place(posts[posts["handle"] == h])
     diff = (placed.sparse - model.sparse_row(3)).toarray()

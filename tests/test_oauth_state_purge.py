@@ -19,7 +19,7 @@ def test_expired_oauth_states_are_purged(any_db_url):
         live = rec.slack_state_store(expiration_seconds=600)
         state = live.issue()
         table = live.oauth_states
-        with rec.store.engine.connect() as conn:
+        with live.engine.connect() as conn:  # the state store's own engine
             rows = conn.execute(select(func.count()).select_from(table)).scalar_one()
         assert rows == 1
         assert live.consume(state)

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from benchmarks.agreement import agreement, overlap
-from engine.bootstrap import scratch
+from engine.bootstrap import assemble, scratch
 from engine.core.errors import ScoutError
 from engine.core.kinds import kind_by_name
 
@@ -43,25 +43,25 @@ def spark():
     session.stop()
 
 
-def _models(rec) -> dict:
-    reg = rec.store.registry
-    return {k: kind_by_name(k).load(reg.get(k, reg.latest_info(k).version).payload) for k in KINDS}
+def _models(admin) -> dict:
+    return {k: kind_by_name(k).load(admin.artifact_bytes(k)) for k in KINDS}
 
 
 @pytest.fixture(scope="module")
 def both(tmp_path_factory, demo_small_dir, spark):
-    """The small demo trained twice, local and Spark; models per backend, and the
-    Spark run's report."""
+    """The small demo trained twice, local and Spark: per backend its models, its run's
+    report and the admin part over its store."""
     out = {}
     for backend in ("local", "spark"):
         db = tmp_path_factory.mktemp(backend) / "scout.db"
-        rec = scratch(f"sqlite:///{db}", demo_small_dir)
-        report = rec.train(kinds=KINDS, backend=backend, log=lambda m: None)
+        scratch(f"sqlite:///{db}", demo_small_dir).close()
+        admin = assemble(f"sqlite:///{db}").admin
+        report = admin.train(kinds=KINDS, backend=backend, log=lambda m: None)
         assert report.ok, report.table()
-        out[backend] = (_models(rec), report, rec)
+        out[backend] = (_models(admin), report, admin)
     yield out
-    for _, _, rec in out.values():
-        rec.close()
+    for _, _, admin in out.values():
+        admin.close()
 
 
 @pytest.mark.slow
@@ -74,12 +74,13 @@ def test_both_backends_give_the_same_top10_lists(both):
 
 @pytest.mark.slow
 def test_the_spark_run_counts_every_post_and_publishes_every_kind(both):
-    _, report, rec = both["spark"]
+    _, report, _ = both["spark"]
     assert {o.kind: o.status for o in report.outcomes} == dict.fromkeys(KINDS, "published")
     params = {}
     for backend in ("local", "spark"):
-        reg = both[backend][2].store.registry
-        params[backend] = reg.get("lookalike", reg.latest_info("lookalike").version).params
+        admin = both[backend][2]
+        latest = admin.latest_versions()["lookalike"]
+        params[backend] = admin.artifact_info("lookalike", latest)["params"]
     assert (params["local"]["backend"], params["spark"]["backend"]) == ("local", "spark")
     # every post (row per author) was counted, though the driver held only a sample
     assert params["spark"]["data_posts"] == params["local"]["data_posts"] > 1000
@@ -94,9 +95,11 @@ def test_overlap_counts_shared_items():
 
 @pytest.mark.slow
 def test_export_writes_every_table_in_chunks(tmp_path, demo_small_dir):
-    rec = scratch(f"sqlite:///{tmp_path / 's.db'}", demo_small_dir)
-    snap = rec.store.export_parquet(tmp_path / "snap", chunk_rows=500)
-    counts = rec.store.counts()
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    scratch(url, demo_small_dir).close()
+    admin = assemble(url).admin
+    snap = admin.export_parquet(tmp_path / "snap", chunk_rows=500)
+    counts = admin.counts()
     posts = pq.ParquetFile(snap.path("posts"))
     assert posts.metadata.num_rows == counts["posts"] == snap.rows["posts"]
     assert posts.num_row_groups == -(-counts["posts"] // 500)  # one row group per chunk
@@ -105,14 +108,15 @@ def test_export_writes_every_table_in_chunks(tmp_path, demo_small_dir):
     assert set(authors.column_names) == {"post_pk", "influencer_id", "handle"}
     tags = pq.read_table(snap.path("post_hashtags"))
     assert tags.num_rows > counts["posts"]
-    rec.close()
+    admin.close()
 
 
 @pytest.mark.slow
 def test_export_command_from_postgres(pg_url, tmp_path, demo_small_dir):
-    rec = scratch(pg_url, demo_small_dir)
-    n_posts = rec.store.counts()["posts"]
-    rec.close()
+    scratch(pg_url, demo_small_dir).close()
+    admin = assemble(pg_url).admin
+    n_posts = admin.counts()["posts"]
+    admin.close()
     out = subprocess.run(
         [
             sys.executable,
