@@ -31,6 +31,12 @@ def esc(text: Any) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def code(text: Any) -> str:
+    """Data as inline code: escaped, and its backticks swapped for a look-alike so a
+    file name like ``a`*b*`` cannot close the code span and format the rest."""
+    return "`" + esc(text).replace("`", "\u02cb") + "`"
+
+
 def _md(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": text[:MAX_TEXT]}
 

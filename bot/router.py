@@ -68,11 +68,11 @@ def polite_error(err: Exception) -> Reply:
             "It is trained daily; an admin can run `python -m engine train` now."
         )
     if isinstance(err, ScoutError):
-        return bk.error_reply(str(err))
+        return bk.error_reply(bk.esc(str(err)))  # messages quote what the user typed
     problem = database_error(err)
     if problem is not None:
         log.error("database error: %s", problem)
-        return bk.error_reply(f"I can't read my database right now: {problem}.")
+        return bk.error_reply(f"I can't read my database right now: {bk.esc(problem)}.")
     ref = uuid.uuid4().hex[:8]
     log.error("unexpected error (ref %s): %s: %s", ref, type(err).__name__, err, exc_info=err)
     return bk.error_reply(
@@ -103,9 +103,11 @@ def _data_size(info: Any) -> str:
 
 
 class Scout:
-    def __init__(self, recommender: Any) -> None:
+    def __init__(self, recommender: Any, workspace_ops: Any = None) -> None:
+        """`workspace_ops`: the digest and feedback part (ScoutParts.workspace_ops), handed
+        in by the bot's assembly; None (a fake engine, no store) turns digests off."""
         self.rec = recommender
-        self.workspace = recommender.digests  # digest state, kept by the facade's store
+        self.workspace = workspace_ops
         # New commands register here and in bot/manifest.yml.
         self.commands: dict[str, Callable[[str, Caller], Reply]] = {
             "lookalike": self.lookalike,
@@ -124,7 +126,7 @@ class Scout:
     def command(self, name: str, text: str, caller: Caller = Caller()) -> Reply:
         handler = self.commands.get(name.lstrip("/").lower())
         if handler is None:
-            return help_reply(f"I don't know `/{name.lstrip('/')}`.")
+            return help_reply(f"I don't know {bk.code('/' + name.lstrip('/'))}.")
         try:
             return handler(text or "", caller)
         except Exception as err:  # noqa: BLE001 - every failure becomes a message
@@ -283,7 +285,7 @@ class Scout:
             )
             return bk.message(
                 f":white_check_mark: This channel gets trending songs every day at "
-                f"*{sub.local_time} {sub.timezone}*{note}. `/digest off` stops it."
+                f"*{bk.esc(sub.local_time)} {bk.esc(sub.timezone)}*{note}. `/digest off` stops it."
             )
         if req.action == "off":
             done = self.workspace.unsubscribe(team, channel)
@@ -296,10 +298,10 @@ class Scout:
         if sub is None:
             return bk.message("No daily digest here. `/digest on 09:00 Europe/Paris` starts one.")
         if not sub.enabled:
-            why = f" ({sub.disabled_reason})" if sub.disabled_reason else ""
+            why = f" ({bk.esc(sub.disabled_reason)})" if sub.disabled_reason else ""
             return bk.message(f"The daily digest here is off{why}. `/digest on` restarts it.")
         return bk.message(
-            f"Daily digest here at *{sub.local_time} {sub.timezone}*, "
+            f"Daily digest here at *{bk.esc(sub.local_time)} {bk.esc(sub.timezone)}*, "
             f"songs of the last {sub.window_days} days."
         )
 
@@ -309,7 +311,7 @@ class Scout:
             return help_reply()
         if word.lstrip("/") in self.commands and word.lstrip("/") not in ("scout", "help"):
             return self.line(text, caller)
-        return help_reply(f"I don't know `{text.strip()}`.")
+        return help_reply(f"I don't know {bk.code(text.strip())}.")
 
     # -------------------------------------------------------------- App Home
     def home_view(self, team_id: str | None) -> dict[str, Any]:
@@ -319,10 +321,13 @@ class Scout:
             bk.divider(),
             bk.header("Daily digests in this workspace"),
         ]
-        subs = self.workspace.subscriptions(team_id) if self.workspace else []
-        if subs:
+        # Without a team id there is no workspace to show: never every team's digests.
+        subs = self.workspace.subscriptions(team_id) if self.workspace and team_id else []
+        if not team_id:
+            blocks.append(bk.section("Slack did not say which workspace this is, so no digests."))
+        elif subs:
             lines = [
-                f"<#{s.channel_id}> at {s.local_time} {s.timezone}"
+                f"<#{bk.esc(s.channel_id)}> at {bk.esc(s.local_time)} {bk.esc(s.timezone)}"
                 + ("" if s.enabled else f" — off ({bk.esc(s.disabled_reason or 'turned off')})")
                 for s in subs
             ]

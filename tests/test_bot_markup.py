@@ -70,3 +70,32 @@ def test_songs_trending_digest_lookalike_topics_escape_data():
 def test_console_shows_the_text_as_typed():
     reply = bk.songs("Songs", Answer([Recommendation("s1", EVIL, 0.5, "why")], []))
     assert EVIL in bk.to_text(reply.blocks)
+
+
+def test_digest_status_app_home_and_errors_escape_reasons_names_and_echoes(tmp_path):
+    """A disabled digest's reason, an upload's file name in its refusal and an unknown
+    word echoed back are text; App Home without a team id shows no team's digests."""
+    from bot.router import polite_error
+    from engine.bootstrap import assemble
+    from engine.core.errors import BadImage
+
+    parts = assemble(f"sqlite:///{tmp_path / 'scout.db'}", migrate=True)
+    scout = Scout(parts.recommender, parts.workspace_ops)
+    ours, theirs = Caller("T1", "C1", "U1"), Caller("T2", "C2", "U2")
+    for caller in (ours, theirs):
+        assert ":white_check_mark:" in scout.command("digest", "on 09:00 UTC", caller).text
+    sub = scout.workspace.subscription("T1", "C1")
+    scout.workspace.disable(sub.id, EVIL)
+    _assert_inert(scout.command("digest", "", ours))
+
+    _assert_inert(polite_error(BadImage(f"`{EVIL}.exe` is not a photo; send a JPEG or PNG.")))
+    unknown = scout.command("scout", "frobnicate`*<!here>*", ours)
+    assert "<!here>" not in _all_text(unknown)
+    assert "`frobnicate\u02cb*&lt;!here&gt;*`" in unknown.text
+
+    home = _shown(scout.home_view("T1")["blocks"])
+    assert any("<#C1>" in t and "&lt;!channel&gt;" in t for t in home), home
+    assert not any("C2" in t for t in home) and not any("<!channel>" in t for t in home)
+    blind = _shown(scout.home_view(None)["blocks"])
+    assert not any("<#C" in t for t in blind), blind
+    assert any("did not say which workspace" in t for t in blind), blind
