@@ -243,6 +243,12 @@ def test_cli_end_to_end_on_a_real_sqlite_store(tmp_path, capsys):
     assert main(["songs", "@nobody_here", "--db", db]) == 2
     assert "nobody_here" in capsys.readouterr().err
 
+    # the served version's choice of auto and its margin, without naming the version
+    assert main(["models", "show", "songs", "--json", "--db", db]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["params"]["auto_choice"].startswith(shown["params"]["auto"] + ": MAP@10")
+    assert "auto.margin_map@10" in shown["metrics"]
+
 
 def test_item_cf_answers_name_a_song_the_creator_used(model):
     ans = model.songs_for("creator2", k=3, method="item_cosine")
@@ -342,3 +348,118 @@ def test_niche_table_from_the_graph_matches_the_exact_scan(monkeypatch):
     own = np.arange(3000)[:, None]
     assert not (graph.rows[:2600] == own[:2600]).any()  # usage rows = handle order here
     assert np.allclose(np.sort(graph.sims, axis=1), np.sort(exact.sims, axis=1), atol=0.05)
+
+
+# ------------------------------------------------ issue 28: the product path
+def _lopsided_usage(n_users: int = 40, n_items: int = 30, seed: int = 0) -> UsageMatrix:
+    """Random usage where songs 25.. are used by one creator each (or nobody)."""
+    rng = np.random.default_rng(seed)
+    pairs = {(u, int(i)) for u in range(n_users) for i in rng.choice(25, 6, replace=False)}
+    pairs |= {(u, 25 + u % 5) for u in range(5)}  # five one-creator songs
+    r, c = np.array(sorted(pairs)).T
+    return UsageMatrix.from_triples(
+        np.array([f"u{i}" for i in range(n_users)]),
+        np.array([f"s{i}" for i in range(n_items)]),
+        r,
+        c,
+        np.ones(r.size),
+        rng.normal(0, 2, r.size),
+    )
+
+
+def test_ease_keeps_songs_used_by_two_creators_and_solves_in_float32():
+    from engine.songs.recommenders import EASE, ease_weights
+
+    usage = _lopsided_usage()
+    ease = make_recommender("ease", {"ease_neighbours": 1000}).fit(usage)
+    assert isinstance(ease, EASE) and ease.lam == 50.0
+    counts = np.bincount(usage.uses.indices, minlength=usage.shape[1])
+    assert ease._kept.tolist() == np.flatnonzero(counts >= 2).tolist()
+    assert 25 not in ease._kept and ease._weights.dtype == np.float32
+    # one-creator and unused songs rank below every song the model fitted
+    scores = ease.scores(np.arange(usage.shape[0]))
+    tail = np.setdiff1d(np.arange(usage.shape[1]), ease._kept)
+    assert scores[:, tail].max(axis=1).tolist() < scores[:, ease._kept].min(axis=1).tolist()
+    # float32, primal (more creators than songs) and dual (fewer) agree with float64
+    for x in (usage.confidence(), usage.confidence()[:12]):
+        b = ease_weights(x, 50.0)
+        dense = x.toarray().astype(np.float64)
+        p = np.linalg.inv(dense.T @ dense + 50.0 * np.eye(x.shape[1]))
+        ref = -p / np.diag(p)[None, :]
+        np.fill_diagonal(ref, 0.0)
+        assert b.dtype == np.float32
+        assert np.allclose(b, ref, atol=1e-4), np.abs(b - ref).max()
+
+
+def test_confidence_comes_from_uses_and_engagement_and_is_never_negative():
+    _, usage_df, _ = usage_table(song_dataset())
+    usage = usage_matrix(usage_df)
+    assert (usage.rating < 0).mean() > 0.05  # Delta is often negative ...
+    conf = usage.confidence()
+    assert (conf.data > 0).all()  # ... ALS's and EASE's input never is
+    assert conf.data.mean() == pytest.approx(1.0, rel=1e-5)
+    # within one creator, the song whose reels did better gets more confidence
+    row = 0
+    lo, hi = usage.uses.indptr[row], usage.uses.indptr[row + 1]
+    delta, c = usage.rating[lo:hi], conf.data[lo:hi]
+    assert c[np.argmax(delta)] > c[np.argmin(delta)]
+    # a reel below the creator's average keeps a positive lift (ER / average ER)
+    lift = songs_model.engagement_lift(
+        pd.DataFrame({"er": [1.0, 3.0, 0.0], "delta": [-1.0, 1.0, -2.0]})
+    )
+    assert lift.tolist() == pytest.approx([0.5, 1.5, 0.0])
+
+
+def test_auto_choice_and_its_margin_are_recorded():
+    result = SONGS.train(song_dataset(n_creators=30), TrainContext(config={"svd_k": 4}))
+    m = result.metrics
+    auto = result.params["auto"]
+    others = {
+        k.removesuffix(".map@10"): v
+        for k, v in m.items()
+        if k.endswith(".map@10") and not k.startswith(("auto.", f"{auto}."))
+    }
+    runner = max(others, key=others.get)
+    assert m["auto.margin_map@10"] == pytest.approx(m[f"{auto}.map@10"] - others[runner])
+    assert m["auto.margin_map@10"] >= 0
+    assert m["auto.margin_ratio"] == pytest.approx(m[f"{auto}.map@10"] / others[runner])
+    choice = result.params["auto_choice"]
+    assert choice.startswith(f"{auto}: MAP@10") and f"runner-up {runner}" in choice
+    assert "x the runner-up" in result.summary
+
+
+def test_answers_without_captions_say_which_method_and_why_no_niche():
+    data = song_dataset(n_creators=30)
+    model = songs_model.fit(data, {"svd_k": 4})  # hashtags, but no content model
+    ans = model.songs_for("creator1", k=3)
+    assert f"Picked by {model.auto}" in ans.notes[-1]
+    assert "no lookalike or tags model was trained" in ans.notes[-1]
+    data.posts["hashtags"] = [[] for _ in range(len(data.posts))]
+    bare = songs_model.fit(data, {"svd_k": 4})
+    note = bare.songs_for("creator1", k=3).notes[-1]
+    assert "no captions or hashtags" in note and f"Picked by {bare.auto}" in note
+    again = SongModel.from_bytes(bare.to_bytes())
+    assert again.songs_for("creator1", k=3).notes == bare.songs_for("creator1", k=3).notes
+
+
+def test_answers_with_the_niche_hybrid_carry_no_such_note(niche_model):
+    ans = niche_model.songs_for("creator1", k=3)
+    assert not any("no niche signal" in n for n in ans.notes)
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_the_demo_wedding_creator_still_gets_wedding_songs(demo_small_dir, tmp_path):
+    from engine.bootstrap import scratch
+    from engine.demo.generate import load_truth
+
+    truth = load_truth(demo_small_dir)
+    assert truth["influencer_topic"]["ivan.reception"] == "wedding"
+    rec = scratch(f"sqlite:///{tmp_path / 'scout.db'}", demo_small_dir)
+    try:
+        assert rec.train(kinds=["lookalike", "songs"], log=lambda _m: None).ok
+        ans = rec.songs_for("ivan.reception", k=10)
+    finally:
+        rec.close()
+    topics = [truth["song_topic"][r.id] for r in ans.results]
+    assert len(topics) == 10 and topics.count("wedding") >= 9, topics

@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{r.size_bytes / 1e6:>7.1f}MB  {r.summary or r.reason or ''}"
             )
         return 0
+    if args.action == "show" and args.kind and args.version is None:
+        args.version = admin.latest_versions().get(args.kind)  # the version served now
+        if args.version is None:
+            raise ScoutError(f"no published {args.kind} model yet: run `python -m engine train`")
     if not args.kind or args.version is None:
         raise ScoutError(
             f"`models {args.action}` needs KIND and VERSION, e.g. `models {args.action} lookalike 3`"

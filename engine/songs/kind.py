@@ -8,7 +8,7 @@ import numpy as np
 from engine.core.contract import TrainContext, TrainResult
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData
-from engine.songs.model import CleaningRules, SongModel, fit
+from engine.songs.model import CleaningRules, SongModel, auto_choice, fit
 
 
 def creator_content(ctx: TrainContext) -> tuple[list[str], np.ndarray] | None:
@@ -34,7 +34,7 @@ class SongsKind:
     with reels but no captions still gets a songs model."""
 
     kind = "songs"
-    model_version = 2  # 2: the versioned payload envelope (engine.core.artifact_io)
+    model_version = 3  # 3: usage lift and EASE in the payload (2: the versioned envelope)
     depends_on: tuple[str, ...] = ()
     uses: tuple[str, ...] = CONTENT_KINDS  # the niche hybrid, when a content model exists
 
@@ -69,7 +69,8 @@ class SongsKind:
         best_map = best.ranking.get("map@10", 0.0) if best else 0.0
         summary = (
             f"{model.usage.shape[0]} creators x {model.usage.shape[1]} songs, "
-            f"{model.usage.uses.nnz} uses; auto = {model.auto} (MAP@10 {best_map:.3f}); "
+            f"{model.usage.uses.nnz} uses; auto = {model.auto} (MAP@10 {best_map:.3f}, "
+            f"{model.metrics.get('auto.margin_ratio', 1.0):.2f}x the runner-up); "
             f"trending as of {model.trending.as_of or 'n/a'}; cleaning: "
             + "; ".join(report.lines())
         )
@@ -78,6 +79,7 @@ class SongsKind:
             metrics={**model.metrics, "auto": model.auto},
             params={
                 "auto": model.auto,
+                "auto_choice": auto_choice(model),
                 "best_non_personalised": model.best_popular,
                 "methods": model.methods,
                 "trending_as_of": model.trending.as_of,

@@ -36,7 +36,7 @@ from engine.songs.trending import TrendingIndex
 
 KIND = "songs"
 # The layout of its payload; raise it (and the kind's model_version) when it changes.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: usage.lift, the EASE method
 
 
 # ------------------------------------------------------------------ cleaning
@@ -196,7 +196,20 @@ def usage_matrix(
         usage[count_col].to_numpy(),
         usage[rating_col].to_numpy(),
         weight,
+        engagement_lift(usage) if rating_col == "delta" else None,
     )
+
+
+def engagement_lift(usage: pd.DataFrame) -> np.ndarray | None:
+    """Per usage row, the ER of the creator's reels with the song over their average ER
+    (ER - Delta): how much better than usual the song did, as a ratio that is never
+    negative; 1 where the average is unknown or zero. None without an `er` column."""
+    if "er" not in usage or "delta" not in usage:
+        return None
+    er = pd.to_numeric(usage["er"], errors="coerce").to_numpy(dtype=float)
+    base = er - pd.to_numeric(usage["delta"], errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(er) & np.isfinite(base) & (base > 0)
+    return np.where(ok, np.divide(er, base, out=np.ones_like(er), where=ok), 1.0).clip(0.0)
 
 
 # ---------------------------------------------------------------- evaluation
@@ -312,6 +325,8 @@ class SongModel:
     trending: TrendingIndex | None
     metrics: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+    # Why the niche hybrid is absent (no content model, no captions); "" when it is there.
+    niche_absent: str = ""
     _explainer: SongRecommender | None = field(default=None, repr=False)
     _by_song: tuple | None = field(default=None, repr=False)
     # What the fit measured and cleaned (not stored: training's record, in the registry).
@@ -381,6 +396,11 @@ class SongModel:
             for n, j in enumerate(rec.closest_used(used, items)):
                 if j >= 0:
                     why[n] += f"; close to “{self.label(j)}” you used"
+        if self.niche_absent and not niche:
+            notes.append(
+                f"Picked by {chosen} from which songs creators use together; "
+                f"no niche signal: {self.niche_absent}."
+            )
         results = [
             Recommendation(
                 id=str(self.usage.items[i]),
@@ -459,6 +479,7 @@ class SongModel:
             "methods": self.methods,
             "metrics": self.metrics,
             "config": self.config,
+            "niche_absent": self.niche_absent,
             "trending": self.trending.meta() if self.trending is not None else None,
             "hybrid_cf": getattr(self.recommenders.get("hybrid"), "cf", None)
             and self.recommenders["hybrid"].cf.name,
@@ -498,6 +519,7 @@ class SongModel:
             trending,
             meta["metrics"],
             meta["config"],
+            meta["niche_absent"],
         )
 
 
@@ -601,6 +623,7 @@ def fit(
             shrink=shrink,
         )._prepare(usage)
     metrics = _fit_metrics(report, evals, auto)
+    metrics.update(auto_margin(by_map, auto)[1])
     model = SongModel(
         usage,
         recs,
@@ -610,6 +633,7 @@ def fit(
         trending,
         metrics,
         {k_: v for k_, v in config.items() if _jsonable(v)},
+        "" if "hybrid" in recs else niche_absent_reason(data, content),
     )
     model.trending.set_labels(song_labels(data.songs, model.trending.song_ids))
     model.evaluations, model.cleaning = evals, report
@@ -630,6 +654,57 @@ def _fit_metrics(
         chosen = next(e for e in evals if e.method == auto)
         metrics.update({f"auto.{m}": v for m, v in chosen.ranking.items()})
     return metrics
+
+
+def auto_margin(by_map: dict[str, float], auto: str) -> tuple[str, dict[str, float]]:
+    """What `auto` won by: the runner-up on the same held-out split (20% of each
+    creator's songs held out, the rest recommended from, as serving does) and the MAP@10
+    margin over it, absolute and as a ratio; `models show songs` reports them."""
+    others = {m: v for m, v in by_map.items() if m != auto}
+    if auto not in by_map or not others:
+        return "", {}
+    runner = max(others, key=others.get)
+    ratio = by_map[auto] / others[runner] if others[runner] > 0 else 0.0
+    return runner, {
+        "auto.margin_map@10": by_map[auto] - others[runner],
+        "auto.margin_ratio": ratio,
+    }
+
+
+def auto_choice(model: SongModel, k: int = 10) -> str:
+    """`auto`'s choice in one line, from the model's held-out figures."""
+    key = f"map@{k}"
+    by_map = {
+        m.removesuffix(f".{key}"): v
+        for m, v in model.metrics.items()
+        if m.endswith(f".{key}") and not m.startswith("auto.")
+    }
+    runner, margin = auto_margin(by_map, model.auto)
+    if not runner:
+        return f"{model.auto}: the only method evaluated"
+    return (
+        f"{model.auto}: MAP@{k} {by_map[model.auto]:.4f} with 20% of each creator's songs "
+        f"held out, {margin['auto.margin_map@10']:+.4f} ({margin['auto.margin_ratio']:.2f}x) "
+        f"over the runner-up {runner} ({by_map[runner]:.4f})"
+    )
+
+
+def niche_absent_reason(data: Dataset, content: tuple | None) -> str:
+    """Why the niche hybrid (creators whose posts are alike) did not join, in words."""
+    if content is None:
+        posts = data.posts
+        text = [
+            posts[c].astype(str).str.strip().replace({"nan": "", "None": "", "[]": ""}).ne("")
+            for c in ("caption", "hashtags")
+            if c in posts
+        ]
+        if not any(t.any() for t in text):
+            return (
+                "the posts have no captions or hashtags, so nothing says which creators "
+                "make alike content"
+            )
+        return "no lookalike or tags model was trained, so creators' content is not compared"
+    return "the content model knows none of these creators, so content is not compared"
 
 
 def _jsonable(value: Any) -> bool:

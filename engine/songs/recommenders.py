@@ -28,14 +28,18 @@ SHRINK = 5.0
 class UsageMatrix:
     """Who used which song: `uses` is a CSR users x items matrix of use counts whose
     sparsity pattern is "has used"; `rating` is aligned with `uses.data` (the Delta of
-    that creator's reels with that song). `user_weight` is the creator's followers."""
+    that creator's reels with that song). `user_weight` is the creator's followers.
+    `lift`, also aligned with `uses.data`, is the ER of those reels over the creator's
+    average ER (1 where unknown): Delta as a ratio, which is never negative."""
 
     users: np.ndarray
     items: np.ndarray
     uses: sp.csr_matrix
     rating: np.ndarray
     user_weight: np.ndarray
+    lift: np.ndarray | None = None
     _binary: sp.csr_matrix | None = field(default=None, init=False, repr=False, compare=False)
+    _confidence: sp.csr_matrix | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_triples(
@@ -47,6 +51,7 @@ class UsageMatrix:
         uses: np.ndarray,
         rating: np.ndarray | None = None,
         user_weight: np.ndarray | None = None,
+        lift: np.ndarray | None = None,
     ) -> UsageMatrix:
         """Build from one entry per (user, item); entries are sorted into CSR order by
         hand so that `rating` stays aligned with the matrix data (and a Delta of exactly
@@ -71,7 +76,14 @@ class UsageMatrix:
             if user_weight is None
             else np.asarray(user_weight, dtype=np.float64)
         )
-        return cls(np.asarray(users).astype(str), np.asarray(items).astype(str), mat, rat, weight)
+        lifted = (
+            np.ones(r.size, np.float32)
+            if lift is None
+            else np.maximum(np.nan_to_num(np.asarray(lift, dtype=np.float32)[order], nan=1.0), 0.0)
+        )
+        return cls(
+            np.asarray(users).astype(str), np.asarray(items).astype(str), mat, rat, weight, lifted
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -84,6 +96,29 @@ class UsageMatrix:
             out.data = np.ones_like(out.data)
             self._binary = out
         return self._binary
+
+    def engagement_lift(self) -> np.ndarray:
+        """`lift` aligned with `uses.data` (all ones for a matrix built without it)."""
+        if self.lift is None or self.lift.size != self.uses.nnz:
+            return np.ones(self.uses.nnz, np.float32)
+        return self.lift
+
+    def confidence(self) -> sp.csr_matrix:
+        """How much each (creator, song) entry says the creator likes the song, for the
+        implicit-feedback models (ALS, EASE): log(1 + uses) x engagement lift, scaled to
+        mean 1. Built from counts and ratios only, so never negative (Delta is negative
+        for about half of a creator's songs by construction), and scale-free, so the same
+        regularisation fits one-reel-per-song stores and Last.fm's play counts alike.
+        Built once and shared: callers must not edit it."""
+        if self._confidence is not None:
+            return self._confidence
+        out = self.uses.astype(np.float32, copy=True)
+        out.data = (np.log1p(out.data) * self.engagement_lift()).astype(np.float32)
+        mean = float(out.data.mean()) if out.data.size else 0.0
+        if mean > 0:
+            out.data /= mean
+        self._confidence = out
+        return out
 
     def ratings(self) -> sp.csr_matrix:
         """The Delta matrix, with its own copies of the arrays (callers may edit it)."""
@@ -120,6 +155,7 @@ class UsageMatrix:
             self.uses.data[keep],
             self.rating[keep],
             self.user_weight,
+            self.engagement_lift()[keep],
         )
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -131,13 +167,14 @@ class UsageMatrix:
             "uses": self.uses.data,
             "rating": self.rating,
             "user_weight": self.user_weight,
+            "lift": self.engagement_lift(),
         }
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray]) -> UsageMatrix:
         users, items = a["users"].astype(str), a["items"].astype(str)
         mat = sp.csr_matrix((a["uses"], a["indices"], a["indptr"]), shape=(len(users), len(items)))
-        return cls(users, items, mat, a["rating"], a["user_weight"])
+        return cls(users, items, mat, a["rating"], a["user_weight"], a["lift"])
 
 
 def _row_normalised(mat: sp.csr_matrix) -> sp.csr_matrix:
@@ -460,6 +497,7 @@ DEFAULT_METHODS = (
     "user_cosine",
     "user_pearson",
     "svd",
+    "ease",
     "als",
 )
 
@@ -484,13 +522,20 @@ def make_recommender(name: str, config: dict[str, Any] | None = None) -> SongRec
         )
     if name == "svd":
         return TruncatedSVD(name=name, k=int(c.get("svd_k", 32)), seed=int(c.get("seed", 42)))
+    if name == "ease":
+        return EASE(
+            name=name,
+            lam=float(c.get("ease_lambda", 50.0)),
+            min_creators=int(c.get("ease_min_creators", 2)),
+            neighbours=int(c.get("ease_neighbours", 256)),
+        )
     if name == "als":
         return ImplicitALS(
             name=name,
-            factors=int(c.get("als_factors", 128)),
-            regularization=float(c.get("als_regularization", 30.0)),
-            alpha=float(c.get("als_alpha", 1.0)),
-            iterations=int(c.get("als_iterations", 30)),
+            factors=int(c.get("als_factors", 32)),
+            regularization=float(c.get("als_regularization", 10.0)),
+            alpha=float(c.get("als_alpha", 5.0)),
+            iterations=int(c.get("als_iterations", 15)),
             seed=int(c.get("seed", 42)),
         )
     raise ValueError(f"unknown song method {name!r}; known: {', '.join(DEFAULT_METHODS)}")
@@ -516,27 +561,35 @@ def top_items(scores: np.ndarray, exclude: sp.csr_matrix | None, k: int) -> np.n
 @dataclass
 class ImplicitALS(SongRecommender):
     """Implicit-feedback ALS (Hu, Koren, Volinsky 2008) via the `implicit` package, on
-    log(1 + use count): repeated use is evidence, but a creator who used one song 50
-    times must not turn into a one-song creator. Defaults from the issue-14 research
-    (tuned on a validation split of Last.fm's training part, stable over 5 seeds):
-    128 factors, regularization 30, alpha 1, 30 iterations; bench_songs re-measures it."""
+    `UsageMatrix.confidence()`: log(1 + uses) x engagement lift, scaled to mean 1.
+
+    Issue 28: the old input was log(1 + uses) alone with regularization 30, tuned on
+    Last.fm play counts (log plays ~6). A real store has one reel per creator and song,
+    so every entry was log 2 = 0.69 and the regularisation swamped it: MAP@10 0.043
+    inside `engine train` on Last.fm-as-reels, half of item-kNN. A scale-free confidence
+    (mean 1) with the reel's engagement lift, and 32 factors / regularization 10 /
+    alpha 5 for a few hundred to a few thousand creators, measured in bench_songs'
+    product path, puts it above item-kNN."""
 
     name: str = "als"
-    factors: int = 128
-    regularization: float = 30.0
-    alpha: float = 1.0
-    iterations: int = 30
+    factors: int = 32
+    regularization: float = 10.0
+    alpha: float = 5.0
+    iterations: int = 15
     seed: int = 42
     _user_factors: np.ndarray | None = field(default=None, repr=False)
     _item_factors: np.ndarray | None = field(default=None, repr=False)
 
     def fit(self, usage: UsageMatrix) -> ImplicitALS:
+        return self.fit_confidence(usage.confidence())
+
+    def fit_confidence(self, x: sp.csr_matrix) -> ImplicitALS:
+        """Fit on a given creators x songs confidence matrix (bench_songs feeds it the
+        pre-issue-28 input to measure the change)."""
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
 
-        x = usage.uses.astype(np.float32, copy=True)
-        x.data = np.log1p(x.data).astype(np.float32)
-        factors = max(1, min(self.factors, min(usage.shape)))
+        factors = max(1, min(self.factors, min(x.shape)))
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
             # implicit checks the BLAS thread count when built; the limit above applies
             warnings.filterwarnings("ignore", "OpenBLAS is configured", RuntimeWarning)
@@ -570,3 +623,114 @@ class ImplicitALS(SongRecommender):
     def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
         self._user_factors = arrays["user_factors"]
         self._item_factors = arrays["item_factors"]
+
+
+# ----------------------------------------------------------------------- EASE
+def _spd_inverse(gram: np.ndarray) -> np.ndarray:
+    """The inverse of a symmetric positive-definite float32 matrix by Cholesky (LAPACK
+    potrf/potri, half the work of a general inverse), mirrored to full."""
+    from scipy.linalg import lapack
+
+    chol, info = lapack.spotrf(gram, lower=True, overwrite_a=True)
+    if info == 0:
+        inv, info = lapack.spotri(chol, lower=True, overwrite_c=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"EASE Gram matrix is not positive definite ({info})")
+    return np.tril(inv) + np.tril(inv, -1).T
+
+
+def ease_weights(x: sp.csr_matrix, lam: float) -> np.ndarray:
+    """EASE's item-item weights B = I - P / diag(P), P = (X^T X + lam I)^-1, in float32.
+    With fewer creators than songs P comes from the creators x creators system instead
+    (Woodbury: P = (I - X^T (X X^T + lam I)^-1 X) / lam), the cheaper of the two."""
+    n_users, n_items = x.shape
+    if n_users < n_items:
+        dense = x.toarray().astype(np.float32)
+        k = dense @ dense.T
+        k[np.diag_indices_from(k)] += lam
+        p = -(dense.T @ _spd_inverse(k) @ dense)
+        p[np.diag_indices_from(p)] += 1.0
+        p /= lam
+    else:
+        p = (x.T @ x).toarray().astype(np.float32)
+        p[np.diag_indices_from(p)] += lam
+        p = _spd_inverse(p)
+    b = p / -np.diag(p)[None, :]
+    np.fill_diagonal(b, 0.0)
+    return b
+
+
+def _keep_strongest(dense: np.ndarray, k: int) -> sp.csr_matrix:
+    """Each row's k largest weights by magnitude, sign kept: EASE's negative weights
+    (songs that rarely go together) carry as much as its positive ones."""
+    n_rows, n_cols = dense.shape
+    k = min(k, n_cols)
+    cols = np.argpartition(-np.abs(dense), k - 1, axis=1)[:, :k]
+    vals = np.take_along_axis(dense, cols, axis=1)
+    rows = np.repeat(np.arange(n_rows), k)
+    return sp.csr_matrix(
+        (vals.ravel(), (rows, cols.ravel())), shape=(n_rows, n_cols), dtype=np.float32
+    )
+
+
+@dataclass
+class EASE(SongRecommender):
+    """EASE (Steck 2019): a closed-form item-item linear model on the confidence matrix,
+    lam = 50. Only songs used by at least `min_creators` creators take part (a song one
+    creator used teaches nothing about co-use, and at Last.fm's size this cuts 10k songs
+    to 4k); the rest follow in a popularity tail. Each song keeps its `neighbours`
+    strongest weights (by magnitude), so the payload is sparse like item-kNN's."""
+
+    name: str = "ease"
+    lam: float = 50.0
+    min_creators: int = 2
+    neighbours: int = 256
+    _weights: sp.csr_matrix | None = field(default=None, repr=False)
+    _kept: np.ndarray | None = field(default=None, repr=False)
+    _tail: np.ndarray | None = field(default=None, repr=False)
+    _usage: UsageMatrix | None = field(default=None, repr=False)
+
+    def fit(self, usage: UsageMatrix) -> EASE:
+        self._usage = usage
+        counts = np.bincount(usage.uses.indices, minlength=usage.shape[1])
+        self._kept = np.flatnonzero(counts >= self.min_creators).astype(np.int64)
+        self._tail = (counts / (counts.max(initial=0) + 1.0)).astype(np.float32)
+        if self._kept.size:
+            b = ease_weights(usage.confidence()[:, self._kept].tocsr(), self.lam)
+            self._weights = _keep_strongest(b, self.neighbours)
+        else:
+            self._weights = sp.csr_matrix((0, 0), dtype=np.float32)
+        return self
+
+    def scores(self, user_rows: np.ndarray) -> np.ndarray:
+        """Kept songs by x_u B; the others below all of them, by how many creators used
+        them (`_tail` is in [0, 1))."""
+        rows = np.asarray(user_rows)
+        out = np.broadcast_to(self._tail, (len(rows), self._tail.size)).copy()
+        if self._kept.size:
+            x = self._usage.confidence()[rows][:, self._kept]
+            kept = np.asarray((x @ self._weights).todense(), dtype=np.float32)
+            out += kept.min(axis=1, keepdims=True) - 1.0
+            out[:, self._kept] = kept
+        return out
+
+    def params(self) -> dict[str, Any]:
+        return {"lam": self.lam, "min_creators": self.min_creators, "neighbours": self.neighbours}
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        w = self._weights
+        return {
+            "kept": self._kept,
+            "tail": self._tail,
+            "w_indptr": w.indptr,
+            "w_indices": w.indices,
+            "w_data": w.data,
+        }
+
+    def restore(self, usage: UsageMatrix, arrays: dict[str, np.ndarray]) -> None:
+        self._usage = usage
+        self._kept, self._tail = arrays["kept"], arrays["tail"]
+        n = self._kept.size
+        self._weights = sp.csr_matrix(
+            (arrays["w_data"], arrays["w_indices"], arrays["w_indptr"]), shape=(n, n)
+        )
