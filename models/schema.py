@@ -369,3 +369,23 @@ class PostSnapshot(Base):
     likes: Mapped[int | None] = mapped_column(BigInteger)
     comments: Mapped[int | None] = mapped_column(BigInteger)
     views: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class FollowerSample(Base):
+    """One sampled follower of a creator (issue 25): the profile counts the trust card's
+    fake-follower classifier reads. Keyed by (creator, follower), so importing the same
+    sample again updates it instead of counting a follower twice."""
+
+    __tablename__ = "follower_samples"
+
+    handle: Mapped[str] = mapped_column(String(100), primary_key=True)
+    follower: Mapped[str] = mapped_column(String(100), primary_key=True)
+    followers: Mapped[int] = mapped_column(BigInteger)
+    following: Mapped[int] = mapped_column(BigInteger)
+    posts: Mapped[int] = mapped_column(Integer)
+    has_profile_pic: Mapped[bool] = mapped_column(Boolean)
+    is_private: Mapped[bool] = mapped_column(Boolean)
+    bio_length: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(
+        DateTime, server_default=func.now(), default=func.now(), onupdate=func.now()
+    )

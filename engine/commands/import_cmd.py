@@ -1,4 +1,4 @@
-"""`python -m engine import influencers|posts|songs FILE [--db URL]`."""
+"""`python -m engine import influencers|posts|songs|followers FILE [--db URL]`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import sys
 
 from engine.bootstrap import assemble
 
-HELP = "import a CSV, .xlsx or JSONL file of influencers, posts or songs (all rows or none)"
+HELP = (
+    "import a CSV, .xlsx or JSONL file of influencers, posts, songs or a creator's "
+    "follower sample (all rows or none)"
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=["influencers", "posts", "songs"])
+    parser.add_argument("kind", choices=["influencers", "posts", "songs", "followers"])
     parser.add_argument(
         "file",
         help="CSV (, ; or tab; UTF-8, UTF-16 with BOM, or Windows-1252), .xlsx or .jsonl",

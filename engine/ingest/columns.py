@@ -37,6 +37,16 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "song_id": ("song", "musicid", "audioid", "trackid"),
         "platform": ("network",),
     },
+    "followers": {  # a follower sample: `handle` is the creator followed
+        "handle": ("creator", "influencer", "account"),
+        "follower": ("followerusername", "followerhandle", "username"),
+        "followers": ("followerscount", "followercount", "followedby"),
+        "following": ("followingcount", "followscount", "follows"),
+        "posts": ("postscount", "postcount", "mediacount"),
+        "has_profile_pic": ("profilepic", "hasprofilepicture"),
+        "is_private": ("private", "privateaccount"),
+        "bio": ("biography",),
+    },
     "songs": {
         "song_id": ("id", "trackid", "audioid", "musicid"),
         "title": ("name", "songname", "track", "trackname"),

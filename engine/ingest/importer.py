@@ -42,7 +42,12 @@ CHUNK = 20_000
 # (no second parse: most of an import's time); longer files are read again, so memory
 # stays bounded whatever the file's size.
 KEEP_ROWS = 250_000
-KEY_COLUMN = {"influencers": "handle", "posts": "post_id", "songs": "song_id"}
+KEY_COLUMN = {
+    "influencers": "handle",
+    "posts": "post_id",
+    "songs": "song_id",
+    "followers": "follower",
+}
 
 
 @dataclass(frozen=True)
@@ -338,6 +343,8 @@ def _clean(
         keys = zip(columns["platform"], columns["post_id"], columns["handle"], strict=True)
     elif kind == "influencers":
         keys = zip(columns["platform"], columns["handle"], strict=True)
+    elif kind == "followers":
+        keys = zip(columns["handle"], columns["follower"], strict=True)
     else:
         keys = zip(columns["song_id"])
     fresh = dict(zip(keys, lines, strict=True))
@@ -466,4 +473,8 @@ def _write(writer, session, kind: str, batch: Columns, present: set[str], id_cac
         return writer.upsert_songs(session, records_of(batch), present)
     if kind == "influencers":
         return writer.upsert_influencers(session, records_of(batch), present)
+    if kind == "followers":
+        from models.followers import upsert_samples
+
+        return upsert_samples(session, records_of(batch))
     return writer.upsert_posts(session, batch, present, id_cache)

@@ -32,7 +32,7 @@ __all__ = [
     "records_of",
 ]
 
-KINDS = ("influencers", "posts", "songs")
+KINDS = ("influencers", "posts", "songs", "followers")
 _HANDLE = re.compile(r"^[\w.\-]{1,100}$", re.UNICODE)
 
 
@@ -106,6 +106,25 @@ def parse_handle(v: Any) -> str | None:
 
 EARLIEST_POST = datetime(2004, 1, 1)  # before any social platform Scout reads
 FUTURE_SLACK = timedelta(days=2)  # time zones and clock skew
+
+
+_TRUE = {"1", "true", "t", "yes", "y"}
+_FALSE = {"0", "false", "f", "no", "n"}
+
+
+def parse_bool(v: Any) -> bool | None:
+    """A yes/no cell as exports write it (1/0, true/false, yes/no, y/n); blank is
+    unknown (None); anything else is refused rather than read as either."""
+    if v is None or isinstance(v, bool):
+        return v
+    s = str(v).strip().lower()
+    if not s:
+        return None
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise FieldError(f"expected yes/no (1/0, true/false), got {str(v)[:40]!r}")
 
 
 def parse_when(v: Any) -> datetime | None:
@@ -239,7 +258,26 @@ def schema(kind: str, base: Path) -> dict[str, Column]:
             "release": Column(_text(300)),
             "year": Column(parse_year),
         }
+    if kind == "followers":
+        return _follower_schema()
     raise ValueError(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
+
+
+def _follower_schema() -> dict[str, Column]:
+    """A sample of a creator's followers (`handle` = the creator): the profile counts
+    the trust card's fake-follower classifier reads. Counts and flags are required (an
+    unknown count is not a zero); `bio_length` may be given as the `bio` text."""
+    return {
+        "handle": Column(parse_handle, True),
+        "follower": Column(parse_handle, True),
+        "followers": Column(parse_count, True),
+        "following": Column(parse_count, True),
+        "posts": Column(parse_count, True),
+        "has_profile_pic": Column(parse_bool, True),
+        "is_private": Column(parse_bool, True),
+        "bio_length": Column(parse_count),
+        "bio": Column(_text(5000)),
+    }
 
 
 def natural_key(kind: str, rec: dict[str, Any]) -> tuple:
@@ -247,6 +285,8 @@ def natural_key(kind: str, rec: dict[str, Any]) -> tuple:
         return (rec["platform"], rec["handle"])
     if kind == "posts":
         return (rec["platform"], rec["post_id"])
+    if kind == "followers":
+        return (rec["handle"], rec["follower"])
     return (rec["song_id"],)
 
 
@@ -288,6 +328,10 @@ def validate(
         rec[name] = parsed
     if "platform" in cols and rec.get("platform") is None:
         rec["platform"] = "instagram"
+    if kind == "followers" and not problems:
+        rec = _bio_length(rec, "bio" in values)
+        if rec is None:
+            problems.append(Problem(path, raw.line, "bio_length", BIO_MISSING))
     if kind == "posts" and not problems:
         field = rec.pop("hashtags", None)
         # None when both cells are blank: the post's stored hashtags stay as they are
@@ -354,7 +398,32 @@ def validate_columns(
     if kind == "posts":
         field = out.pop("hashtags")
         out["tags"] = _tags_column(out["caption"], field)
+    if kind == "followers":
+        bios = out.pop("bio")
+        bios = bios if "bio" in columns else None
+        lengths = [
+            n if n is not None or bios is None else len(b or "")
+            for n, b in zip(out["bio_length"], bios or out["bio_length"], strict=True)
+        ]
+        if any(n is None for n in lengths):
+            return None
+        out["bio_length"] = lengths
     return out
+
+
+BIO_MISSING = "required (or a bio column), but empty"
+
+
+def _bio_length(rec: dict[str, Any], has_bio: bool) -> dict[str, Any] | None:
+    """A follower's record with `bio_length` from the bio text where only the text was
+    given (a blank bio is 0; the text itself is not kept); None when the file has
+    neither for this row."""
+    bio = rec.pop("bio", None)
+    if rec.get("bio_length") is None:
+        if not has_bio:
+            return None
+        rec["bio_length"] = len(bio or "")
+    return rec
 
 
 def _tags_column(captions: Sequence[str | None], fields: Sequence[str | None]) -> list:
