@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -398,11 +398,12 @@ class Recommender:
                         "use method=ppmi or run `python -m engine train`."
                     ) from None
         posts = None if found in model else self._store.posts_frame(handles=[found])
+        wanted, filters = _growth_split(k, filters)
         answer = lookalike(
             model,
             found,
-            k,
-            filters=filters,
+            k if wanted is None else MAX_K,
+            filters=filters if wanted is None else filters.without_growth(),
             method=method,
             exclude=exclude,
             tags_model=tags_model,
@@ -410,7 +411,7 @@ class Recommender:
         )
         self._stamp(answer, "lookalike", "similarity")
         answer.meta["handle"] = found
-        return answer
+        return self._with_growth(answer, filters, wanted)
 
     def related_tags(self, query: str, k: int = 20) -> Answer:
         """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""
@@ -428,10 +429,59 @@ class Recommender:
         from engine.topics.query import positive_topic
 
         parsed = positive_topic(parse_topic(query))
+        k = check_k(k, "creators")
+        wanted, filters = _growth_split(k, filters)
         answer = self.model("tags").bloggers_for_topic(
-            parsed, k=check_k(k, "creators"), filters=filters
+            parsed,
+            k=k if wanted is None else MAX_K,
+            filters=filters if wanted is None else filters.without_growth(),
         )
         self._stamp(answer, "tags", "similarity")
+        return self._with_growth(answer, filters, wanted)
+
+    # ------------------------------------------------------------ history
+    def growth(self, handles: list[str]) -> dict[str, dict[str, float | None]]:
+        """Follower growth in percent over 7 and 30 days per handle, from the sync's
+        daily snapshots (`{"7d": …, "30d": …}`, None where the history is too short).
+        A store without history (an in-memory fake) knows no growth."""
+        from datetime import timedelta
+
+        if not handles or not hasattr(self._store, "session"):
+            return {}
+        from models import history
+
+        since = datetime.now().date() - timedelta(days=400)
+        with self._store.session() as s:
+            series = history.followers_by_day(s, handles, since)
+        return {
+            h: {f"{d}d": growth_percent(series.get(h, []), d) for d in (7, 30)} for h in handles
+        }
+
+    def _with_growth(self, answer: Answer, filters: Filters | None, wanted: int | None) -> Answer:
+        """Each creator's growth as a display fact, and the growth filter applied to
+        what the model found (it asked for MAX_K, so `wanted` are left after it)."""
+        growth = self.growth([r.id for r in answer.results])
+        if not growth and wanted is None:
+            return answer
+        results = [
+            replace(r, extra={**r.extra, "growth_7d": g["7d"], "growth_30d": g["30d"]})
+            if (g := growth.get(r.id))
+            else r
+            for r in answer.results
+        ]
+        if wanted is not None and filters is not None:
+            chosen = [
+                g.get("30d") if g.get("30d") is not None else g.get("7d")
+                for g in (growth.get(r.id, {}) for r in results)
+            ]
+            keep = filters.growth_mask(chosen)
+            results = [r for r, ok in zip(results, keep, strict=True) if ok][:wanted]
+            if not results:
+                answer.notes.append(
+                    "No creator matched the growth filter: growth needs a week of daily syncs "
+                    "(`python -m engine sync`)."
+                )
+        answer.results[:] = results
         return answer
 
     def photo_hashtags(
@@ -551,3 +601,23 @@ def _workspace_ops(workspace: Any) -> WorkspaceOps | None:
     if workspace is None or isinstance(workspace, WorkspaceOps):
         return workspace
     return WorkspaceOps(workspace)
+
+
+def _growth_split(k: int, filters: Filters | None) -> tuple[int | None, Filters | None]:
+    """(k, filters) when the growth filter is set (the model is then asked for MAX_K
+    and growth narrows its answer), else (None, filters)."""
+    if filters is not None and filters.has_growth:
+        return check_k(k, "creators"), filters
+    return None, filters
+
+
+def growth_percent(series: list[tuple[Any, int]], days: int) -> float | None:
+    """Growth from the last snapshot at least `days` before the newest to the newest,
+    in percent; None without one that old or with zero followers then."""
+    if not series:
+        return None
+    last_day, last = series[-1]
+    base = [f for d, f in series if (last_day - d).days >= days]
+    if not base or base[-1] <= 0:
+        return None
+    return round(100.0 * (last - base[-1]) / base[-1], 2)

@@ -30,6 +30,9 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--er", metavar="MIN", help="minimum engagement rate in percent, e.g. 2")
     group.add_argument("--lang", metavar="LANG", help="language code or name, e.g. en, english")
+    group.add_argument(
+        "--growth", metavar="RANGE", help="follower growth in percent over 30 days, e.g. 5 or 0-10"
+    )
     for flag, (dest, _key) in DEPRECATED.items():
         group.add_argument(flag, dest=dest, default=None, help=argparse.SUPPRESS)
 
@@ -38,6 +41,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     """The command line's filters; old flags are translated to the new form (and the
     note prints it), and giving both forms of one filter is refused, not merged."""
     options = {"followers": args.followers, "er": args.er, "lang": args.lang}
+    options["growth"] = args.growth
     old = {"followers": _old_followers(args), "er": args.min_er, "lang": args.language}
     notes = []
     for key, value in old.items():

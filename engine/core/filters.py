@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,19 +27,48 @@ def check_k(k: Any, what: str = "results") -> int:
 @dataclass(frozen=True)
 class Filters:
     """Audience filters on creators: follower range, minimum engagement rate (percent,
-    2.0 means ER >= 2%) and language code. A creator whose value is unknown fails a
-    filter on that value (NaN compares false), so a filter never lets unknowns through."""
+    2.0 means ER >= 2%), language code and follower growth (percent over 30 days, 7
+    when the history is shorter). A creator whose value is unknown fails a filter on
+    that value (NaN compares false), so a filter never lets unknowns through. Growth
+    comes from the sync's history, not from a model, so `mask` leaves it to the facade
+    (`growth_mask`), which applies it to what the models found."""
 
     followers_min: int | None = None
     followers_max: int | None = None
     min_er: float | None = None
     language: str | None = None
+    growth_min: float | None = None
+    growth_max: float | None = None
 
     def __bool__(self) -> bool:
         return any(
             v is not None and v != ""
-            for v in (self.followers_min, self.followers_max, self.min_er, self.language)
+            for v in (
+                self.followers_min,
+                self.followers_max,
+                self.min_er,
+                self.language,
+                self.growth_min,
+                self.growth_max,
+            )
         )
+
+    @property
+    def has_growth(self) -> bool:
+        return self.growth_min is not None or self.growth_max is not None
+
+    def without_growth(self) -> Filters:
+        return replace(self, growth_min=None, growth_max=None)
+
+    def growth_mask(self, growth: Sequence[float | None]) -> np.ndarray:
+        """Boolean mask over creators given their growth in percent (None: unknown)."""
+        values = np.array([np.nan if g is None else g for g in growth], dtype=np.float64)
+        keep = np.ones(len(values), dtype=bool)
+        if self.growth_min is not None:
+            keep &= values >= self.growth_min
+        if self.growth_max is not None:
+            keep &= values <= self.growth_max
+        return keep
 
     def mask(
         self, followers: np.ndarray, er: np.ndarray, language: Sequence[str] | np.ndarray
@@ -122,16 +151,21 @@ class FilterSyntax:
         return self.template.format(key=key, value=self.examples[key] if value is None else value)
 
 
-SLACK = FilterSyntax("{key}:{value}", {"followers": "10k-100k", "er": ">2", "lang": "en"})
+SLACK = FilterSyntax(
+    "{key}:{value}", {"followers": "10k-100k", "er": ">2", "lang": "en", "growth": ">5%"}
+)
 # `>` and `<` redirect in a shell, so the CLI suggests the forms that need no quotes.
-CLI = FilterSyntax("--{key} {value}", {"followers": "10k-100k", "er": "2", "lang": "en"})
-FILTER_KEYS = ("followers", "er", "lang")
+CLI = FilterSyntax(
+    "--{key} {value}", {"followers": "10k-100k", "er": "2", "lang": "en", "growth": "5"}
+)
+FILTER_KEYS = ("followers", "er", "lang", "growth")
 
 
 def parse_filters(options: Mapping[str, str | None], syntax: FilterSyntax = SLACK) -> Filters:
     """The one parser of filters, for every edge: `followers` a range (`10k-100k`,
     `10k+`, `>10k`, `<1m`, `10k` = at least), `er` a minimum in percent (`>2`, `2+`,
-    `2`), `lang` a code or name (`en`, `english`). Missing or None keys do not filter;
+    `2`), `lang` a code or name (`en`, `english`), `growth` a range of follower growth
+    in percent (`>5%`, `0-10`, `<1%`). Missing or None keys do not filter;
     keys other than these are not read."""
     fmin = fmax = er = lang = None
     followers = options.get("followers")
@@ -148,7 +182,27 @@ def parse_filters(options: Mapping[str, str | None], syntax: FilterSyntax = SLAC
     lang_text = options.get("lang")
     if lang_text is not None and lang_text.strip():
         lang = parse_language(lang_text)
-    return Filters(followers_min=fmin, followers_max=fmax, min_er=er, language=lang)
+    gmin = gmax = None
+    growth = options.get("growth")
+    if growth is not None:
+        gmin, gmax = parse_range(growth, parse_growth, "growth", syntax)
+    return Filters(
+        followers_min=fmin,
+        followers_max=fmax,
+        min_er=er,
+        language=lang,
+        growth_min=gmin,
+        growth_max=gmax,
+    )
+
+
+def parse_growth(text: str) -> float:
+    """A follower growth in percent: `5`, `5%`, `2.5%`; finite (may be negative only
+    as a range's bound: `<-1%` reads as at most -1%)."""
+    value = float(str(text).strip().rstrip("%"))
+    if not math.isfinite(value):
+        raise BadQuery(f"expected a percentage, got {text!r}")
+    return value
 
 
 def parse_range(
