@@ -42,6 +42,7 @@ def posts() -> Select:
         Post.comments,
         Post.image,
         Post.song_id,
+        Post.views,
     )
 
 

@@ -89,6 +89,9 @@ class Post(Base):
     song_id: Mapped[str | None] = mapped_column(
         ForeignKey("songs.song_id", ondelete="SET NULL"), index=True
     )
+    # plays as the export counts them (TikTok playCount, Instagram videoPlayCount,
+    # YouTube viewCount); None when unknown. TikTok and YouTube ER is per view.
+    views: Mapped[int | None] = mapped_column(BigInteger)
 
     influencer: Mapped[Influencer] = relationship(back_populates="posts")
     hashtags: Mapped[list[PostHashtag]] = relationship(

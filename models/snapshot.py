@@ -50,6 +50,7 @@ def _schemas() -> dict[str, Any]:
                 ("comments", i64),
                 ("image", s),
                 ("song_id", s),
+                ("views", i64),
             ]
         ),
         "post_authors": pa.schema([("post_pk", i64), ("influencer_id", i64), ("handle", s)]),

@@ -21,7 +21,7 @@ from models.schema import FeatureCacheEntry, Influencer, Post, PostAuthor, Song
 INFLUENCER_FIELDS = ("handle", "platform", "name", "followers", "following", "posts_count")
 INFLUENCER_FIELDS += ("bio", "language", "country")
 POST_FIELDS = ("post_id", "platform", "handle", "posted_at", "caption", "likes", "comments")
-POST_FIELDS += ("image", "song_id", "hashtags")
+POST_FIELDS += ("image", "song_id", "hashtags", "views")
 SONG_FIELDS = ("song_id", "title", "artist", "release", "year")
 
 
@@ -146,6 +146,7 @@ class Store:
         posts["posted_at"] = pd.to_datetime(posts["posted_at"])
         posts["likes"] = posts["likes"].fillna(0).astype("int64")
         posts["comments"] = posts["comments"].fillna(0).astype("int64")
+        posts["views"] = posts["views"].astype("Int64")  # unknown stays unknown (NA)
         posts["hashtags"] = _group_tags(posts["post_pk"].to_numpy(), tags)
         return posts[list(POST_FIELDS)].reset_index(drop=True)
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from models.schema import Influencer, PostHashtag, Song
 
 INFLUENCER_FIELDS = ("name", "followers", "following", "posts_count", "bio", "language", "country")
-POST_FIELDS = ("posted_at", "caption", "likes", "comments", "image", "song_id")
+POST_FIELDS = ("posted_at", "caption", "likes", "comments", "image", "song_id", "views")
 
 # Every table an import writes, in the one order imports lock them (see the module).
 WRITE_ORDER = ("songs", "influencers", "posts", "post_authors", "post_hashtags")
@@ -291,6 +291,7 @@ def upsert_posts(
             zeroed["comments"],
             batch["image"],
             batch["song_id"],
+            batch.get("views", [None] * len(keys)),
             strict=True,
         )
     )
@@ -328,7 +329,7 @@ def _records(batch: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 # the columns of the rows upsert_posts builds, in that order
 _ROW_COLUMNS = ("platform", "post_id", "influencer_id", "posted_at", "caption", "likes")
-_ROW_COLUMNS += ("comments", "image", "song_id")
+_ROW_COLUMNS += ("comments", "image", "song_id", "views")
 
 
 def _sqlite_upsert_posts(
@@ -389,7 +390,7 @@ def _sqlite_post_ids(raw, rows: list[tuple]) -> dict[tuple[str, str], int]:
 _PG_STAGE = {
     "scout_import_posts": "platform varchar(32), post_id varchar(100), influencer_id integer, "
     "posted_at timestamp, caption text, likes bigint, comments bigint, image text, "
-    "song_id varchar(100)",
+    "song_id varchar(100), views bigint",
     "scout_import_authors": "post_pk integer, influencer_id integer",
 }
 

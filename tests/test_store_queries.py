@@ -38,7 +38,20 @@ def demo_pg(pg_url, demo_small_dir) -> Store:
 def test_the_jdbc_text_reads_what_the_snapshot_writes(demo_pg, tmp_path):
     """Run on Postgres exactly the SQL Spark's JDBC reader is given (there is no JDBC
     jar here, so the database answers it directly), and in the post_pk ranges the
-    partitioned reads wrap it in."""
+    partitioned reads wrap it in. A few posts get views (a TikTok export's playCount),
+    so the nullable column carries numbers and blanks both ways."""
+    from engine.ingest.importer import import_file
+
+    some = demo_pg.posts_frame().drop_duplicates("post_id").iloc[:3]
+    plays = tmp_path / "plays.csv"
+    plays.write_text(
+        "handle,post_id,playCount\n"
+        + "".join(
+            f"{r.handle},{r.post_id},{1000 * (i + 1)}\n" for i, r in enumerate(some.itertuples())
+        )
+    )
+    import_file(plays, "posts", demo_pg)
+    assert demo_pg.posts_frame()["views"].notna().sum() >= 3
     snap = demo_pg.export_parquet(tmp_path / "snap", chunk_rows=700)
     queries = jdbc_queries()
     assert set(queries) == set(TABLES) == set(snap.rows)

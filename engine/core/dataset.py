@@ -7,7 +7,9 @@ Frames and columns (all ids are strings; a handle's id is the handle itself):
   language, country  (ints may be missing -> pandas nullable Int64)
 - posts: post_id, platform, handle, posted_at (datetime64, UTC, tz-naive), caption,
   likes, comments (int64), image (absolute path or http(s) URL, or None),
-  song_id (str or None), hashtags (list[str], normalised, caption tags included)
+  song_id (str or None), hashtags (list[str], normalised, caption tags included),
+  views (Int64, NA where the export gave none: TikTok and YouTube count plays, and
+  their engagement rate is per view, engine.core.engagement)
 - songs: song_id, title, artist, release, year
 """
 
@@ -41,6 +43,7 @@ POST_COLUMNS = [
     "image",
     "song_id",
     "hashtags",
+    "views",
 ]
 SONG_COLUMNS = ["song_id", "title", "artist", "release", "year"]
 

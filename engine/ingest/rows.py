@@ -249,6 +249,7 @@ def schema(kind: str, base: Path) -> dict[str, Column]:
             "image": Column(_image(base)),
             "song_id": Column(_text(100)),
             "platform": Column(parse_platform),
+            "views": Column(parse_count),
         }
     if kind == "songs":
         return {

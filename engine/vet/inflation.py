@@ -194,7 +194,8 @@ def follower_jumps(own: pd.DataFrame, history: pd.DataFrame) -> list[FollowerJum
         if near:
             why = f"+{gain:,.0f} followers, explained by a spiked post within {EXPLAIN_DAYS} days"
         else:
-            why = f"anomaly: +{gain:,.0f} followers ({gain / prev:.0%}) that no post explains"
+            share = f"{gain / prev:.0%}" if prev > 0 else "from 0"  # 0 followers: no ratio
+            why = f"anomaly: +{gain:,.0f} followers ({share}) that no post explains"
         jumps.append(FollowerJump(when, int(gain), bool(near), why))
     return jumps
 
