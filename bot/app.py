@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import blocks as bk
 from bot.blocks import Reply
 from bot.config import SCOPES, BotConfig, redact, web_client
 from bot.files import UnsafeDownload, allowed_hosts, download
@@ -247,7 +248,7 @@ class SlackBot:
     def on_command(self, ack, command, client) -> None:
         ack(
             response_type="ephemeral",
-            text=f"Working on `{command['command']} {command.get('text', '')}`…",
+            text=f"Working on {bk.code(command['command'] + ' ' + command.get('text', ''))}…",
         )
         caller = Caller(command.get("team_id"), command.get("channel_id"), command.get("user_id"))
         name = command["command"].lstrip("/")
@@ -302,7 +303,7 @@ class SlackBot:
                     data["i"],
                     vote,
                 )
-                text = f"Thanks — noted {'👍' if vote > 0 else '👎'} for {data['i']}."
+                text = f"Thanks — noted {'👍' if vote > 0 else '👎'} for {bk.esc(data['i'])}."
             except Exception as err:  # noqa: BLE001
                 text = polite_error(err).text
             self.respond(
@@ -326,7 +327,7 @@ class SlackBot:
                     content=content,
                     filename=name,
                     title=name,
-                    initial_comment=f"Results of `/{data['k']} {data['q']}`",
+                    initial_comment="Results of " + bk.code(f"/{data['k']} {data['q']}"),
                 )
             except Exception as err:  # noqa: BLE001
                 self.respond(

@@ -152,7 +152,8 @@ def test_a_command_acks_what_it_works_on_then_answers(slack, command, query, exp
     assert resp.status == 200, resp.body
     ack = json.loads(resp.body)
     assert ack["response_type"] == "ephemeral"
-    assert ack["text"] == f"Working on `{command} {query}`…"
+    # what the user typed is echoed as text, escaped as Slack needs (`>` shows as >)
+    assert ack["text"] == f"Working on `{command} {query}`…".replace(">", "&gt;")
     answer = slack.answer(key)
     for piece in expected:
         assert piece in answer, answer
