@@ -4,6 +4,10 @@ title, a handle, a reason or a language is shown as text in blocks and fallback 
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from bot import blocks as bk
 from bot.router import Caller, Scout
 from engine.core.recommendation import Answer, Recommendation
@@ -99,3 +103,43 @@ def test_digest_status_app_home_and_errors_escape_reasons_names_and_echoes(tmp_p
     blind = _shown(scout.home_view(None)["blocks"])
     assert not any("<#C" in t for t in blind), blind
     assert any("did not say which workspace" in t for t in blind), blind
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_served_bot_shows_an_uploaded_files_name_as_text(tmp_path):
+    """A person mentions the served bot with a non-photo named like a channel mention:
+    the refusal in the thread names the file, escaped, and pings nobody."""
+    from models.migrate import upgrade
+    from tests.bot_harness import BotServer
+    from tests.fake_slack import FakeSlack
+
+    url = f"sqlite:///{tmp_path / 'bot.db'}"
+    upgrade(url)
+    fake = FakeSlack().start()
+    server = BotServer(fake, url, tmp_path / "bot.log", SCOUT_RECOMMENDER="tests.bot_fakes:make")
+    try:
+        server.start()
+        fake.add_file("FEVIL", f"{EVIL}.pdf", b"%PDF-1.4", "application/pdf")
+        event = {
+            "type": "app_mention",
+            "channel": "C0001",
+            "user": "U0001",
+            "text": "<@UBOT> tags?",
+            "ts": "1700000300.000001",
+            "files": [{"id": "FEVIL"}],
+        }
+        assert server.event(event, "EvEVIL").status == 200
+        post = fake.wait_for(
+            "chat.postMessage", lambda c: c.params.get("thread_ts") == "1700000300.000001"
+        )[0]
+        ts = post.result["ts"]
+        update = fake.wait_for("chat.update", lambda c: c.params.get("ts") == ts)[0]
+        blocks = update.params.get("blocks")
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+        reply = bk.Reply(update.params.get("text", ""), blocks or [])
+        assert "is not a photo" in reply.text
+        _assert_inert(reply)
+    finally:
+        server.stop()
+        fake.stop()
