@@ -208,3 +208,44 @@ def test_lookalike_places_a_creator_whose_posts_have_no_tokens():
     silent = posts.iloc[:2].assign(caption="", hashtags=[[], []])
     placed = model.place(silent)
     assert placed.sparse is not None and placed.sparse.nnz == 0
+
+
+@pytest.mark.slow
+def test_the_spark_backend_cleans_the_scrape_as_the_local_one(tmp_path, migrated_sqlite):
+    """The cleaning rules have a Spark twin (engine.training.spark.songs_job): on the
+    TikTok scrape it measures per view too and drops the very same reels."""
+    import shutil
+
+    from engine.core.dataset import Dataset
+    from engine.ingest.importer import import_file
+    from engine.songs.model import CleaningRules, usage_table
+    from engine.training.spark.songs_job import song_tables
+    from engine.training.spark.tables import from_parquet
+    from models.store import Store
+
+    if shutil.which("java") is None:
+        pytest.fail(
+            "the Spark test needs Java 17+ on PATH (apt-get install openjdk-17-jre-headless)"
+        )
+    from pyspark.sql import SparkSession
+
+    scrape = write_scrape(tmp_path)
+    store = Store(migrated_sqlite)
+    for kind in ("songs", "influencers", "posts"):
+        import_file(tmp_path / f"{kind}.csv", kind, store)
+    _, local_usage, local = usage_table(Dataset.read(store))
+    snap = store.export_parquet(tmp_path / "snap")
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("scout-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )  # not stopped here: test_spark_backend's session fixture may share it
+    tables = song_tables(from_parquet(spark, str(snap.folder)), CleaningRules(), {})
+    assert tables.report.reels_in == local.reels_in == scrape.reels
+    assert tables.report.dropped == local.dropped
+    assert local.dropped["er_per_view>50%"] == BOGUS and local.dropped["er>12%"] == 0
+    assert tables.report.rows_out == local.rows_out == len(local_usage)
+    store.dispose()

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.core.engagement import PER_VIEW_PLATFORMS
 from engine.songs.model import CleaningReport, CleaningRules, SongTables
 from engine.songs.trending import TOP_TAGS, TrendingIndex, trend_anchor
 
@@ -32,26 +33,29 @@ def song_tables(tables: Any, rules: CleaningRules, config: dict[str, Any]) -> So
         "followers",
     )
     is_reel = F.col("song_id").isNotNull() & (F.col("song_id") != "")
+    # engine.core.engagement.platform_engagement_rate as columns (Spark cannot call numpy):
+    # percent, per view on PER_VIEW_PLATFORMS where views are known, else per follower;
+    # null where the basis is unknown, zero or negative.
+    per_view = F.lower(F.col("platform")).isin(*sorted(PER_VIEW_PLATFORMS)) & (
+        F.coalesce(F.col("views"), F.lit(0.0)) > 0
+    )
+    base = F.when(F.col("per_view"), F.col("views")).otherwise(F.col("followers"))
     frame = (
         rows.join(per_creator, "handle", "left")
         .withColumn("is_reel", is_reel)
-        # engine.core.engagement.engagement_rate as a column (Spark cannot call numpy):
-        # percent, null where followers are unknown, zero or negative.
-        .withColumn(
-            "er",
-            F.when(
-                F.col("followers") > 0,
-                100.0 * (F.col("likes") + F.col("comments")) / F.col("followers"),
-            ),
-        )
+        .withColumn("per_view", per_view)
+        .withColumn("er", F.when(base > 0, 100.0 * (F.col("likes") + F.col("comments")) / base))
     ).cache()
     creators_with_songs = frame.where(F.col("song_id").isNotNull()).select("handle").distinct()
     n_with_songs = creators_with_songs.count()
-    drops = [(~(F.coalesce(F.col("followers"), F.lit(0.0)) > 0), "no_followers")]
+    drops = [(F.col("er").isNull(), "no_followers")]
     if rules.max_posts is not None:
         drops.append((F.col("n_posts") > rules.max_posts, f"posts>{rules.max_posts}"))
     if rules.max_er is not None:
-        drops.append((F.col("er") > rules.max_er, f"er>{rules.max_er:g}%"))
+        drops.append((~F.col("per_view") & (F.col("er") > rules.max_er), f"er>{rules.max_er:g}%"))
+    if rules.max_er_per_view is not None:
+        over = F.col("per_view") & (F.col("er") > rules.max_er_per_view)
+        drops.append((over, f"er_per_view>{rules.max_er_per_view:g}%"))
     names = [name for _, name in drops]
     stats = frame.agg(
         F.sum(F.col("is_reel").cast("long")).alias("reels_in"),
@@ -70,7 +74,13 @@ def song_tables(tables: Any, rules: CleaningRules, config: dict[str, Any]) -> So
         "delta", F.col("er") - F.avg("er").over(Window.partitionBy("handle"))
     ).cache()
     reels = kept.where("is_reel").select(
-        "handle", "song_id", "posted_at", "followers", "er", "delta", "n_posts"
+        "handle",
+        "song_id",
+        "posted_at",
+        F.coalesce(F.col("followers"), F.lit(0.0)).alias("followers"),  # per view: not needed
+        "er",
+        "delta",
+        "n_posts",
     )
     usage = (
         reels.groupBy("handle", "song_id")

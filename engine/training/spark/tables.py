@@ -12,8 +12,9 @@ TABLES = ("influencers", "posts", "post_authors", "post_hashtags", "songs")
 @dataclass
 class SparkTables:
     """`rows`: one row per (post, author) as the Dataset's posts frame has them
-    (post_pk, handle, posted_at, caption, likes, comments, song_id, hashtags ordered by
-    position, [] when none); `influencers` and `songs` as stored."""
+    (post_pk, handle, posted_at, caption, likes, comments, song_id, platform, views (null
+    when unknown), hashtags ordered by position, [] when none); `influencers` and `songs`
+    as stored."""
 
     rows: Any
     influencers: Any
@@ -89,6 +90,8 @@ def assemble(frames: dict[str, Any]) -> SparkTables:
         F.coalesce(F.col("likes"), F.lit(0)).cast("long").alias("likes"),
         F.coalesce(F.col("comments"), F.lit(0)).cast("long").alias("comments"),
         "song_id",
+        F.coalesce(F.col("platform"), F.lit("instagram")).alias("platform"),
+        F.col("views").cast("double").alias("views"),
     )
     rows = (
         frames["post_authors"]
