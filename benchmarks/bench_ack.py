@@ -12,6 +12,17 @@ Scenarios, all in one run on the same server:
 - 100 concurrent commands while the fake Slack answers 429 (Retry-After: 1) to every
   response_url post for 10 s: 100/100 must be delivered, none twice (issue 15).
 
+Exactly once (issue 29 points 3, 4, 8), each answer counted as delivered once, twice or
+never:
+- 60 commands while every response_url post takes 12 s to be answered;
+- 10 DMs whose chat.postMessage takes effect and then the connection is reset (the
+  fake limits conversations.replies to one call per LOOKUP_S per workspace, Slack's
+  one a minute scaled down so the run takes seconds, not minutes);
+- 12 digests whose post takes effect and then the connection is reset, then clock ticks;
+- 5 DMs whose worker is SIGKILLed mid-answer (engine 4 s), then Slack's retry
+  (X-Slack-Retry-Num: 1) to a restarted bot once the dead worker's claim lapsed;
+- 4 events acked while another writer holds the SQLite file locked.
+
 Slack's limit is 3 s. Usage: python -m benchmarks.bench_ack [--quick]
 """
 
@@ -25,11 +36,14 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 from benchmarks.report import print_table, write_results
 from tests.bot_harness import BotServer, big_body, http, slow_client
 from tests.fake_slack import FakeSlack
+
+LOOKUP_S = 2.0  # conversations.replies/history spacing in the fake and the bot
 
 CONCURRENCY = 20
 
@@ -124,6 +138,138 @@ def rate_limited(server: BotServer, fake: FakeSlack, n: int = 100) -> dict:
     return row
 
 
+def _tally(name: str, counts: list[int], **extra) -> dict:
+    return {
+        "scenario": name,
+        "answers": len(counts),
+        "once": sum(c == 1 for c in counts),
+        "twice or more": sum(c > 1 for c in counts),
+        "never": sum(c == 0 for c in counts),
+        **extra,
+    }
+
+
+def _settle(counts, n: int, timeout: float, quiet: float = 3.0) -> list[int]:
+    """Wait until all `n` were delivered (or `timeout`), then `quiet` s for duplicates."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and sum(c > 0 for c in counts()) < n:
+        time.sleep(0.2)
+    time.sleep(quiet)
+    return counts()
+
+
+def slow_slack(server: BotServer, fake: FakeSlack, n: int) -> dict:
+    """n commands while every response_url post is answered after 12 s."""
+    fake.delays["response_url"] = 12.0
+    try:
+        _burst(lambda i: server.command("/songs", "@bob", fake.response_url(f"slow12-{i}")), n)
+        keys = [f"slow12-{i}" for i in range(n)]
+
+        def counts() -> list[int]:
+            got = Counter(c.params["key"] for c in fake.of("response_url"))
+            return [got[k] for k in keys]
+
+        return _tally(f"{n} commands, response_url answers after 12 s", _settle(counts, n, 180, 14))
+    finally:
+        fake.delays.pop("response_url", None)
+
+
+def dropped_dms(server: BotServer, fake: FakeSlack, n: int) -> dict:
+    """n DMs whose post takes effect, then the line is reset."""
+    from tests.test_bot_resilience import _dm
+
+    fake.drop("chat.postMessage", n)
+    for i in range(n):
+        server.event(_dm(f"DBENCH{i}", f"7.{i:06d}"), f"EvBenchDrop{i}")
+
+    def served() -> int:
+        return sum(1 for c in fake.of("conversations.replies") if (c.result or {}).get("ok"))
+
+    deadline = time.monotonic() + 30 + n * LOOKUP_S * 2
+    while served() < n and time.monotonic() < deadline:  # every DM in doubt looked up
+        time.sleep(0.2)
+    counts = _settle(lambda: [len(fake.posted(f"DBENCH{i}")) for i in range(n)], n, 10)
+    return _tally(f"{n} DMs, line reset after the post took effect", counts, lookups=served())
+
+
+def dropped_digests(fake: FakeSlack, url: str, n: int) -> dict:
+    """n digests whose post takes effect, then the line is reset; clock ticks until
+    every one is settled (each tick may look one up: one history call per LOOKUP_S)."""
+    from tests.test_bot_resilience import _clock, _status, _subscribe
+
+    subs = [_subscribe(url, f"CBENCH{i}") for i in range(n)]
+    fake.drop("chat.postMessage", n)
+    ticks = 0
+    for minute in range(5, 5 + 3 * n):
+        clock = _clock(fake, url, f"2026-11-23T09:{minute:02d}", SCOUT_LOOKUP_S=str(LOOKUP_S))
+        clock.communicate(timeout=120)
+        ticks += 1
+        if all(_status(url, s, date(2026, 11, 23)) == "sent" for s in subs):
+            break
+        time.sleep(LOOKUP_S)
+    counts = [len(fake.posted(f"CBENCH{i}")) for i in range(n)]
+    return _tally(f"{n} digests, line reset after the post took effect", counts, clock_ticks=ticks)
+
+
+def crashed_worker(fake: FakeSlack, url: str, tmp: Path, n: int) -> dict:
+    """n DMs whose worker is SIGKILLed mid-answer, then Slack's retry to a new bot."""
+    from tests.test_bot_resilience import _crash, _dm
+
+    env = dict(SCOUT_RECOMMENDER="tests.bot_fakes:make", SCOUT_EVENT_LEASE_S="3")
+    events = [{**_dm(f"DKILL{i}", f"8.{i:06d}"), "text": "/lookalike @slowpoke"} for i in range(n)]
+    first = BotServer(fake, url, tmp / "crash1.log", LOG_LEVEL="WARNING", **env).start()
+    try:
+        for i, event in enumerate(events):
+            first.event(event, f"EvKill{i}")
+        time.sleep(1.5)  # claimed, the engine still thinking
+    finally:
+        _crash(first)
+    second = BotServer(fake, url, tmp / "crash2.log", LOG_LEVEL="WARNING", **env).start()
+    try:
+        time.sleep(3.0)
+        retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        for i, event in enumerate(events):
+            second.event(event, f"EvKill{i}", headers=retry)
+        counts = _settle(lambda: [len(fake.posted(f"DKILL{i}")) for i in range(n)], n, 40, 6)
+    finally:
+        second.stop()
+    return _tally(f"{n} DMs, worker SIGKILLed mid-answer, then Slack's retry", counts)
+
+
+def locked_sqlite(server: BotServer, fake: FakeSlack, url: str, n: int = 4) -> dict:
+    """n events acked while another writer holds the SQLite file locked for 4 s."""
+    import sqlite3
+
+    from tests.test_bot_resilience import _dm
+
+    lock = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=5, isolation_level=None)
+    try:
+        lock.execute("BEGIN EXCLUSIVE")
+        acks = [server.event(_dm(f"DLOCKB{i}", f"9.{i:06d}"), f"EvLockB{i}") for i in range(n)]
+        time.sleep(max(0.0, 4.0 - sum(a.seconds for a in acks)))
+        lock.execute("COMMIT")
+    finally:
+        lock.close()
+    counts = _settle(lambda: [len(fake.posted(f"DLOCKB{i}")) for i in range(n)], n, 40)
+    ms = [a.seconds * 1000 for a in acks]
+    return _tally(
+        f"{n} events while another writer locks the SQLite file",
+        counts,
+        **{"acks under 3 s": f"{sum(m < 3000 for m in ms)}/{n}", "max ack ms": max(ms)},
+    )
+
+
+def exactly_once(server: BotServer, fake: FakeSlack, url: str, tmp: Path, quick: bool) -> list:
+    scale = 3 if quick else 1
+    return [
+        slow_slack(server, fake, 60 // scale),
+        dropped_dms(server, fake, 10 // scale),
+        dropped_digests(fake, url, 12 // scale),
+        crashed_worker(fake, url, tmp, 5),
+        locked_sqlite(server, fake, url),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -135,8 +281,14 @@ def main() -> int:
     url = f"sqlite:///{tmp / 'bot.db'}"
     upgrade(url)
     fake = FakeSlack().start()
+    fake.lookup_interval = LOOKUP_S
     server = BotServer(
-        fake, url, tmp / "bot.log", SCOUT_RECOMMENDER="tests.bot_fakes:make", LOG_LEVEL="WARNING"
+        fake,
+        url,
+        tmp / "bot.log",
+        SCOUT_RECOMMENDER="tests.bot_fakes:make",
+        LOG_LEVEL="WARNING",
+        SCOUT_LOOKUP_S=str(LOOKUP_S),
     ).start()
     rows, raw = [], {}
     try:
@@ -145,6 +297,7 @@ def main() -> int:
         # first, while the work pool is idle (the slow-engine bursts below queue 200
         # four-second queries behind them, which would delay these answers by minutes)
         issue15 = [under_attack(server, fake), rate_limited(server, fake)]
+        once = exactly_once(server, fake, url, tmp, args.quick)
         scenarios = {
             "baseline GET /healthz": lambda i: http(server.url + "/healthz"),
             "/songs @bob (fast engine)": lambda i: server.command(
@@ -173,9 +326,20 @@ def main() -> int:
         rows,
     )
     print(f"answers delivered to response_url during the run: {answered}")
+    print_table(
+        "Exactly once: answers delivered once / twice or more / never "
+        f"(fake Slack on loopback; conversations.replies/history one call per {LOOKUP_S:g} s)",
+        once,
+    )
     write_results(
         "ack_quick" if args.quick else "ack",
-        {"concurrency": CONCURRENCY, "rounds": rounds, "rows": rows},
+        {
+            "concurrency": CONCURRENCY,
+            "rounds": rounds,
+            "rows": rows,
+            "lookup_interval_s": LOOKUP_S,
+            "exactly_once": once,
+        },
     )
     worst = max(r["p99 ms"] for r in rows[1:])
     attack, limited = rows[-2], rows[-1]
@@ -185,6 +349,7 @@ def main() -> int:
         and attack["answered"] == "100/100"
         and limited["answered"] == "100/100"
         and attack["answered twice"] == limited["answered twice"] == 0
+        and all(r["once"] == r["answers"] for r in once)
     )
     return 0 if ok else 1
 
