@@ -39,11 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         serve(port, args.host, database_url=args.db, workers=config.web_concurrency)
         return 0
     if mode == "console":
-        from bot.app import load_recommender
+        from bot.app import load_parts
         from bot.console import run
         from bot.router import Scout
 
-        run(Scout(load_recommender(config, args.db)), max_upload_bytes=config.max_upload_bytes)
+        parts = load_parts(config, args.db)
+        run(Scout(parts.recommender, parts.workspace_ops), max_upload_bytes=config.max_upload_bytes)
         return 0
     if mode == "socket":
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -71,11 +72,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     # clock
-    from bot.app import load_recommender
+    from bot.app import load_parts
     from bot.clock import run_clock
     from bot.router import Scout
 
-    scout = Scout(load_recommender(config, args.db))
+    parts = load_parts(config, args.db)
+    scout = Scout(parts.recommender, parts.workspace_ops)  # the clock's digests use the part
     now = datetime.fromisoformat(args.now) if args.now else None
     result = run_clock(scout, config, once=args.once, now=now, train=not args.no_train)
     if args.once and result is not None:

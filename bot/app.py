@@ -30,6 +30,8 @@ from bot.config import SCOPES, BotConfig, redact, web_client
 from bot.files import UnsafeDownload, allowed_hosts, download
 from bot.outbox import Outbox, PostResolver
 from bot.router import Caller, Scout, polite_error
+from engine.bootstrap import ScoutParts
+from engine.service import ScoutError
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +48,23 @@ COMMANDS = [
 ]
 
 
-def load_recommender(config: BotConfig, database_url: str | None = None) -> Any:
-    """The engine facade (engine.bootstrap), or the object that SCOUT_RECOMMENDER
-    ('module:callable') makes from it: tests inject a slow or failing engine into a real
-    served bot this way, keeping the real store for digests and feedback."""
-    from engine.bootstrap import bootstrap
+def load_parts(config: BotConfig, database_url: str | None = None) -> ScoutParts:
+    """The engine's parts (engine.bootstrap.assemble), the recommender replaced by the
+    object that SCOUT_RECOMMENDER ('module:callable') makes from it: tests inject a slow
+    or failing engine into a real served bot this way, keeping the real workspace
+    operations for digests, feedback and the outbox."""
+    from dataclasses import replace
 
-    real = bootstrap(database_url, background_reload=True)
+    from engine.bootstrap import assemble
+
+    parts = assemble(database_url, background_reload=True)
     if config.recommender_factory:
         import importlib
 
         module, _, name = config.recommender_factory.partition(":")
-        return getattr(importlib.import_module(module), name)(real)
-    return real
+        make = getattr(importlib.import_module(module), name)
+        return replace(parts, recommender=make(parts.recommender))
+    return parts
 
 
 class _Seen:
@@ -109,9 +115,9 @@ def _payload(reply: Reply, *, in_channel: bool = True) -> dict[str, Any]:
 class SlackBot:
     """Builds the bolt App and holds the pieces its listeners share."""
 
-    def __init__(self, config: BotConfig, recommender: Any) -> None:
+    def __init__(self, config: BotConfig, recommender: Any, workspace_ops: Any = None) -> None:
         self.config = config
-        self.scout = Scout(recommender)
+        self.scout = Scout(recommender, workspace_ops)
         self.pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="scout-work")
         self.seen = _Seen()
         self.images = _Images()
@@ -295,7 +301,9 @@ class SlackBot:
         def work() -> None:
             try:
                 data = json.loads(action["value"])
-                self.scout.rec.record_feedback(
+                if self.scout.workspace is None:
+                    raise ScoutError("This Scout has no workspace store, so feedback is off.")
+                self.scout.workspace.record_feedback(
                     (body.get("team") or {}).get("id"),
                     (body.get("user") or {}).get("id"),
                     data["k"],
@@ -492,16 +500,19 @@ class SlackBot:
 
 def create_bot(
     config: BotConfig | None = None,
-    recommender: Any = None,
+    *,
+    parts: ScoutParts | None = None,
     database_url: str | None = None,
 ) -> SlackBot:
-    """The app factory: every mode builds its bot here; tests pass a recommender."""
+    """The app factory: every mode builds its bot here, over the parts of `load_parts`
+    (tests pass their own)."""
     config = config or BotConfig.from_env()
-    if recommender is None:
-        recommender = load_recommender(config, database_url)
-    bot = SlackBot(config, recommender)
+    parts = parts or load_parts(config, database_url)
+    bot = SlackBot(config, parts.recommender, parts.workspace_ops)
     bot.outbox.start_resuming()
-    threading.Thread(target=warm_up, args=(recommender,), name="scout-warm", daemon=True).start()
+    threading.Thread(
+        target=warm_up, args=(parts.recommender,), name="scout-warm", daemon=True
+    ).start()
     return bot
 
 

@@ -21,7 +21,9 @@ DEMO_FILES = ("songs", "influencers", "posts")  # import order: posts refer to b
 
 @dataclass(frozen=True)
 class ScoutParts:
-    """What a process gets from `assemble`: one store behind all three parts."""
+    """What a process gets from `assemble`: one store behind all three parts, none
+    reached through another (the bot hands `workspace_ops` to its router and clock;
+    a bot over a fake engine and no store has none)."""
 
     recommender: Recommender
     workspace_ops: WorkspaceOps | None
@@ -54,10 +56,10 @@ def assemble(
     if migrate:
         prepare(settings.database_url)
     store = Store(settings.database_url)
-    rec = Recommender(
-        store, settings, workspace=Workspace(store), background_reload=background_reload
+    rec = Recommender(store, settings, background_reload=background_reload)
+    return ScoutParts(
+        recommender=rec, workspace_ops=WorkspaceOps(Workspace(store)), admin=Admin(rec, store)
     )
-    return ScoutParts(recommender=rec, workspace_ops=rec.digests, admin=Admin(rec, store))
 
 
 def bootstrap(

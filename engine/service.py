@@ -6,10 +6,11 @@ the model object it started with; a serving process loads and warms a new versio
 background thread and keeps answering from the old one until it is ready, so nobody's
 query waits for a reload), and turns store rows into the inputs the pure
 algorithm modules need (fold-in of influencers imported after the last training).
-Writes go through it too (import, training, feedback); digest and outbox state through
-its `digests` (engine.workspace_ops.WorkspaceOps), so the bot needs nothing else, and the
-admin commands through engine.admin.Admin (engine.bootstrap.assemble hands out all three). It is handed its store (engine.bootstrap builds the real one), so a test
-can give it a fake.
+Writes go through it too (import, training). Digest, outbox and feedback state is
+engine.workspace_ops.WorkspaceOps and the admin commands are engine.admin.Admin: the
+three are separate parts over one store, handed out by engine.bootstrap.assemble, and
+none reaches the others. It is handed its store (engine.bootstrap builds the real one),
+so a test can give it a fake.
 
 The answer and error types the bot renders are re-exported here: bot/ imports this
 module and engine.bootstrap, nothing else of the engine.
@@ -46,7 +47,6 @@ from engine.core.filters import (
 from engine.core.recommendation import Answer, Recommendation, as_match
 from engine.core.settings import Settings
 from engine.core.text import parse_handle
-from engine.workspace_ops import WorkspaceOps
 
 __all__ = [
     "FILTER_KEYS",
@@ -103,17 +103,14 @@ class Recommender:
         store: Any,
         settings: Settings,
         *,
-        workspace: Any = None,
         background_reload: bool = False,
     ) -> None:
-        """`store` is a models.store.Store (or a fake with the same reads); `workspace`
-        holds digest subscriptions and feedback (models.workspace.Workspace).
+        """`store` is a models.store.Store (or a fake with the same reads).
         `background_reload` (the bot's servers): a newer version is loaded and warmed in a
         thread while the current one keeps answering; otherwise (the CLI, tests) the
         query that notices it waits for it."""
         self.settings = settings
         self._store = store  # private: engine.bootstrap hands the same store to Admin
-        self.digests = _workspace_ops(workspace)
         self.background_reload = background_reload
         self._loaded: dict[str, _Loaded] = {}
         self._checked_at: dict[str, float] = {}
@@ -174,23 +171,6 @@ class Recommender:
             return self._store.registry.rollback(kind, version, pin=pin)
         except (LookupError, ValueError) as err:
             raise ScoutError(str(err).strip("'\"")) from None
-
-    def record_feedback(
-        self,
-        team_id: str | None,
-        user_id: str | None,
-        kind: str,
-        query: str | None,
-        item_id: str,
-        vote: int,
-    ) -> None:
-        """A 👍/👎 on one result, kept for evaluation."""
-        self._workspace().record_feedback(team_id, user_id, kind, query, item_id, vote)
-
-    def _workspace(self) -> Any:
-        if self.digests is None:
-            raise ScoutError("This Scout has no workspace store (digests and feedback are off).")
-        return self.digests
 
     def slack_installation_store(self, client_id: str | None) -> Any:
         """slack_sdk's OAuth installation store, in Scout's own database."""
@@ -594,13 +574,6 @@ class Recommender:
                 yield kind, self.model(kind)
             except ModelNotTrained:
                 continue
-
-
-def _workspace_ops(workspace: Any) -> WorkspaceOps | None:
-    """The bot's named view of the workspace state (never the raw models.Workspace)."""
-    if workspace is None or isinstance(workspace, WorkspaceOps):
-        return workspace
-    return WorkspaceOps(workspace)
 
 
 def _growth_split(k: int, filters: Filters | None) -> tuple[int | None, Filters | None]:

@@ -17,12 +17,12 @@ HANDLES = ["ana", "bob", "cat", "dan", "eve", "fay"]
 
 
 class FakeRecommender:
-    """Fakes the queries; digests, feedback and training go to the real facade's store."""
+    """Fakes the queries; training and the rest go to the real facade (digests and
+    feedback are the bot's workspace part, not the recommender's)."""
 
     def __init__(self, real=None) -> None:
         self.calls: list[tuple] = []
         self._real = real
-        self.digests = real.digests if real is not None else None
 
     def __getattr__(self, name):
         if name.startswith("_") or self._real is None:

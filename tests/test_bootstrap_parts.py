@@ -34,7 +34,7 @@ def test_assemble_gives_named_parts_over_one_store(sqlite_url, tmp_path):
     parts = _loaded(sqlite_url, tmp_path)
     assert isinstance(parts.admin, Admin)
     assert isinstance(parts.workspace_ops, WorkspaceOps)
-    assert parts.recommender.digests is parts.workspace_ops
+    assert not hasattr(parts.recommender, "digests")  # no side door to the workspace
     assert parts.admin.counts() == {"influencers": 3, "posts": 3, "songs": 2}
     assert parts.admin.versions() == [] and parts.admin.latest_versions() == {}
     sub = parts.workspace_ops.subscribe("T1", "C1", "09:00", "UTC", "U1")
@@ -111,3 +111,33 @@ def test_the_recommender_has_no_public_store(sqlite_url, tmp_path):
     with pytest.raises(ScoutError, match="no published version of tags"):
         parts.admin.artifact_bytes("tags")
     parts.close()
+
+
+def test_the_bot_hands_its_router_the_workspace_part(sqlite_url, tmp_path, monkeypatch):
+    """bot.app.load_parts: the parts of `assemble`, the recommender swapped for the one
+    SCOUT_RECOMMENDER makes; the router's digests go to the real workspace part."""
+    from bot.app import load_parts
+    from bot.config import BotConfig
+    from bot.router import Caller, Scout
+    from tests.bot_fakes import FakeRecommender
+
+    _loaded(sqlite_url, tmp_path).close()
+    monkeypatch.setenv("SCOUT_RECOMMENDER", "tests.bot_fakes:make")
+    parts = load_parts(BotConfig.from_env(), sqlite_url)
+    assert isinstance(parts.recommender, FakeRecommender)
+    assert isinstance(parts.workspace_ops, WorkspaceOps)
+    scout = Scout(parts.recommender, parts.workspace_ops)
+    assert scout.workspace is parts.workspace_ops
+    reply = scout.command("digest", "on 09:00 UTC", Caller("T1", "C1", "U1"))
+    assert ":white_check_mark:" in reply.text
+    assert parts.workspace_ops.subscription("T1", "C1").local_time == "09:00"
+    parts.close()
+
+
+def test_nothing_reaches_the_workspace_through_the_recommender():
+    found = [
+        f"{rel}:{n}: {code.strip()}"
+        for rel, n, code in _lines("bot/**/*.py", "engine/**/*.py", "benchmarks/*.py", "tests/*.py")
+        if re.search(r"\.digests\b", code)
+    ]
+    assert found == []

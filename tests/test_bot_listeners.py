@@ -15,6 +15,7 @@ import json
 import re
 import time
 import urllib.parse
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy import create_engine, text
 
 from bot.app import create_bot
-from engine.bootstrap import bootstrap
+from engine.bootstrap import assemble
 from tests.bot_fakes import make
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
@@ -124,9 +125,9 @@ def slack(fake_slack, migrated_sqlite, monkeypatch):
         monkeypatch.setenv(name, value)
     for name in ("SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SCOUT_RECOMMENDER"):
         monkeypatch.delenv(name, raising=False)
-    real = bootstrap(migrated_sqlite)
-    engine = make(real)
-    bot = create_bot(recommender=engine)
+    real = assemble(migrated_sqlite)
+    engine = make(real.recommender)
+    bot = create_bot(parts=replace(real, recommender=engine))
     yield Slack(bot, fake_slack, engine)
     bot.pool.shutdown(wait=True)
     real.close()
