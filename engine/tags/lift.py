@@ -49,11 +49,12 @@ def popularity_scores(tags: list[str], counts: np.ndarray, width: int) -> Relate
 
 def related_lift(
     scorer_tags: list[str], quality: float, counts: np.ndarray, held: list[list[str]]
-) -> float:
-    """The shipped related-tag quality over the popularity baseline's on `held`."""
+) -> float | None:
+    """The shipped related-tag quality over the popularity baseline's on `held`; None
+    when popularity hits nothing there (no held-out post to measure on)."""
     width = max((len(p) for p in held), default=1)
     base = topic_quality(popularity_scores(scorer_tags, counts, min(width, 30)), held)["quality"]
-    return quality / base if base > 0 else 0.0
+    return quality / base if base > 0 else None
 
 
 def creator_lift(

@@ -548,12 +548,10 @@ def measure_lifts(
     if not held:
         return {}
     counts = post_counts(sentences, scorer.tags)
-    out = {"related": related_lift(scorer.tags, quality, counts, held)}
+    lifts = {"related": related_lift(scorer.tags, quality, counts, held)}
     if creators is not None:
-        lift = creator_lift(creators[0], creators[1], held, creators[2], scorer.tags)
-        if lift is not None:
-            out["creators"] = lift
-    return out
+        lifts["creators"] = creator_lift(creators[0], creators[1], held, creators[2], scorer.tags)
+    return {name: lift for name, lift in lifts.items() if lift is not None}
 
 
 def aligned(rel: Related, tags: list[str]) -> sparse.csr_matrix:
