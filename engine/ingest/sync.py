@@ -256,8 +256,10 @@ class Sync:
         discovery budget lasts; a handle already watched anywhere is not a candidate."""
         from models import watchlist
 
+        if not candidates or self.settings.discovery_per_day <= 0:
+            return 0
         left = self.settings.discovery_per_day - watchlist.discovered_since(session, day_start(now))
-        if left <= 0 or not candidates:
+        if left <= 0:
             return 0
         teams = watchlist.teams_watching(session, platform, source) or ["cli"]
         names = {h.lower().lstrip("@") for h, _ in candidates}
