@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 COMMANDS = [
     "/lookalike",
+    "/vet",
     "/topic",
     "/hashtags",
     "/songs",

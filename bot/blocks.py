@@ -125,6 +125,8 @@ def notes_block(answer: Answer) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------- answers
 def influencer_line(rank: int, r: Recommendation) -> str:
     facts = [fmt_count(r.extra.get("followers")) + " followers", fmt_er(r.extra.get("er"))]
+    if r.extra.get("quality_badge"):  # the trust card's quality (`/vet @handle` says why)
+        facts.append(esc(r.extra["quality_badge"]))
     if r.extra.get("language"):
         facts.append(esc(r.extra["language"]))
     handle = esc(r.id.lstrip("@"))
@@ -205,6 +207,44 @@ def photo(answer: Answer, mode: str, file_id: str) -> Reply:
     )
     text = tags_line(answer, 15) or (esc(answer.notes[0]) if answer.notes else "no hashtags")
     return Reply(f"Hashtags for your photo: {text}", blocks)
+
+
+def vet_card(item: dict[str, Any], label: str) -> Reply:
+    """The trust card (`/vet @handle`, engine.vet's `to_details()`): the score, then every
+    part with its value, reason, weight and confidence; posts whose likes the comments did
+    not follow are called anomalies (a sign to look, not a verdict)."""
+    handle = esc(item["handle"])
+    blocks: list[dict[str, Any]] = [
+        header(f"Can I trust @{item['handle']}?"),
+        section(
+            f"*Quality {item['quality']:.0f}/100* · confidence {item['confidence']:.0%}"
+            " _(confidence drops with few posts or no follower sample)_"
+        ),
+    ]
+    lines = []
+    for p in item["parts"]:
+        value = "unknown" if p["value"] is None else f"{p['value']:.0f}/100"
+        lines.append(
+            f"*{esc(p['name'].replace('_', ' '))}* {value} — weight {p['weight']:.0%}, "
+            f"{p['contribution']:.1f} points, confidence {p['confidence']:.0%}\n_{esc(p['reason'])}_"
+        )
+    blocks.append(section("\n".join(lines)))
+    spikes = [
+        f"• {'anomaly' if s['inflated'] else 'legitimate'}: `{esc(s['post_id'])}` — {esc(s['reason'])}"
+        for s in item["spikes"]
+    ]
+    if spikes:
+        blocks.append(section("*Like spikes*\n" + "\n".join(spikes[:15])))
+    flags = [
+        f"• *{esc(cat)}*: {esc(', '.join(f['words']))} in {len(f['posts'])} post(s)"
+        for cat, f in item["brand_safety"].items()
+    ]
+    if flags:
+        blocks.append(section("*Brand safety*\n" + "\n".join(flags)))
+    blocks.append(
+        context("Anomalies are signs to check, not proof of fraud. `/vet` reads the stored posts.")
+    )
+    return Reply(f"@{handle}: {esc(label)}", blocks)
 
 
 # ----------------------------------------------------------------- console

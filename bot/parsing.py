@@ -75,6 +75,8 @@ def _split_options(text: str, known: set[str]) -> tuple[list[str], dict[str, str
         key, sep, value = token.partition(":")
         if sep and key.lower() in known:
             options[key.lower()] = value
+        elif not sep and token.lower() == "safe" and "safe" in known:  # a flag, no value
+            options["safe"] = "yes"
         else:
             words.append(token)
     return words, options

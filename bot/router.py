@@ -46,6 +46,9 @@ HELP = """*Scout* finds creators, hashtags and songs. Examples:
 has a 0–100 match: the share of the most similar posts that used it, the closest posts \
 counting most ("optimised for likes" also weighs how well the tag's posts were liked). \
 If nothing in the data looks like your photo, I say so instead of guessing.
+• `/vet @handle` — can I trust this creator? quality 0–100 from engagement against peers, \
+anomalies (likes the comments did not follow), audience sample, sponsored share and brand \
+safety, each with its reason; filter answers with `quality:>70 sponsored:<20% safe`
 • `/songs @handle` — songs for the creator's next reel
 • `/trending [days] [count] [#topic]` — songs whose use and engagement are rising (`/trending 7` = last 7 days)
 • `/topics` — the topics Scout found in the hashtags · `/map @handle` — a creator's neighbourhood as a picture
@@ -102,6 +105,11 @@ def _data_size(info: Any) -> str:
     return ", ".join(found.values())
 
 
+def _blank(value: Any) -> Any:
+    """A CSV cell: unknown is empty, not 'None'."""
+    return "" if value is None else value
+
+
 class Scout:
     def __init__(self, recommender: Any, workspace_ops: Any = None) -> None:
         """`workspace_ops`: the digest and feedback part (ScoutParts.workspace_ops), handed
@@ -111,6 +119,7 @@ class Scout:
         # New commands register here and in bot/manifest.yml.
         self.commands: dict[str, Callable[[str, Caller], Reply]] = {
             "lookalike": self.lookalike,
+            "vet": self.vet,
             "map": self.map,
             "topics": self.topics,
             "topic": self.topic,
@@ -145,6 +154,14 @@ class Scout:
         answer = self.rec.lookalike(req.handle, req.k, filters=req.filters)
         handle = answer.meta.get("handle", req.handle)
         return bk.influencers(f"Creators like @{handle}", answer, "lookalike", text)
+
+    def vet(self, text: str, caller: Caller) -> Reply:
+        """`/vet @handle`: the trust card, every number with its reason and confidence."""
+        words = text.split()
+        if not words:
+            raise ScoutError("Give a creator handle, e.g. `/vet @some_creator`.")
+        card = self.rec.vet(parsing.clean_handle(words[0]))
+        return bk.vet_card(card.to_details(), card.label)
 
     def map(self, text: str, caller: Caller) -> Reply:
         """`/map @handle [n]`: the creator's neighbourhood as a PNG (t-SNE, topic colours)."""
@@ -190,8 +207,21 @@ class Scout:
             raise ScoutError(f"Nothing to export for {kind}.")
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(["rank", "handle", "score", "followers", "er_percent", "why"])
+        writer.writerow(
+            [
+                "rank",
+                "handle",
+                "score",
+                "followers",
+                "er_percent",
+                "quality",
+                "sponsored_percent",
+                "safe",
+                "why",
+            ]
+        )
         for rank, r in enumerate(answer.results, 1):
+            safe = r.extra.get("safe")
             writer.writerow(
                 [
                     rank,
@@ -199,6 +229,9 @@ class Scout:
                     f"{r.score:.4f}",
                     r.extra.get("followers", ""),
                     r.extra.get("er", ""),
+                    _blank(r.extra.get("quality")),
+                    _blank(r.extra.get("sponsored_percent")),
+                    "" if safe is None else ("yes" if safe else "no"),
                     r.why,
                 ]
             )

@@ -30,6 +30,7 @@ COMMANDS = [
     "watch",
     "sync",
     "status",
+    "vet",
 ]
 
 
@@ -57,9 +58,16 @@ def render_table(answer: Answer, out=None) -> None:
         print("(no results)", file=out)
     else:
         label_w = min(max(len(r.label) for r in rows), 40)
-        print(f"{'#':>3}  {'label':<{label_w}}  {'match':>5}  why", file=out)
+        # creators carry the trust card's quality badge (`Q 82`; `engine vet` says why)
+        badged = any(r.extra.get("quality_badge") for r in rows)
+        head = f"  {'trust':>5}" if badged else ""
+        print(f"{'#':>3}  {'label':<{label_w}}  {'match':>5}{head}  why", file=out)
         for i, r in enumerate(rows, 1):
-            print(f"{i:>3}  {r.label[:label_w]:<{label_w}}  {r.score:>5.0f}  {r.why}", file=out)
+            badge = f"  {r.extra.get('quality_badge') or '':>5}" if badged else ""
+            print(
+                f"{i:>3}  {r.label[:label_w]:<{label_w}}  {r.score:>5.0f}{badge}  {r.why}",
+                file=out,
+            )
     for note in answer.notes:
         print(f"note: {note}", file=out)
 

@@ -116,6 +116,7 @@ class Recommender:
         self._checked_at: dict[str, float] = {}
         self._lock = threading.Lock()
         self._reloading: dict[str, threading.Thread] = {}
+        self._trust: Any = None  # engine.trust.TrustCache, made on first use
 
     def close(self) -> None:
         """Release the store's connections (a CLI command's last step)."""
@@ -391,7 +392,8 @@ class Recommender:
         )
         self._stamp(answer, "lookalike", "similarity")
         answer.meta["handle"] = found
-        return self._with_growth(answer, filters, wanted)
+        answer = self._with_growth(self._with_trust(answer, filters, wanted), filters, wanted)
+        return self._badged(answer)
 
     def related_tags(self, query: str, k: int = 20) -> Answer:
         """Nearest hashtags to a weighted tag query like '#apple #iphone:-1' (issue: tags)."""
@@ -417,7 +419,8 @@ class Recommender:
             filters=filters if wanted is None else filters.without_growth(),
         )
         self._stamp(answer, "tags", "similarity")
-        return self._with_growth(answer, filters, wanted)
+        answer = self._with_growth(self._with_trust(answer, filters, wanted), filters, wanted)
+        return self._badged(answer)
 
     # ------------------------------------------------------------ history
     def growth(self, handles: list[str]) -> dict[str, dict[str, float | None]]:
@@ -436,6 +439,70 @@ class Recommender:
         return {
             h: {f"{d}d": growth_percent(series.get(h, []), d) for d in (7, 30)} for h in handles
         }
+
+    # ------------------------------------------------------------ trust card
+    def vet(self, handle: str) -> Any:
+        """The trust card of one creator (engine.vet.VetCard): engagement against tier
+        peers, bought engagement, audience authenticity from an imported follower sample,
+        sponsored share, brand safety and the 0-100 quality made of them."""
+        return self._trust_cache().card(self.resolve_handle(handle))
+
+    def _trust_cache(self) -> Any:
+        from engine.trust import TrustCache
+
+        if self._trust is None:
+            with self._lock:
+                if self._trust is None:
+                    self._trust = TrustCache(
+                        self._store,
+                        self._vet_classifier,
+                        lambda: (self.model_version("lookalike"), self.model_version("vet")),
+                        self.settings.reload_seconds,
+                    )
+        return self._trust
+
+    def _vet_classifier(self) -> Any:
+        """The published follower classifier, or None before `engine train` made one (the
+        card then says the audience part is unknown)."""
+        try:
+            return self.model("vet")
+        except ModelNotTrained:
+            return None
+
+    def _with_trust(self, answer: Answer, filters: Filters | None, wanted: int | None) -> Answer:
+        """The `quality:`/`sponsored:`/`safe` filters applied to what the model found (it
+        asked for MAX_K). A card reads every tier peer, so creators are vetted best match
+        first, TRUST_BATCH at a time, until `wanted` pass (all when growth filters too)."""
+        if filters is None or not filters.has_trust:
+            return answer
+        enough = None if filters.has_growth else wanted
+        results: list[Recommendation] = []
+        pending = list(answer.results)
+        while pending and (enough is None or len(results) < enough):
+            batch, pending = pending[:TRUST_BATCH], pending[TRUST_BATCH:]
+            facts = self._trust_cache().facts([r.id for r in batch])
+            batch = [_with_facts(r, facts.get(r.id)) for r in batch]
+            keep = filters.trust_mask(
+                [r.extra.get("quality") for r in batch],
+                [r.extra.get("sponsored_percent") for r in batch],
+                [r.extra.get("safe") for r in batch],
+            )
+            results += [r for r, ok in zip(batch, keep, strict=True) if ok]
+        if not results:
+            answer.notes.append(
+                "No creator matched the quality/sponsored/safe filters; "
+                "`/vet @handle` shows why a creator scores what they do."
+            )
+        answer.results[:] = results if enough is None else results[:enough]
+        return answer
+
+    def _badged(self, answer: Answer) -> Answer:
+        """Each creator's quality badge (`Q 82`), sponsored share and safety as display
+        facts of the answer as it is finally cut (each creator vetted once per data)."""
+        if answer.results:
+            facts = self._trust_cache().facts([r.id for r in answer.results])
+            answer.results[:] = [_with_facts(r, facts.get(r.id)) for r in answer.results]
+        return answer
 
     def _with_growth(self, answer: Answer, filters: Filters | None, wanted: int | None) -> Answer:
         """Each creator's growth as a display fact, and the growth filter applied to
@@ -456,7 +523,7 @@ class Recommender:
             ]
             keep = filters.growth_mask(chosen)
             results = [r for r, ok in zip(results, keep, strict=True) if ok][:wanted]
-            if not results:
+            if not results and filters.has_growth:
                 answer.notes.append(
                     "No creator matched the growth filter: growth needs a week of daily syncs "
                     "(`python -m engine sync`)."
@@ -576,10 +643,29 @@ class Recommender:
                 continue
 
 
+TRUST_BATCH = 10  # creators vetted at a time while a trust filter looks for enough
+
+
+def _with_facts(r: Recommendation, facts: Any) -> Recommendation:
+    """`r` with the trust card's display facts (engine.trust.TrustFacts) in `extra`."""
+    if facts is None:
+        return r
+    return replace(
+        r,
+        extra={
+            **r.extra,
+            "quality": facts.quality,
+            "quality_badge": facts.badge,
+            "sponsored_percent": facts.sponsored_percent,
+            "safe": facts.safe,
+        },
+    )
+
+
 def _growth_split(k: int, filters: Filters | None) -> tuple[int | None, Filters | None]:
     """(k, filters) when the growth filter is set (the model is then asked for MAX_K
     and growth narrows its answer), else (None, filters)."""
-    if filters is not None and filters.has_growth:
+    if filters is not None and (filters.has_growth or filters.has_trust):
         return check_k(k, "creators"), filters
     return None, filters
 

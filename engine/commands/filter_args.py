@@ -33,6 +33,15 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--growth", metavar="RANGE", help="follower growth in percent over 30 days, e.g. 5 or 0-10"
     )
+    group.add_argument(
+        "--quality", metavar="RANGE", help="trust card quality 0-100 (engine vet), e.g. 70 or 70-100"
+    )
+    group.add_argument(
+        "--sponsored", metavar="RANGE", help="share of sponsored posts in percent, e.g. 0-20"
+    )
+    group.add_argument(
+        "--safe", action="store_true", default=None, help="only creators with no brand-safety flag"
+    )
     for flag, (dest, _key) in DEPRECATED.items():
         group.add_argument(flag, dest=dest, default=None, help=argparse.SUPPRESS)
 
@@ -42,6 +51,7 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     note prints it), and giving both forms of one filter is refused, not merged."""
     options = {"followers": args.followers, "er": args.er, "lang": args.lang}
     options["growth"] = args.growth
+    options.update(quality=args.quality, sponsored=args.sponsored, safe="yes" if args.safe else None)
     old = {"followers": _old_followers(args), "er": args.min_er, "lang": args.language}
     notes = []
     for key, value in old.items():

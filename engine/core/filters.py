@@ -39,6 +39,13 @@ class Filters:
     language: str | None = None
     growth_min: float | None = None
     growth_max: float | None = None
+    # The trust card's numbers (issue 25): quality 0-100, sponsored share in percent of
+    # posts, `safe` = no brand-safety flag. Like growth, the facade applies them.
+    quality_min: float | None = None
+    quality_max: float | None = None
+    sponsored_min: float | None = None
+    sponsored_max: float | None = None
+    safe: bool = False
 
     def __bool__(self) -> bool:
         return any(
@@ -51,7 +58,37 @@ class Filters:
                 self.growth_min,
                 self.growth_max,
             )
+        ) or self.has_trust
+
+    @property
+    def has_trust(self) -> bool:
+        return self.safe or any(
+            v is not None
+            for v in (self.quality_min, self.quality_max, self.sponsored_min, self.sponsored_max)
         )
+
+    def trust_mask(
+        self,
+        quality: Sequence[float | None],
+        sponsored: Sequence[float | None],
+        safe: Sequence[bool | None],
+    ) -> np.ndarray:
+        """Boolean mask over creators given their quality (0-100), sponsored share
+        (percent of posts) and brand safety; an unknown value fails its filter."""
+        q = np.array([np.nan if v is None else v for v in quality], dtype=np.float64)
+        sp = np.array([np.nan if v is None else v for v in sponsored], dtype=np.float64)
+        keep = np.ones(len(q), dtype=bool)
+        for values, low, high in (
+            (q, self.quality_min, self.quality_max),
+            (sp, self.sponsored_min, self.sponsored_max),
+        ):
+            if low is not None:
+                keep &= values >= low
+            if high is not None:
+                keep &= values <= high
+        if self.safe:
+            keep &= np.array([v is True for v in safe], dtype=bool)
+        return keep
 
     @property
     def has_growth(self) -> bool:
@@ -152,20 +189,37 @@ class FilterSyntax:
 
 
 SLACK = FilterSyntax(
-    "{key}:{value}", {"followers": "10k-100k", "er": ">2", "lang": "en", "growth": ">5%"}
+    "{key}:{value}",
+    {
+        "followers": "10k-100k",
+        "er": ">2",
+        "lang": "en",
+        "growth": ">5%",
+        "quality": ">70",
+        "sponsored": "<20%",
+    },
 )
 # `>` and `<` redirect in a shell, so the CLI suggests the forms that need no quotes.
 CLI = FilterSyntax(
-    "--{key} {value}", {"followers": "10k-100k", "er": "2", "lang": "en", "growth": "5"}
+    "--{key} {value}",
+    {
+        "followers": "10k-100k",
+        "er": "2",
+        "lang": "en",
+        "growth": "5",
+        "quality": "70",
+        "sponsored": "0-20",
+    },
 )
-FILTER_KEYS = ("followers", "er", "lang", "growth")
+FILTER_KEYS = ("followers", "er", "lang", "growth", "quality", "sponsored", "safe")
 
 
 def parse_filters(options: Mapping[str, str | None], syntax: FilterSyntax = SLACK) -> Filters:
     """The one parser of filters, for every edge: `followers` a range (`10k-100k`,
     `10k+`, `>10k`, `<1m`, `10k` = at least), `er` a minimum in percent (`>2`, `2+`,
     `2`), `lang` a code or name (`en`, `english`), `growth` a range of follower growth
-    in percent (`>5%`, `0-10`, `<1%`). Missing or None keys do not filter;
+    in percent (`>5%`, `0-10`, `<1%`), and the trust card's `quality`, `sponsored` and
+    `safe` (see _trust_options). Missing or None keys do not filter;
     keys other than these are not read."""
     fmin = fmax = er = lang = None
     followers = options.get("followers")
@@ -193,7 +247,42 @@ def parse_filters(options: Mapping[str, str | None], syntax: FilterSyntax = SLAC
         language=lang,
         growth_min=gmin,
         growth_max=gmax,
+        **_trust_options(options, syntax),
     )
+
+
+def _trust_options(options: Mapping[str, str | None], syntax: FilterSyntax) -> dict[str, Any]:
+    """`quality` a 0-100 range (`>70`), `sponsored` a range in percent of posts
+    (`<20%`), `safe` a flag (any value but no/false/0/off turns it on)."""
+    out: dict[str, Any] = {}
+    quality = options.get("quality")
+    if quality is not None:
+        out["quality_min"], out["quality_max"] = parse_range(quality, parse_score, "quality", syntax)
+    sponsored = options.get("sponsored")
+    if sponsored is not None:
+        out["sponsored_min"], out["sponsored_max"] = parse_range(
+            sponsored, parse_share, "sponsored", syntax
+        )
+    safe = options.get("safe")
+    if safe is not None:
+        out["safe"] = str(safe).strip().lower() not in ("no", "false", "0", "off")
+    return out
+
+
+def parse_score(text: str) -> float:
+    """A 0-100 quality score: `70`, `70.5`."""
+    value = float(str(text).strip())
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        raise BadQuery(f"expected a score between 0 and 100, got {text!r}")
+    return value
+
+
+def parse_share(text: str) -> float:
+    """A share of posts in percent: `20`, `20%`, between 0 and 100."""
+    value = parse_percent(text)
+    if value > 100:
+        raise BadQuery(f"expected a percentage between 0 and 100, got {text!r}")
+    return value
 
 
 def parse_growth(text: str) -> float:
