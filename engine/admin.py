@@ -127,13 +127,13 @@ class Admin:
         """Scraper export files (Instagram/TikTok items; songs inline) written as a sync
         writes a creator, with snapshots (engine.ingest.sync.store_scraped)."""
         from engine.ingest.sources import ExportError, read_files
-        from engine.ingest.sync import store_scraped
+        from engine.ingest.sync import Sync
 
         try:
             batch = read_files([Path(p) for p in paths])
         except (ExportError, OSError) as err:
             raise ScoutError(str(err).splitlines()[0]) from None
-        return store_scraped(self._store, batch)
+        return Sync(self._store, self._rec.settings).store_scraped(batch)
 
     def sync_status(self, now: Any = None) -> list:
         """Per source: token, due creators, calls and quota, errors (SourceStatus)."""

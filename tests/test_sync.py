@@ -138,19 +138,27 @@ def test_sync_writes_creators_posts_and_snapshots_and_a_second_sync_changes_noth
     p.close()
 
 
-def test_scraper_items_write_their_songs_and_snapshots(sqlite_url, tmp_path):
-    from tests.test_source_scrapers import TT_ITEM
+def test_scraper_items_write_their_songs_and_snapshots(sqlite_url, tmp_path, monkeypatch):
+    from tests.test_source_scrapers import IG_ITEM, TT_ITEM
 
-    export = tmp_path / "tiktok.jsonl"
+    monkeypatch.setenv("SCOUT_DISCOVERY_PER_DAY", "50")
+    export, collab = tmp_path / "tiktok.jsonl", tmp_path / "instagram.json"
     items = [TT_ITEM, {**TT_ITEM, "id": "7506832745952218114", "musicMeta": {}}]
     export.write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    collab.write_text(json.dumps([IG_ITEM]))
     assert main(["sync", "--db", sqlite_url, "--file", str(export), "--json"]) == 0
+    assert main(["sync", "--db", sqlite_url, "--file", str(collab)]) == 0
     p = parts(sqlite_url)
+    found = {(e.platform, e.handle): (e.origin, e.added_by) for e in p.admin.watchlist()}
+    assert found == {
+        ("tiktok", "bestfriend"): ("mention", "nomnomtom"),
+        ("instagram", "chef.luigi"): ("coauthor", "ana.cooks"),  # also @mentioned
+    }
     counts = table_counts(p)
-    assert counts["songs"] == 1 and counts["posts"] == 2 and counts["influencers"] == 1
-    assert counts["creator_snapshots"] == 1 and counts["post_snapshots"] == 2
+    assert counts["songs"] == 2 and counts["posts"] == 3 and counts["influencers"] == 2
+    assert counts["creator_snapshots"] == 2 and counts["post_snapshots"] == 3
     songs = set(post_column(sqlite_url, Post.song_id))
-    assert songs == {"7300000000000000001", None}
+    assert songs == {"7300000000000000001", "1234567890", None}
     p.close()
     assert main(["sync", "--db", sqlite_url, "--file", str(export)]) == 0
     assert table_counts(parts(sqlite_url)) == counts  # the same export again: nothing new

@@ -31,7 +31,8 @@ def run(args: argparse.Namespace) -> Answer:
     admin = assemble(args.db, migrate=True).admin
     try:
         if args.files:
-            report = SyncReport([admin.sync_files(args.files)])
+            run = admin.sync_files(args.files)
+            report = SyncReport([run], discovered=run.discovered)
         else:
             report = admin.sync(args.source, everything=args.everything)
     finally:

@@ -56,6 +56,7 @@ class SourceRun:
     errors: dict[str, int] = field(default_factory=dict)
     stopped: str | None = None  # one line: why the source went no further
     skipped: str | None = None  # one line: why it did not run at all
+    discovered: int = 0  # candidates it added to the watchlist
 
 
 @dataclass
@@ -265,7 +266,10 @@ class Sync:
         names = {h.lower().lstrip("@") for h, _ in candidates}
         watched = watchlist.watched(session, platform, names)
         added = 0
-        for handle, origin in dict(candidates).items():
+        first: dict[str, str] = {}  # a co-author who is also @mentioned is a co-author
+        for handle, origin in candidates:
+            first.setdefault(handle, origin)
+        for handle, origin in first.items():
             handle = handle.lower().lstrip("@")
             if not handle or handle == source or handle in watched:
                 continue
@@ -278,45 +282,43 @@ class Sync:
             watched.add(handle)
         return added
 
+    def store_scraped(self, batch: Any) -> SourceRun:
+        """A scraper dataset (engine.ingest.sources.ScrapedBatch: TikTok and Instagram
+        items, songs inline) through the same per-creator writes, snapshots and
+        discovery (co-authors, @mentions) as a sync, one transaction per creator;
+        watched creators in it count as synced today."""
+        from models import retry, watchlist
+
+        now = _naive(self.clock.now())
+        run = SourceRun("scraper_dataset")
+        for p in batch.problems:
+            run.errors[p.kind] = run.errors.get(p.kind, 0) + 1
+        by_creator: dict[tuple[str, str], list[PostRecord]] = {}
+        for post in batch.posts:
+            by_creator.setdefault((post.platform, post.handle), []).append(post)
+        for key, creator in sorted(batch.creators.items()):
+            fetch = CreatorFetch(creator.handle, creator, by_creator.get(key, []))
+
+            def write(session, fetch=fetch) -> tuple[int, int]:
+                platform, handle = fetch.creator.platform, fetch.handle
+                new = _write_records(session, fetch, now.date())
+                watchlist.mark(
+                    session, platform, handle, next_due_at=now + SYNC_EVERY, synced_at=now
+                )
+                return new, self._discover(session, platform, handle, fetch.posts, now)
+
+            new, found = retry.in_transaction(self.store, write, what=f"import of {key[1]}")
+            run.new_posts += new
+            run.synced += 1
+            run.discovered += found
+        return run
+
     def _prune(self) -> tuple[int, int]:
         from models import history
 
         before = _naive(self.clock.now()).date() - timedelta(days=self.settings.history_days)
         with self.store.session() as s:
             return history.prune(s, before)
-
-
-def store_scraped(store: Any, batch: Any, clock: Clock | None = None) -> SourceRun:
-    """A scraper dataset (engine.ingest.sources.ScrapedBatch: TikTok and Instagram
-    items, songs inline) through the same per-creator writes and snapshots as a sync,
-    one transaction per creator; watched creators in it count as synced today."""
-    from models import retry, watchlist
-
-    clock = clock or SystemClock()
-    now = _naive(clock.now())
-    run = SourceRun("scraper_dataset", errors={p.kind: 0 for p in batch.problems})
-    for p in batch.problems:
-        run.errors[p.kind] += 1
-    by_creator: dict[tuple[str, str], list[PostRecord]] = {}
-    for post in batch.posts:
-        by_creator.setdefault((post.platform, post.handle), []).append(post)
-    for key, creator in sorted(batch.creators.items()):
-        fetch = CreatorFetch(creator.handle, creator, by_creator.get(key, []))
-
-        def write(session, fetch=fetch) -> int:
-            new = _write_records(session, fetch, now.date())
-            watchlist.mark(
-                session,
-                fetch.creator.platform,
-                fetch.handle,
-                next_due_at=now + SYNC_EVERY,
-                synced_at=now,
-            )
-            return new
-
-        run.new_posts += retry.in_transaction(store, write, what=f"import of {creator.handle}")
-        run.synced += 1
-    return run
 
 
 def _write_records(session, fetch: CreatorFetch, day: date) -> int:
