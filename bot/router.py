@@ -214,10 +214,10 @@ class Scout:
                 "score",
                 "followers",
                 "er_percent",
-                "quality",
+                "why",
+                "quality",  # the trust card's, after the older columns scripts read by place
                 "sponsored_percent",
                 "safe",
-                "why",
             ]
         )
         for rank, r in enumerate(answer.results, 1):
@@ -229,10 +229,10 @@ class Scout:
                     f"{r.score:.4f}",
                     r.extra.get("followers", ""),
                     r.extra.get("er", ""),
+                    r.why,
                     _blank(r.extra.get("quality")),
                     _blank(r.extra.get("sponsored_percent")),
                     "" if safe is None else ("yes" if safe else "no"),
-                    r.why,
                 ]
             )
         return name, out.getvalue()
