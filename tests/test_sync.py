@@ -118,6 +118,7 @@ def test_sync_writes_creators_posts_and_snapshots_and_a_second_sync_changes_noth
     assert counts["creator_snapshots"] == 3 and counts["post_snapshots"] == 52
     images = post_column(any_db_url, Post.image)
     assert "https://cdn.example/ana/1.jpg" in images  # only the URL is kept
+    assert 1500 in post_column(any_db_url, Post.views)  # YouTube's viewCount
     assert all(e.last_synced_at is not None for e in p.admin.watchlist())
 
     # nothing is due a minute later, and a forced re-sync of everything finds nothing new
@@ -159,6 +160,7 @@ def test_scraper_items_write_their_songs_and_snapshots(sqlite_url, tmp_path, mon
     assert counts["creator_snapshots"] == 2 and counts["post_snapshots"] == 3
     songs = set(post_column(sqlite_url, Post.song_id))
     assert songs == {"7300000000000000001", "1234567890", None}
+    assert set(post_column(sqlite_url, Post.views)) == {9_800_000, 56_789}
     p.close()
     assert main(["sync", "--db", sqlite_url, "--file", str(export)]) == 0
     assert table_counts(parts(sqlite_url)) == counts  # the same export again: nothing new

@@ -377,6 +377,7 @@ def _post_columns(posts: list[PostRecord], handle: str) -> dict[str, list[Any]]:
         "caption": [p.caption for p in posts],
         "likes": [p.likes for p in posts],
         "comments": [p.comments for p in posts],
+        "views": [p.views for p in posts],  # engagement per view on TikTok and YouTube
         "image": [p.image_url for p in posts],
         "song_id": [p.song.song_id if p.song else None for p in posts],
         "tags": [list(p.hashtags) for p in posts],
