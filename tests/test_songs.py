@@ -449,17 +449,30 @@ def test_answers_with_the_niche_hybrid_carry_no_such_note(niche_model):
 
 @pytest.mark.slow
 @pytest.mark.shared
-def test_the_demo_wedding_creator_still_gets_wedding_songs(demo_small_dir, tmp_path):
+def test_the_demo_wedding_creators_still_get_wedding_songs(demo_small_dir, tmp_path):
+    """The README's @ivan.reception gets 10 wedding songs of 10 in the default demo
+    (checked by hand for issue 28: 2,000 creators, minutes to build). The small demo has
+    only 4 wedding songs among 80, most already used, so here the wedding creators'
+    served songs must hold wedding songs at well above their catalogue share and above
+    the non-personalised list's."""
     from engine.bootstrap import scratch
     from engine.demo.generate import load_truth
 
     truth = load_truth(demo_small_dir)
-    assert truth["influencer_topic"]["ivan.reception"] == "wedding"
+    wedding = sorted(h for h, t in truth["influencer_topic"].items() if t == "wedding")
     rec = scratch(f"sqlite:///{tmp_path / 'scout.db'}", demo_small_dir)
     try:
         assert rec.train(kinds=["lookalike", "songs"], log=lambda _m: None).ok
-        ans = rec.songs_for("ivan.reception", k=10)
+        served = [rec.songs_for(h, k=10) for h in wedding]
+        popular = [rec.songs_for(h, k=10, method="popularity") for h in wedding]
     finally:
         rec.close()
-    topics = [truth["song_topic"][r.id] for r in ans.results]
-    assert len(topics) == 10 and topics.count("wedding") >= 9, topics
+
+    def share(answers) -> float:
+        topics = [truth["song_topic"][r.id] for a in answers for r in a.results]
+        assert len(topics) == 10 * len(answers)
+        return topics.count("wedding") / len(topics)
+
+    catalogue = sum(t == "wedding" for t in truth["song_topic"].values()) / len(truth["song_topic"])
+    assert served[0].meta["method"] == "hybrid"
+    assert share(served) >= 2 * catalogue and share(served) > share(popular)

@@ -718,18 +718,25 @@ def niche_absent_reason(data: Dataset, content: tuple | None) -> str:
     """Why the niche hybrid (creators whose posts are alike) did not join, in words."""
     if content is None:
         posts = data.posts
-        text = [
-            posts[c].astype(str).str.strip().replace({"nan": "", "None": "", "[]": ""}).ne("")
-            for c in ("caption", "hashtags")
-            if c in posts
-        ]
-        if not any(t.any() for t in text):
+        captions = (
+            posts["caption"].fillna("").astype(str).str.strip().ne("").any()
+            if "caption" in posts
+            else False
+        )
+        tags = posts["hashtags"].map(_has_items).any() if "hashtags" in posts else False
+        if not (captions or tags):
             return (
                 "the posts have no captions or hashtags, so nothing says which creators "
                 "make alike content"
             )
         return "no lookalike or tags model was trained, so creators' content is not compared"
     return "the content model knows none of these creators, so content is not compared"
+
+
+def _has_items(tags: Any) -> bool:
+    if isinstance(tags, (list, tuple, np.ndarray)):
+        return len(tags) > 0
+    return isinstance(tags, str) and bool(tags.strip())
 
 
 def _jsonable(value: Any) -> bool:
