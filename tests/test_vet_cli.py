@@ -224,3 +224,29 @@ def test_export_csv_has_the_trust_columns_and_vet_answers_in_the_bot(copy_db):
         assert "/vet @some_creator" in empty.text
     finally:
         rec.close()
+
+
+def test_a_serving_recommender_sees_a_new_sample_and_the_daily_retrain_trains_vet(
+    copy_db, shared_dir, tmp_path, monkeypatch
+):
+    """The card's data is read once per data state, and the state moves with what the day
+    brings: an import (row counts) or the daily retrain (the published versions; the
+    clock's train_if_due trains every kind, `vet` included)."""
+    from engine.core.kinds import all_kinds
+
+    assert "vet" in [k.kind for k in all_kinds()]  # what run_training trains by default
+    monkeypatch.setenv("SCOUT_RELOAD_SECONDS", "0")
+    parts = assemble(copy_db, must_exist=True)
+    rec = parts.recommender
+    try:
+        handle = str(rec._store.influencers_frame()["handle"].iloc[0])
+        before = rec.vet(handle)
+        assert before.audience is None
+        sample = tmp_path / "sample.csv"
+        write_sample(sample, handle, _accounts(shared_dir)[:120])
+        parts.admin.import_file(sample, "followers")
+        after = rec.vet(handle)
+        assert after.audience is not None and after.audience.sampled == 120
+        assert rec.lookalike(handle, k=3).results[0].extra["quality_badge"].startswith("Q ")
+    finally:
+        rec.close()
