@@ -250,3 +250,27 @@ def test_a_serving_recommender_sees_a_new_sample_and_the_daily_retrain_trains_ve
         assert rec.lookalike(handle, k=3).results[0].extra["quality_badge"].startswith("Q ")
     finally:
         rec.close()
+
+
+def test_follower_samples_upsert_on_both_stores(any_db_url, tmp_path):
+    """The same file twice on SQLite and Postgres: one row per (creator, follower), the
+    second import updates in place (a changed count is the newer one)."""
+    from models.migrate import upgrade
+
+    upgrade(any_db_url)
+    path = tmp_path / "s.csv"
+    rows = [f"c{i % 3},f{i},{10 * i},{i},{i % 7},1,0,{i % 40}" for i in range(900)]
+    path.write_text(",".join(HEADER) + "\n" + "\n".join(rows) + "\n")
+    parts = assemble(any_db_url, must_exist=True)
+    try:
+        assert parts.admin.import_file(path, "followers").new_rows == 900
+        path.write_text(",".join(HEADER) + "\n" + "c0,f0,0,5,0,1,0,0" + "\n")
+        report = parts.admin.import_file(path, "followers")
+        assert (report.rows, report.new_rows) == (1, 0)
+        with parts.recommender._store.session() as s:
+            stored = sample_rows(s, ["c0"])
+            assert sample_count(s) == 900
+    finally:
+        parts.recommender.close()
+    assert len(stored) == 300 and stored[0]["follower"] == "f0"
+    assert stored[0]["following"] == 5
