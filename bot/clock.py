@@ -198,15 +198,49 @@ def already_posted(client: Any, channel: str, marker: dict, now_utc: datetime) -
     return None
 
 
-def _train_in_background(recommender: Any, state: dict) -> None:
-    """Daily retrain without blocking the minute ticks (one at a time per process; the
-    facade's database claim keeps clocks apart)."""
+def sync_sources(workspace: Any) -> None:
+    """The daily pull from every source, just before the retrain. Sync keeps one
+    failing source from stopping the others; anything else it raises is one log line,
+    so the retrain still runs on the data already there."""
+    if workspace is None or not hasattr(workspace, "sync"):
+        return
+    try:
+        report = workspace.sync()
+    except Exception as err:  # noqa: BLE001 - the retrain runs whatever the sync did
+        first = (str(err).splitlines() or [""])[0]
+        log.error("daily sync failed: %s", redact(f"{type(err).__name__}: {first}"))
+        return
+    for run in getattr(report, "runs", None) or []:
+        why = run.stopped or run.skipped
+        log.info(
+            "sync %s: %d synced, %d new posts, %d calls%s",
+            run.source,
+            run.synced,
+            run.new_posts,
+            run.calls,
+            f" ({why})" if why else "",
+        )
+
+
+def daily_step(scout: Scout, now: datetime | None = None) -> Any:
+    """Today's sync then retrain, if the retrain's hour has come and no other clock
+    claimed the day (the train report, or None when nothing was due)."""
+    return scout.rec.train_if_due(
+        now,
+        log=lambda m: log.info("train: %s", m),
+        before=lambda: sync_sources(scout.workspace),
+    )
+
+
+def _train_in_background(scout: Scout, state: dict) -> None:
+    """Daily sync and retrain without blocking the minute ticks (one at a time per
+    process; the facade's database claim keeps clocks apart)."""
     if state.get("thread") is not None and state["thread"].is_alive():
         return
 
     def work() -> None:
         try:
-            report = recommender.train_if_due(log=lambda m: log.info("train: %s", m))
+            report = daily_step(scout)
             if report is not None:
                 log.info("daily training done:\n%s", report.table())
         except Exception:  # noqa: BLE001
@@ -243,5 +277,5 @@ def run_clock(
         if once:
             return result
         if train:
-            _train_in_background(scout.rec, state)
+            _train_in_background(scout, state)
         time.sleep(max(1.0, 60 - (time.monotonic() - started) % 60))

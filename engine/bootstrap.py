@@ -57,8 +57,9 @@ def assemble(
         prepare(settings.database_url)
     store = Store(settings.database_url)
     rec = Recommender(store, settings, background_reload=background_reload)
+    admin = Admin(rec, store)
     return ScoutParts(
-        recommender=rec, workspace_ops=WorkspaceOps(Workspace(store)), admin=Admin(rec, store)
+        recommender=rec, workspace_ops=WorkspaceOps(Workspace(store), admin), admin=admin
     )
 
 

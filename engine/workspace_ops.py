@@ -1,5 +1,6 @@
 """The workspace operations a Slack process needs (digest subscriptions and deliveries,
-event dedupe, the response_url outbox, feedback), named one by one.
+event dedupe, the response_url outbox, feedback, a workspace's watchlist and the
+sources' standing), named one by one.
 
 The bot reaches workspace state only through this object, never through the store's
 models.workspace.Workspace, so what the bot may do to the database is this list and
@@ -15,8 +16,12 @@ class WorkspaceOps:
     """Thin by design: each method is one models.workspace.Workspace call (the store
     does the SQL); `workspace` may be a fake with the same methods in tests."""
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Any, sources: Any = None) -> None:
+        """`sources`: the engine.admin.Admin over the same store, whose watchlist and
+        sync methods the watch methods below call (one way to watch, from the CLI or
+        Slack); None (a fake engine) turns /watch and the clock's sync off."""
         self._workspace = workspace
+        self._sources = sources
 
     # ------------------------------------------------------------ digests
     def subscribe(
@@ -133,3 +138,32 @@ class WorkspaceOps:
 
     def feedback(self, kind: str | None = None) -> list[tuple[str, str, int]]:
         return self._workspace.feedback(kind)
+
+    # ------------------------------------------- the watchlist and the sources
+    def _need_sources(self) -> Any:
+        if self._sources is None:
+            from engine.core.errors import ScoutError
+
+            raise ScoutError("watching creators needs Scout's database; this bot has none")
+        return self._sources
+
+    def watch_add(
+        self, team_id: str, handle: str, platform: str = "instagram", user_id: str | None = None
+    ) -> tuple[str, bool]:
+        return self._need_sources().watch_add(handle, platform, team_id=team_id, added_by=user_id)
+
+    def watch_remove(
+        self, team_id: str, handle: str, platform: str | None = None
+    ) -> tuple[str, int]:
+        return self._need_sources().watch_remove(handle, platform, team_id=team_id)
+
+    def watchlist(self, team_id: str) -> list:
+        return self._need_sources().watchlist(team_id)
+
+    def sync_status(self) -> list:
+        """Per source (engine.ingest.sync.SourceStatus); [] without sources."""
+        return [] if self._sources is None else self._sources.sync_status()
+
+    def sync(self) -> Any:
+        """The clock's daily pull (engine.ingest.sync.SyncReport); None without sources."""
+        return None if self._sources is None else self._sources.sync()

@@ -26,10 +26,12 @@ def train_if_due(
     at: str = "04:00",
     stale_after: timedelta = timedelta(hours=3),
     log=None,
+    before=None,
     **train_kwargs,
 ) -> TrainReport | None:
     """Run today's training if its time has come and no other clock has it; returns
-    the report, or None when nothing was due."""
+    the report, or None when nothing was due. `before` (the clock's data sync) runs
+    once the day is claimed, so overlapping clocks sync once too; it must not raise."""
     from models import jobs
 
     now = now or datetime.now(UTC).replace(tzinfo=None)
@@ -38,6 +40,8 @@ def train_if_due(
         return None
     if not jobs.claim(store, JOB, now.date(), now, stale_after):
         return None
+    if before is not None:
+        before()
     try:
         report = run_training(store, log=log, **train_kwargs)
     except Exception as err:
