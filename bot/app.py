@@ -43,6 +43,7 @@ COMMANDS = [
     "/songs",
     "/trending",
     "/digest",
+    "/watch",
     "/topics",
     "/map",
     "/scout",
@@ -266,7 +267,7 @@ class SlackBot:
                 reply = self._upload(client, command.get("channel_id"), reply)
             self.respond(
                 command.get("response_url"),
-                **_payload(reply, in_channel=name not in ("scout", "digest")),
+                **_payload(reply, in_channel=name not in ("scout", "digest", "watch")),
             )
 
         self.submit(work)

@@ -53,6 +53,8 @@ safety, each with its reason; filter answers with `quality:>70 sponsored:<20% sa
 • `/trending [days] [count] [#topic]` — songs whose use and engagement are rising (`/trending 7` = last 7 days)
 • `/topics` — the topics Scout found in the hashtags · `/map @handle` — a creator's neighbourhood as a picture
 • `/digest on 09:00 Europe/Paris` · `/digest off` · `/digest status` — a daily trending digest here
+• `/watch @handle [instagram|youtube|tiktok]` · `/watch list` · `/watch remove @handle` — creators this \
+workspace keeps fresh (synced daily)
 • `/scout help` — this message
 
 *Match* (0–100, on every answer): for creators and hashtags, how alike the content is (100 = the same captions and hashtags; an answer's top results usually sit between 40 and 90); for a photo's hashtags, the share of the most similar posts that used the tag; for songs, how strong each pick is against the best one (the top pick is 100)."""
@@ -105,6 +107,35 @@ def _data_size(info: Any) -> str:
     return ", ".join(found.values())
 
 
+WATCH_ACTIONS = ("add", "list", "remove")
+
+
+def _watchlist_reply(entries: list) -> Reply:
+    if not entries:
+        return bk.message("No creators watched yet. `/watch @handle` adds one.")
+    lines = []
+    for e in entries[:50]:
+        synced = f"synced {e.last_synced_at:%Y-%m-%d %H:%M} UTC" if e.last_synced_at else "not yet"
+        why = f" — {bk.esc(e.reason)}" if e.reason else ""
+        lines.append(f"@{bk.esc(e.handle)} ({bk.esc(e.platform)}, {synced}){why}")
+    more = f"\n…and {len(entries) - 50} more" if len(entries) > 50 else ""
+    return bk.message(f"*Watching {len(entries)}:*\n" + "\n".join(lines) + more)
+
+
+def _source_line(s: Any) -> str:
+    """One source's standing on the App Home (engine.ingest.sync.SourceStatus)."""
+    last = s.last_sync_finished_at or s.last_sync_started_at
+    token = s.token_state + (f" ({bk.esc(s.token_message)})" if s.token_message else "")
+    quota = f", quota {s.quota_used}/{s.quota_limit}" if s.quota_limit else ""
+    errors = ", ".join(f"{k} {v}" for k, v in sorted(s.errors.items())) or "none"
+    return (
+        f"*{bk.esc(s.source)}* — last sync "
+        + (f"{last:%Y-%m-%d %H:%M} UTC" if last else "never")
+        + f" · {s.due} of {s.watched} due · {s.calls_today} calls today{quota}"
+        + f" · errors: {errors} · token {token}"
+    )
+
+
 def _blank(value: Any) -> Any:
     """A CSV cell: unknown is empty, not 'None'."""
     return "" if value is None else value
@@ -127,6 +158,7 @@ class Scout:
             "songs": self.songs,
             "trending": self.trending,
             "digest": self.digest,
+            "watch": self.watch,
             "scout": self.scout,
             "help": self.scout,
         }
@@ -338,6 +370,34 @@ class Scout:
             f"songs of the last {sub.window_days} days."
         )
 
+    def watch(self, text: str, caller: Caller) -> Reply:
+        """This workspace's watchlist (the console's is the CLI's `engine watch`)."""
+        if self.workspace is None:
+            raise ScoutError("Watching creators needs Scout's database; this bot has none.")
+        words = text.split()
+        action = words[0].lower() if words and words[0].lower() in WATCH_ACTIONS else "add"
+        args = words[1:] if words and words[0].lower() in WATCH_ACTIONS else words
+        team = caller.team_id
+        if action == "list":
+            return _watchlist_reply(self.workspace.watchlist(team))
+        if not args or len(args) > 2:
+            raise ScoutError("Write it like `/watch @handle [instagram|youtube|tiktok]`.")
+        handle, platform = args[0], (args[1].lower() if len(args) > 1 else None)
+        if action == "remove":
+            key, gone = self.workspace.watch_remove(team, handle, platform)
+            return bk.message(
+                f"Stopped watching @{bk.esc(key)}."
+                if gone
+                else f"I wasn't watching @{bk.esc(key)}."
+            )
+        key, added = self.workspace.watch_add(team, handle, platform or "instagram", caller.user_id)
+        where = bk.esc(platform or "instagram")
+        return bk.message(
+            f":eyes: Watching @{bk.esc(key)} on {where}: synced with the next daily sync."
+            if added
+            else f"Already watching @{bk.esc(key)} on {where}."
+        )
+
     def scout(self, text: str, caller: Caller) -> Reply:
         word = text.strip().split(" ", 1)[0].lower()
         if word in ("", "help"):
@@ -367,6 +427,17 @@ class Scout:
             blocks.append(bk.section("\n".join(lines)))
         else:
             blocks.append(bk.section("None yet. `/digest on 09:00 Europe/Paris` in a channel."))
+        blocks += [bk.divider(), bk.header("Data sources")]
+        try:
+            sources = self.workspace.sync_status() if self.workspace else []
+        except Exception as err:  # noqa: BLE001 - the Home still shows the rest
+            sources = []
+            log.warning("source status unavailable: %s", err)
+        blocks.append(
+            bk.section("\n".join(_source_line(s) for s in sources))
+            if sources
+            else bk.section("No source status: `/watch @handle`, then the daily sync runs.")
+        )
         blocks += [bk.divider(), bk.header("Model freshness")]
         try:
             status = self.rec.model_status()
