@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.service import Answer, Recommendation
+from engine.service import Answer, Recommendation, data_age_line
 
 MAX_TEXT = 2900  # Slack rejects section text over 3000 characters
 
@@ -111,6 +111,9 @@ def _meta_line(answer: Answer) -> str:
     for key in ("method", "as_of"):
         if answer.meta.get(key):
             bits.append(f"{key.replace('_', ' ')} {esc(answer.meta[key])}")
+    age = data_age_line(answer.meta)
+    if age:
+        bits.append(age)
     return " · ".join(bits)
 
 

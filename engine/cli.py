@@ -70,6 +70,11 @@ def render_table(answer: Answer, out=None) -> None:
             )
     for note in answer.notes:
         print(f"note: {note}", file=out)
+    from engine.service import data_age_line  # the CLI's start stays light
+
+    age = data_age_line(answer.meta)
+    if age:
+        print(age, file=out)
 
 
 def _database_error(err: Exception, db: str | None) -> str | None:

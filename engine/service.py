@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+DATA_AGE_TTL_S = 60.0  # how long Recommender.data_age trusts its last read
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ class Recommender:
         self._lock = threading.Lock()
         self._reloading: dict[str, threading.Thread] = {}
         self._trust: Any = None  # engine.trust.TrustCache, made on first use
+        self._synced: tuple[float, datetime | None] | None = None  # (read at, newest sync)
 
     def close(self) -> None:
         """Release the store's connections (a CLI command's last step)."""
@@ -206,6 +208,28 @@ class Recommender:
         if loaded is not None:
             answer.meta["model_version"] = loaded.version
             answer.meta["trained_at"] = f"{loaded.info.created_at:%Y-%m-%d %H:%M} UTC"
+        synced = self.data_age()
+        if synced is not None:
+            answer.meta["data_synced_at"] = f"{synced:%Y-%m-%dT%H:%M:%S}"
+
+    def data_age(self) -> datetime | None:
+        """When a source last finished a sync (naive UTC), None if none ever did. Every
+        answer's footer says how old its data is, so the time is read at most once a
+        minute, not once per answer; a store without the sync tables says nothing."""
+        now = time.monotonic()
+        if self._synced is not None and now - self._synced[0] < DATA_AGE_TTL_S:
+            return self._synced[1]
+        from models import watchlist
+
+        try:
+            with self._store.session() as s:
+                times = [st.last_sync_finished_at for st in watchlist.all_states(s)]
+        except Exception as err:  # noqa: BLE001 - the answer matters more than its age
+            log.warning("data age unavailable: %s", str(err).splitlines()[0] if str(err) else err)
+            times = []
+        newest = max((t for t in times if t is not None), default=None)
+        self._synced = (now, newest)
+        return newest
 
     def _current(self, kind: str) -> _Loaded | None:
         now = time.monotonic()
@@ -680,3 +704,27 @@ def growth_percent(series: list[tuple[Any, int]], days: int) -> float | None:
     if not base or base[-1] <= 0:
         return None
     return round(100.0 * (last - base[-1]) / base[-1], 2)
+
+
+def data_age_line(meta: dict[str, Any], now: datetime | None = None) -> str:
+    """The footer's age of the data ('data synced 3 h ago') from an answer's
+    `data_synced_at` (naive UTC ISO); empty when no sync ever ran. The one wording the
+    Slack footer and the CLI table share."""
+    raw = meta.get("data_synced_at")
+    if not raw:
+        return ""
+    try:
+        when = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return ""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    minutes = max(0, int((now - when).total_seconds() // 60))
+    if minutes < 1:
+        ago = "just now"
+    elif minutes < 60:
+        ago = f"{minutes} min ago"
+    elif minutes < 48 * 60:
+        ago = f"{minutes // 60} h ago"
+    else:
+        ago = f"{minutes // (24 * 60)} days ago"
+    return f"data synced {ago}"

@@ -5,6 +5,7 @@ expired token, dropped connections) the day's retrain still runs."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 
@@ -88,3 +89,55 @@ def test_a_sync_that_raises_is_one_log_line_and_training_still_runs(sqlite_url, 
         failed = [r for r in caplog.records if "daily sync failed" in r.getMessage()]
         assert len(failed) == 1 and "\n" not in failed[0].getMessage()
         p.close()
+
+
+def test_every_answer_says_how_old_its_data_is_once_a_sync_ran(copy_db, capsys, monkeypatch):
+    """No sync yet: the footer says nothing of it. After a sync that finished 3 hours
+    ago, the answer's details.meta carries the time, the Slack footer and the CLI table
+    say "data synced 3 h ago"."""
+    from datetime import UTC, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    import engine.service as service
+    from bot import blocks as bk
+    from engine.bootstrap import assemble
+    from engine.cli import main
+    from models import watchlist
+
+    with create_engine(copy_db).connect() as conn:
+        handle = conn.execute(text("select handle from influencers limit 1")).scalar_one()
+    p = assemble(copy_db)
+    before = p.recommender.related_tags("#" + "food", 5)
+    assert "data_synced_at" not in before.meta
+    assert "data synced" not in json.dumps(bk.notes_block(before))
+
+    finished = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=3, minutes=5)
+    store = Store(copy_db)
+    with store.session() as s:
+        watchlist.save_state(
+            s, watchlist.SourceStanding("instagram_graph", last_sync_finished_at=finished)
+        )
+    store.dispose()
+    # within a minute the facade trusts its last read (one query a minute, not per answer)
+    assert "data_synced_at" not in p.recommender.related_tags("#food", 5).meta
+    monkeypatch.setattr(service, "DATA_AGE_TTL_S", 0.0)
+    answer = p.recommender.lookalike(handle, 3)
+    assert answer.to_json()["details"]["meta"]["data_synced_at"] == f"{finished:%Y-%m-%dT%H:%M:%S}"
+    assert "data synced 3 h ago" in json.dumps(bk.notes_block(answer))
+    p.close()
+
+    capsys.readouterr()
+    assert main(["lookalike", handle, "-k", "3", "--db", copy_db]) == 0
+    assert "data synced 3 h ago" in capsys.readouterr().out
+
+
+def test_the_age_reads_in_minutes_hours_and_days():
+    from engine.service import data_age_line
+
+    now = datetime(2026, 11, 22, 12, 0)
+    assert data_age_line({}, now) == ""
+    assert data_age_line({"data_synced_at": "2026-11-22T11:59:40"}, now) == "data synced just now"
+    assert data_age_line({"data_synced_at": "2026-11-22T11:35:00"}, now) == "data synced 25 min ago"
+    assert data_age_line({"data_synced_at": "2026-11-22T09:00:00"}, now) == "data synced 3 h ago"
+    assert data_age_line({"data_synced_at": "2026-11-19T12:00:00"}, now) == "data synced 3 days ago"
