@@ -34,7 +34,9 @@ def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
         "--growth", metavar="RANGE", help="follower growth in percent over 30 days, e.g. 5 or 0-10"
     )
     group.add_argument(
-        "--quality", metavar="RANGE", help="trust card quality 0-100 (engine vet), e.g. 70 or 70-100"
+        "--quality",
+        metavar="RANGE",
+        help="trust card quality 0-100 (engine vet), e.g. 70 or 70-100",
     )
     group.add_argument(
         "--sponsored", metavar="RANGE", help="share of sponsored posts in percent, e.g. 0-20"
@@ -51,7 +53,9 @@ def filters_from_args(args: argparse.Namespace) -> Filters:
     note prints it), and giving both forms of one filter is refused, not merged."""
     options = {"followers": args.followers, "er": args.er, "lang": args.lang}
     options["growth"] = args.growth
-    options.update(quality=args.quality, sponsored=args.sponsored, safe="yes" if args.safe else None)
+    options.update(
+        quality=args.quality, sponsored=args.sponsored, safe="yes" if args.safe else None
+    )
     old = {"followers": _old_followers(args), "er": args.min_er, "lang": args.language}
     notes = []
     for key, value in old.items():

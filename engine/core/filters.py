@@ -48,17 +48,20 @@ class Filters:
     safe: bool = False
 
     def __bool__(self) -> bool:
-        return any(
-            v is not None and v != ""
-            for v in (
-                self.followers_min,
-                self.followers_max,
-                self.min_er,
-                self.language,
-                self.growth_min,
-                self.growth_max,
+        return (
+            any(
+                v is not None and v != ""
+                for v in (
+                    self.followers_min,
+                    self.followers_max,
+                    self.min_er,
+                    self.language,
+                    self.growth_min,
+                    self.growth_max,
+                )
             )
-        ) or self.has_trust
+            or self.has_trust
+        )
 
     @property
     def has_trust(self) -> bool:
@@ -257,7 +260,9 @@ def _trust_options(options: Mapping[str, str | None], syntax: FilterSyntax) -> d
     out: dict[str, Any] = {}
     quality = options.get("quality")
     if quality is not None:
-        out["quality_min"], out["quality_max"] = parse_range(quality, parse_score, "quality", syntax)
+        out["quality_min"], out["quality_max"] = parse_range(
+            quality, parse_score, "quality", syntax
+        )
     sponsored = options.get("sponsored")
     if sponsored is not None:
         out["sponsored_min"], out["sponsored_max"] = parse_range(
