@@ -33,7 +33,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 # The fast lane while you work: every test not marked slow (no served bot, no clock
-# subprocess, no training on real data), about a minute. `make test` stays the whole suite.
+# subprocess, no training on real data). `make test` stays the whole suite.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
 

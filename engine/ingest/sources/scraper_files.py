@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-csv.field_size_limit(16 * 1024 * 1024)  # captions and JSON-in-a-cell run long
+# Importing the readers sets csv's field limit to the importer's MAX_FIELD: one limit
+# for every CSV Scout reads (a longer cell is a per-line error there, not a crash).
+from engine.ingest import readers as _readers  # noqa: F401
+
 _SPLIT = re.compile(r"[/.]")
 
 
