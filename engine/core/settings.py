@@ -58,24 +58,8 @@ class Settings:
             spark_jdbc_jar=env.get("SCOUT_SPARK_JDBC_JAR") or None,
             allow_private_image_hosts=env.get("SCOUT_ALLOW_PRIVATE_IMAGE_HOSTS", "").strip().lower()
             in ("1", "true", "yes", "on"),
-            **_source_settings(env),
+            **source_settings(env),
         )
-
-    def source_env(self) -> dict[str, str]:
-        """The sources' settings in their environment spelling, for
-        engine.ingest.sources.SourceSettings.from_env (one parser of them, not two)."""
-        pairs = {
-            "SCOUT_IG_GRAPH_URL": self.ig_graph_url,
-            "SCOUT_IG_USER_ID": self.ig_user_id,
-            "SCOUT_IG_ACCESS_TOKEN": self.ig_access_token,
-            "SCOUT_YT_API_URL": self.yt_api_url,
-            "SCOUT_YT_API_KEY": self.yt_api_key,
-            "SCOUT_YT_QUOTA": str(self.yt_quota),
-            "SCOUT_DATASET_URL": self.dataset_url,
-            "SCOUT_DATASET_TOKEN": self.dataset_token,
-            "SCOUT_SOURCE_TIMEOUT_S": str(self.source_timeout_s),
-        }
-        return {k: v for k, v in pairs.items() if v}
 
     def training_config(self) -> dict[str, dict[str, Any]]:
         """Each kind's training settings, as `TrainContext.config` hands them to the kind
@@ -86,7 +70,10 @@ class Settings:
         }
 
 
-def _source_settings(env: Any) -> dict[str, Any]:
+def source_settings(env: Any) -> dict[str, Any]:
+    """The data sources' settings parsed from an environment mapping: the one parser of
+    them (Settings.from_env hands it os.environ; the adapters' tests hand it a dict)."""
+
     def text(name: str, default: str | None = None) -> str | None:
         return (env.get(name) or "").strip() or default
 

@@ -1,12 +1,15 @@
-"""The data sources' settings. engine/core/settings.py reads them from the process
-environment (the one module that touches it) into `Settings`; `from_settings` takes them
-from there, and `from_env` parses an environment mapping handed in (the adapters' tests)."""
+"""The data sources' settings. engine/core/settings.py parses them (the one parser, and
+the one module that reads the process environment) into `Settings`; `from_settings`
+takes them from there, `from_env` has the same parser read a mapping (the adapters'
+tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from engine.core.settings import source_settings
 
 DEFAULT_GRAPH_URL = "https://graph.facebook.com/v21.0"
 DEFAULT_YT_URL = "https://www.googleapis.com/youtube/v3"
@@ -27,33 +30,24 @@ class SourceSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SourceSettings:
-        """`env` is the process environment as engine/core/settings.py reads it."""
-        return cls(
-            ig_graph_url=(env.get("SCOUT_IG_GRAPH_URL") or DEFAULT_GRAPH_URL).rstrip("/"),
-            ig_user_id=env.get("SCOUT_IG_USER_ID") or None,
-            ig_access_token=env.get("SCOUT_IG_ACCESS_TOKEN") or None,
-            yt_api_url=(env.get("SCOUT_YT_API_URL") or DEFAULT_YT_URL).rstrip("/"),
-            yt_api_key=env.get("SCOUT_YT_API_KEY") or None,
-            yt_quota=_positive_int(env, "SCOUT_YT_QUOTA", 10_000),
-            dataset_url=(env.get("SCOUT_DATASET_URL") or DEFAULT_DATASET_URL).rstrip("/"),
-            dataset_token=env.get("SCOUT_DATASET_TOKEN") or None,
-            timeout_s=float(env.get("SCOUT_SOURCE_TIMEOUT_S") or 20.0),
-        )
+        """From an environment mapping, parsed by engine/core/settings.py's one parser."""
+        return cls._from(source_settings(env).get)
 
     @classmethod
     def from_settings(cls, settings: Any) -> SourceSettings:
-        """From engine.core.settings.Settings (its `source_env()`)."""
-        return cls.from_env(settings.source_env())
+        """From engine.core.settings.Settings, which parsed them from the environment."""
+        return cls._from(lambda name: getattr(settings, name))
 
-
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}: expected a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name}: expected a positive number, got {value}")
-    return value
+    @classmethod
+    def _from(cls, get: Callable[[str], Any]) -> SourceSettings:
+        return cls(
+            ig_graph_url=get("ig_graph_url"),
+            ig_user_id=get("ig_user_id"),
+            ig_access_token=get("ig_access_token"),
+            yt_api_url=get("yt_api_url"),
+            yt_api_key=get("yt_api_key"),
+            yt_quota=get("yt_quota"),
+            dataset_url=get("dataset_url"),
+            dataset_token=get("dataset_token"),
+            timeout_s=get("source_timeout_s"),
+        )
