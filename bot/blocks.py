@@ -133,7 +133,8 @@ def influencer_line(rank: int, r: Recommendation) -> str:
     if r.extra.get("language"):
         facts.append(esc(r.extra["language"]))
     handle = esc(r.id.lstrip("@"))
-    return f"*{rank}. @{handle}*  {' · '.join(facts)} · match {r.score:.0f}\n_{esc(r.why)}_"
+    why = f"\n_{esc(r.why)}_" if r.why else ""  # a reason that names nothing is left out
+    return f"*{rank}. @{handle}*  {' · '.join(facts)} · match {r.score:.0f}{why}"
 
 
 def influencers(

@@ -413,6 +413,7 @@ class Recommender:
             exclude=exclude,
             tags_model=tags_model,
             posts=posts,
+            shown=k,
         )
         self._stamp(answer, "lookalike", "similarity")
         answer.meta["handle"] = found

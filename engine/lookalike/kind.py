@@ -9,7 +9,9 @@ from engine.lookalike.model import (
     LookalikeConfig,
     LookalikeModel,
     fit,
+    fit_calibration,
     split_half_retrieval,
+    split_halves,
 )
 
 
@@ -18,13 +20,18 @@ class LookalikeKind:
     creators' posts stop being about anything, which the quality gate relies on)."""
 
     kind = "lookalike"
-    model_version = 2  # 2: the versioned payload envelope (engine.core.artifact_io)
+    # 2: the versioned payload envelope (engine.core.artifact_io); 3: calibrated matches
+    # and 64 top tokens a creator (a model of 2 still loads and shows raw similarities)
+    model_version = 3
     depends_on: tuple[str, ...] = ()
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:
         cfg = LookalikeConfig.from_dict({"seed": ctx.seed, **ctx.config})
         model = fit(data, cfg, ctx.backend.lookalike_counts(cfg))
-        metrics = split_half_retrieval(model, data.posts, seed=ctx.seed)
+        halves = split_halves(model, data.posts, seed=ctx.seed)
+        metrics = split_half_retrieval(model, halves=halves)
+        # the displayed match's anchors travel with the model (engine.lookalike.calibration)
+        model.calibration = fit_calibration(model, halves, seed=ctx.seed)
         metrics.update(
             {
                 "creators": float(len(model.handles)),

@@ -33,6 +33,14 @@ from engine.core.filters import Filters
 from engine.core.index import VectorIndex, l2_normalise
 from engine.core.recommendation import Recommendation
 from engine.core.text import caption_words
+from engine.lookalike.calibration import (
+    Calibration,
+    calibrate,
+    calibrations_dict,
+    calibrations_from,
+    off_diagonal,
+    pair_sample,
+)
 from engine.lookalike.search import SparseSearch
 from engine.lookalike.sparse import (
     SparseRows,
@@ -45,7 +53,13 @@ KIND = "lookalike"
 # The layout of its payload; raise it (and the kind's model_version) when it changes.
 FORMAT_VERSION = 1
 
-TOP_TOKENS = 24
+# Each creator's strongest tokens, kept for the reasons ("shares #aruba 'flamingo'").
+# Two creators' top 24 overlapped in only 13% of real top-10 answers (instagram-600: 87%
+# of reasons said "similar overall vocabulary"); the top 64 overlap in most of them
+# (benchmarks/bench_answers.py), at 256 bytes a creator.
+TOP_TOKENS = 64
+COMMON_SHARE = 0.1  # a token more creators use than this share names nothing they share
+AUDIENCE_RATIO = 1.5  # followers within this factor of each other: "a similar audience"
 
 
 @dataclass(frozen=True)
@@ -189,6 +203,11 @@ class LookalikeModel:
     sparse: SparseRows | None = None
     char_idf: np.ndarray | None = None
     word_cols: np.ndarray | None = None
+    # raw similarity -> displayed match per method ("sparse", "ppmi"), measured at
+    # training (engine.lookalike.calibration); empty for models trained before it
+    calibration: dict[str, Calibration] = field(default_factory=dict)
+    # (V,) bool: tokens too common to be a reason (None for older payloads: none left out)
+    common: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self._row = {h: i for i, h in enumerate(self.handles.tolist())}
@@ -226,12 +245,14 @@ class LookalikeModel:
                 "er": self.er,
                 "language": self.language.astype(str),
                 "index_graph": graph if (graph := self._index.graph()) is not None else empty,
+                **({"common": self.common.astype(np.uint8)} if self.common is not None else {}),
                 **_sparse_arrays(self.sparse, self.char_idf, self.word_cols),
             },
             {
                 "grand_total": self.grand_total,
                 "params": self.params,
                 "index_params": self._index.params_dict(),
+                "calibration": calibrations_dict(self.calibration),
             },
         )
 
@@ -252,6 +273,8 @@ class LookalikeModel:
             meta.get("params", {}),
             *_stored_index(a, meta),
             *_sparse_from(a),
+            calibrations_from(meta.get("calibration")),
+            a["common"].astype(bool) if "common" in a else None,
         )
 
     # ------------------------------------------------------------- lookups
@@ -281,6 +304,7 @@ class LookalikeModel:
         counts, _ = count_matrix(handles or ["_"], docs or [[]], self._vocab_index, cfg)
         weights = ppmi(counts, self.col_totals, self.grand_total)
         vec = l2_normalise(np.asarray(weights @ self.components.T.astype(np.float64)).ravel())
+        top = _top_tokens(weights, counts, self.common)[0]  # before the rows reorder weights
         row = None
         if self.has_sparse:
             chars, tokens = token_counts(
@@ -289,7 +313,7 @@ class LookalikeModel:
             grams = token_ngrams(tokens, cfg.text_rows().ngrams)
             rows, _ = cfg.text_rows().rows(weights, self.word_cols, chars, grams, self.char_idf)
             row = SparseRows.quantise(rows).row(0)  # as stored, so fold-in matches fit
-        return Placed(vec.astype(np.float32), _top_tokens(weights)[0], row)
+        return Placed(vec.astype(np.float32), top, row)
 
     def sparse_row(self, row: int) -> sp.csr_matrix | None:
         return self.sparse.row(row) if self.sparse is not None else None
@@ -315,14 +339,27 @@ class LookalikeModel:
     def filter_mask(self, filters: Filters | None) -> np.ndarray | None:
         return filters.mask(self.followers, self.er, self.language) if filters else None
 
-    def why(self, mine: np.ndarray, row: int, n: int = 4) -> str:
+    def match(self, similarity: float, method: str) -> float | None:
+        """The displayed match in [0, 1] of a raw similarity found by `method`, None
+        when this model has no calibration for it (the raw similarity is shown)."""
+        cal = self.calibration.get(method)
+        return None if cal is None else cal(similarity)
+
+    def why(self, mine: np.ndarray, row: int, n: int = 4, followers: float = float("nan")) -> str:
+        """What the two creators share: their strongest hashtags and words in common,
+        and a similar audience when both follower counts are known; "" when they share
+        neither (a reason that names nothing is left out)."""
         theirs = set(self.top_tokens[row].tolist())
         shared = [self.vocab[t] for t in mine.tolist() if t >= 0 and t in theirs][:n]
-        if not shared:
-            return "similar overall vocabulary"
-        tags = [t for t in shared if t.startswith("#")]
-        words = [f"'{t}'" for t in shared if not t.startswith("#")]
-        return "shares " + ", ".join([" ".join(tags)] * bool(tags) + words)
+        parts = []
+        if shared:
+            tags = [t for t in shared if t.startswith("#")]
+            words = [f"'{t}'" for t in shared if not t.startswith("#")]
+            parts.append("shares " + ", ".join([" ".join(tags)] * bool(tags) + words))
+        audience = _audience(followers, float(self.followers[row]))
+        if audience:
+            parts.append(audience)
+        return "; ".join(parts)
 
     def result(self, row: int, score: float, why: str) -> Recommendation:
         h = str(self.handles[row])
@@ -383,18 +420,55 @@ def _stored_index(
     return arrays["index_graph"], meta["index_params"]
 
 
+def _audience(mine: float, theirs: float) -> str:
+    """ "a similar audience (310k and 280k followers)" when both are known and within
+    AUDIENCE_RATIO of each other."""
+    if not (mine > 0 and theirs > 0) or max(mine, theirs) / min(mine, theirs) > AUDIENCE_RATIO:
+        return ""
+    return f"a similar audience ({_short(mine)} and {_short(theirs)} followers)"
+
+
+def _short(n: float) -> str:
+    for size, unit in ((1e6, "m"), (1e3, "k")):
+        if n >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
+    return f"{n:.0f}"
+
+
 def _num(x: float) -> float | None:
     return None if np.isnan(x) else float(x)
 
 
-def _top_tokens(weights: sp.csr_matrix) -> np.ndarray:
+def _top_tokens(
+    weights: sp.csr_matrix, counts: sp.csr_matrix, common: np.ndarray | None = None
+) -> np.ndarray:
+    """Each creator's TOP_TOKENS strongest tokens by count x PPMI (what they say often
+    and others do not), leaving out `common` tokens (used by more than COMMON_SHARE of
+    all creators: 'good', 'week'); ties go to the token more creators use (the
+    vocabulary is ordered by it). Two alike creators' lists then meet on the words they
+    share: 92% of real top-10 answers name one, against 13% for PPMI's top 24 with
+    everything in (bench_answers)."""
+    weights = sp.csr_matrix(weights)
+    counts = sp.csr_matrix(counts)
     out = np.full((weights.shape[0], TOP_TOKENS), -1, dtype=np.int32)
     for i in range(weights.shape[0]):
         start, end = weights.indptr[i], weights.indptr[i + 1]
         cols, vals = weights.indices[start:end], weights.data[start:end]
-        best = cols[np.argsort(-vals, kind="stable")[:TOP_TOKENS]]
+        if common is not None and len(cols):
+            keep = ~common[cols]
+            cols, vals = cols[keep], vals[keep]
+        c0, c1 = counts.indptr[i], counts.indptr[i + 1]
+        n = dict(zip(counts.indices[c0:c1].tolist(), counts.data[c0:c1].tolist(), strict=True))
+        score = vals * np.fromiter((n.get(int(c), 1.0) for c in cols), float, len(cols))
+        best = cols[np.lexsort((cols, -score))[:TOP_TOKENS]]
         out[i, : len(best)] = best
     return out
+
+
+def common_tokens(counts: sp.csr_matrix) -> np.ndarray:
+    """Tokens used by more than COMMON_SHARE of the creators (at least 2 of them)."""
+    df = np.bincount(sp.csr_matrix(counts).indices, minlength=counts.shape[1])
+    return df > max(COMMON_SHARE * counts.shape[0], 2)
 
 
 def creator_stats(
@@ -479,6 +553,9 @@ def fit(
     vectors = l2_normalise(dense)
     followers, er, language = creator_stats(data, handles, counted.engagement)
     vocab_arr = np.array(sorted(vocab, key=vocab.get), dtype=str)
+    common = common_tokens(counts)
+    # before the sparse rows are built: building them reorders the weights' entries
+    top_tokens = _top_tokens(weights, counts, common)
     rows = idf = word_cols = None
     if cfg.sparse_keep > 0 and counted.char_counts is not None:
         word_cols = word_columns(vocab_arr.tolist())
@@ -492,7 +569,8 @@ def fit(
         vocab=vocab_arr,
         col_totals=np.asarray(counts.sum(axis=0)).ravel(),
         grand_total=float(counts.sum()),
-        top_tokens=_top_tokens(weights),
+        top_tokens=top_tokens,
+        common=common,
         followers=followers,
         er=er,
         language=language,
@@ -503,39 +581,84 @@ def fit(
     )
 
 
-def split_half_retrieval(
+def split_halves(
     model: LookalikeModel,
     posts: pd.DataFrame,
     *,
     max_creators: int = 400,
     min_posts: int = 8,
     seed: int = 0,
-) -> dict[str, float]:
-    """Fold in each sampled creator's odd and even posts as two pseudo-creators and
-    ask, for each odd half, where its own even half ranks among all even halves. A
-    model that captures what a creator is about finds it near the top."""
+) -> list[tuple[Placed, Placed]]:
+    """Each sampled creator's odd and even posts placed as two pseudo-creators ([]
+    when fewer than 5 creators have `min_posts`)."""
     rng = np.random.default_rng(seed)
     counts = posts.groupby("handle").size()
     eligible = counts[counts >= min_posts].index.to_numpy()
     if len(eligible) < 5:
-        return {}
+        return []
     chosen = rng.choice(eligible, size=min(max_creators, len(eligible)), replace=False)
     by_handle = dict(
         tuple(posts[posts["handle"].isin(chosen)].sort_values("posted_at").groupby("handle"))
     )
-    halves = [
+    return [
         (model.place(by_handle[h].iloc[0::2]), model.place(by_handle[h].iloc[1::2])) for h in chosen
     ]
-    if model.has_sparse:  # the similarity the default method ranks by
+
+
+def _half_sims(model: LookalikeModel, halves: list[tuple[Placed, Placed]], sparse: bool):
+    """Odd halves x even halves similarities, by the sparse rows or the SVD vectors."""
+    if sparse:
         a_rows = sp.vstack([a.sparse for a, _ in halves], format="csr")
-        sims = (a_rows @ sp.vstack([b.sparse for _, b in halves], format="csr").T).toarray()
-    else:
-        sims = np.stack([a.vector for a, _ in halves]) @ np.stack([b.vector for _, b in halves]).T
+        return (a_rows @ sp.vstack([b.sparse for _, b in halves], format="csr").T).toarray()
+    return np.stack([a.vector for a, _ in halves]) @ np.stack([b.vector for _, b in halves]).T
+
+
+def split_half_retrieval(
+    model: LookalikeModel,
+    posts: pd.DataFrame | None = None,
+    *,
+    max_creators: int = 400,
+    min_posts: int = 8,
+    seed: int = 0,
+    halves: list[tuple[Placed, Placed]] | None = None,
+) -> dict[str, float]:
+    """Fold in each sampled creator's odd and even posts as two pseudo-creators and
+    ask, for each odd half, where its own even half ranks among all even halves. A
+    model that captures what a creator is about finds it near the top. `halves`:
+    split_halves already placed (else they are placed from `posts`)."""
+    if halves is None:
+        assert posts is not None
+        halves = split_halves(
+            model, posts, max_creators=max_creators, min_posts=min_posts, seed=seed
+        )
+    if not halves:
+        return {}
+    sims = _half_sims(model, halves, model.has_sparse)  # the similarity the default ranks by
     own = np.diag(sims)
     ranks = (sims > own[:, None]).sum(axis=1) + 1
     return {
         "split_half_hit@1": float(np.mean(ranks == 1)),
         "split_half_hit@10": float(np.mean(ranks <= 10)),
         "split_half_mrr": float(np.mean(1.0 / ranks)),
-        "split_half_creators": float(len(chosen)),
+        "split_half_creators": float(len(halves)),
     }
+
+
+def fit_calibration(
+    model: LookalikeModel, halves: list[tuple[Placed, Placed]], seed: int = 0
+) -> dict[str, Calibration]:
+    """Per method, the anchors of its displayed match (engine.lookalike.calibration):
+    similarities of random pairs of training creators and of each split creator's two
+    halves. About a second at 100k creators (SAMPLE rows, not all pairs)."""
+    rows = pair_sample(len(model.handles), seed)
+    out: dict[str, Calibration] = {}
+    dense = model.vectors[rows].astype(np.float64)
+    twins = np.diag(_half_sims(model, halves, False)) if halves else np.zeros(0)
+    if (cal := calibrate(off_diagonal(dense @ dense.T), twins)) is not None:
+        out["ppmi"] = cal
+    if model.has_sparse:
+        x = sp.vstack([model.sparse_row(int(r)) for r in rows], format="csr")
+        twins = np.diag(_half_sims(model, halves, True)) if halves else np.zeros(0)
+        if (cal := calibrate(off_diagonal((x @ x.T).toarray()), twins)) is not None:
+            out["sparse"] = cal
+    return out

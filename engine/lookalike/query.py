@@ -13,7 +13,8 @@ import pandas as pd
 
 from engine.core.errors import BadQuery, ScoutError
 from engine.core.filters import Filters, check_k
-from engine.core.recommendation import Answer
+from engine.core.recommendation import Answer, Recommendation
+from engine.lookalike.calibration import FLOOR
 from engine.lookalike.model import LookalikeModel
 
 METHODS = ("auto", "sparse", "ppmi", "tags", "blend")
@@ -34,7 +35,13 @@ def lookalike(
     exclude: tuple[str, ...] = (),
     tags_model: Any = None,
     posts: pd.DataFrame | None = None,
+    shown: int | None = None,
 ) -> Answer:
+    """Up to k creators most like `handle`, best first, each scored by its calibrated
+    match in [0, 1] (engine.lookalike.calibration; the raw similarity is in
+    extra["similarity"]). Creators under the match FLOOR are left out and a note says
+    why the list is short; `shown`: how many the person will see when the caller asks
+    for more to filter further (the note counts against that)."""
     if method not in METHODS:
         raise BadQuery(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
     k = check_k(k, "lookalikes")
@@ -54,6 +61,7 @@ def lookalike(
     excluded = {model.row(h) for h in exclude if h in model}
     if row is not None:
         excluded.add(row)
+    followers = float(model.followers[row]) if row is not None else float("nan")
     mask = model.filter_mask(filters)
     allow = (lambda rows: mask[rows]) if mask is not None else None
     chosen = AUTO_METHOD if method == "auto" else method
@@ -63,11 +71,14 @@ def lookalike(
         if method != "auto":
             raise ScoutError("this lookalike model has no sparse rows; try method=ppmi.")
         chosen = "ppmi"
+    how = chosen  # which similarity each hit's score is (for its calibration)
     if chosen == "sparse":
         hits = model.sparse_neighbours(srow, k, exclude=excluded, allow=allow)
+        how = ["sparse"] * len(hits)
         if len(hits) < k:  # too few creators share a token with them: top up by ppmi
             more = model.neighbours(vec, k, exclude=excluded | {r for r, _ in hits}, allow=allow)
             hits += more[: k - len(hits)]
+            how += ["ppmi"] * (len(hits) - len(how))
     elif chosen == "ppmi":
         hits = model.neighbours(vec, k, exclude=excluded, allow=allow)
     else:
@@ -82,10 +93,56 @@ def lookalike(
             hits = _tag_neighbours(model, tags_model, tag_vec, k, excluded, allow)
         else:
             hits = _blend(model, tags_model, vec, tag_vec, k, excluded, allow)
-    results = [model.result(r, s, model.why(mine, r)) for r, s in hits]
-    if not results:
+    methods = how if isinstance(how, list) else [how] * len(hits)
+    results, below = _scored(model, hits, methods, mine, followers)
+    meta: dict[str, Any] = {"method": chosen}
+    wanted = min(k, shown) if shown is not None else k
+    if not results and not below:
         notes.append("No creator passes those filters; widen them.")
-    return Answer(results, notes, {"method": chosen})
+    elif len(results) < wanted and below:
+        notes.append(_short_note(handle, len(results), below, filters))
+        meta["short"] = {"shown": len(results), "asked": wanted, "floor": round(100 * FLOOR)}
+    return Answer(results, notes, meta)
+
+
+def _scored(
+    model: LookalikeModel,
+    hits: list[tuple[int, float]],
+    methods: list[str],
+    mine: np.ndarray,
+    followers: float,
+) -> tuple[list[Recommendation], list[float]]:
+    """Results at their calibrated match (raw similarity where the model has no
+    calibration for the method), and the matches of the candidates under the FLOOR."""
+    results, below = [], []
+    for (r, sim), how in zip(hits, methods, strict=True):
+        match = model.match(sim, how)
+        if match is not None and match < FLOOR:
+            below.append(match)
+            continue
+        rec = model.result(r, sim if match is None else match, model.why(mine, r, 4, followers))
+        results.append(
+            Recommendation(rec.id, rec.label, rec.score, rec.why, {**rec.extra, "similarity": sim})
+        )
+    # a ppmi top-up may out-match the last sparse hits once both are calibrated
+    results.sort(key=lambda x: -x.score)
+    return results, below
+
+
+def _short_note(handle: str, n: int, below: list[float], filters: Filters | None) -> str:
+    """Why a lookalike list is shorter than asked: the rest would not be matches."""
+    within = " within these filters" if filters else ""
+    best = 100 * max(below)
+    if n == 0:
+        return (
+            f"No creator{within} is close enough to @{handle} to call a match (the best "
+            f"scored {best:.0f}, under {100 * FLOOR:.0f}); widen the filters or try another creator."
+        )
+    return (
+        f"Only {n} creator{'s' if n != 1 else ''}{within} {'are' if n != 1 else 'is'} close "
+        f"enough to @{handle}; the next best scored {best:.0f} (under {100 * FLOOR:.0f}), "
+        "so they are left out rather than padding the list."
+    )
 
 
 def _tag_vector(tags_model: Any, handle: str) -> np.ndarray | None:
