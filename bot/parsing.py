@@ -125,10 +125,14 @@ def parse_count_only(text: str, command: str, default: int) -> int:
     raise BadQuery(f"I did not understand `{text.strip()}`. Try `{command}` or `{command} 5`.")
 
 
-def parse_tags(text: str) -> str:
-    if not text.strip():
+def parse_tags(text: str) -> TopicRequest:
+    """Hashtags, then optionally how many (`/hashtags #wedding 5`): a count is never
+    read as a hashtag."""
+    words = text.split()
+    k = _k(words.pop(), "/hashtags") if len(words) > 1 and words[-1].isdigit() else 20
+    if not words:
         raise BadQuery("Give one or more hashtags, e.g. `/hashtags #cats`.")
-    return text.strip()
+    return TopicRequest(" ".join(words), k)
 
 
 def parse_songs(text: str) -> SongsRequest:

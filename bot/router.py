@@ -295,8 +295,8 @@ class Scout:
         return Reply(" | ".join(parts) or f"Topic {bk.esc(req.query)}", blocks)
 
     def hashtags(self, text: str, caller: Caller) -> Reply:
-        query = parsing.parse_tags(text)
-        answer = self.rec.related_tags(query, k=20)
+        req = parsing.parse_tags(text)
+        query, answer = req.query, self.rec.related_tags(req.query, k=req.k)
         return Reply(
             f"Hashtags related to {bk.esc(query)}: {bk.tags_line(answer)}",
             bk.hashtags(f"Hashtags related to {query}", answer),

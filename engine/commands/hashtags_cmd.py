@@ -18,7 +18,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--photo", default=None, help="a photo file to suggest hashtags for")
     parser.add_argument(
-        "-k", type=int, default=20, help="how many tags for a tag query (default 20)"
+        "-k",
+        type=int,
+        default=20,
+        help="how many tags for a tag query (default 20; `'#wedding 5'` asks for 5 too)",
     )
     parser.add_argument("-n", type=int, default=30, help="how many tags for a photo (default 30)")
     parser.add_argument(
@@ -49,4 +52,8 @@ def run(args: argparse.Namespace) -> Answer:
         return assemble(args.db, must_exist=True).recommender.photo_hashtags(
             path.read_bytes(), n=args.n, mode=args.mode
         )
-    return assemble(args.db, must_exist=True).recommender.related_tags(args.query, k=args.k)
+    from engine.tags.query import split_count
+
+    query, count = split_count(args.query)  # `hashtags "#wedding 5"`: 5 hashtags
+    k = args.k if count is None else count
+    return assemble(args.db, must_exist=True).recommender.related_tags(query, k=k)

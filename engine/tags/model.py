@@ -48,6 +48,7 @@ from engine.tags.embeddings import (
 from engine.tags.lift import creator_lift, post_counts, related_lift
 from engine.tags.prepare import METHODS, TagConfig, clean_post_tags, prepare_sentences, tag_bloggers
 from engine.tags.query import TopicQuery, parse_topic
+from engine.tags.spread import effective_creators, short_note, spread_ranked, used_by
 
 KIND = "tags"
 # The layout of its payload; raise it (and the kind's model_version) when it changes.
@@ -251,6 +252,16 @@ class TagModel:
         cand = cand[np.argsort(-total[cand], kind="stable")]
         return [(int(i), float(total[i])) for i in cand]
 
+    def spread(self) -> np.ndarray:
+        """Effective creators behind each tag (engine.tags.spread), computed once."""
+        eff = self.__dict__.get("_spread")
+        if eff is None:
+            eff = effective_creators(
+                self.bt_indptr, self.bt_indices, self.bt_counts, len(self.tags)
+            )
+            self.__dict__["_spread"] = eff
+        return eff
+
     def like_percentile(self, i: int) -> float:
         """Where tag `i`'s like rating stands among all tags (0-100), which a person can
         read where the raw rating (log count x normalised likes) says nothing."""
@@ -263,9 +274,15 @@ class TagModel:
         vec, used, notes = self.resolve(query)
         exclude = {self._tag_pos[t] for t, _ in used}
         results = []
-        hits = self.related_scores(used, k, exclude) if self.related is not None else []
+        # candidates beyond k, since one creator's own tags are discounted (tags.spread)
+        pool = k * 3 + 10
+        hits = self.related_scores(used, pool, exclude) if self.related is not None else []
+        floored = bool(hits)  # the floor is on the related scores' scale, not the vectors'
         if not hits:
-            hits = self.nearest_tags(vec, k, exclude)
+            hits = self.nearest_tags(vec, pool, exclude)
+        hits, short = spread_ranked(hits, self.spread(), k, floored)
+        if short:
+            notes.append(short_note(len(hits), k))
         for i, sim in hits:
             n, rating = int(self.tag_bloggers[i]), float(self.tag_rating[i])
             results.append(
@@ -273,8 +290,8 @@ class TagModel:
                     id=self.tags[i],
                     label=f"#{self.tags[i]}",
                     score=sim,
-                    why=f"used by {n} creators; posts with it get more likes than "
-                    f"{self.like_percentile(i):.0f}% of tags",
+                    why=f"{used_by(n, float(self.spread()[i]))}; posts with it get more "
+                    f"likes than {self.like_percentile(i):.0f}% of tags",
                     extra={"similarity": sim, "bloggers": n, "rating": rating},
                 )
             )

@@ -60,6 +60,11 @@ def parse_topic(text: str) -> TopicQuery:
         name, sep, raw_weight = token.partition(":")
         if sep and ":" in raw_weight:
             raise BadQuery(f"`{token}`: one ':' per hashtag, like `#iphone:-1`.")
+        if name.isdigit():
+            raise BadQuery(
+                f"`{token}` is a number, not a hashtag; to ask for {token} hashtags put the "
+                f"count last, like `#wedding {token}`."
+            )
         tag = normalize_tag(name)
         if not tag:
             raise BadQuery(
@@ -76,3 +81,12 @@ def parse_topic(text: str) -> TopicQuery:
             "Every weight is zero, so the topic is empty; give at least one tag a weight."
         )
     return TopicQuery([(t, w) for t, w in weights.items()])
+
+
+def split_count(text: str) -> tuple[str, int | None]:
+    """`#wedding 5` -> ("#wedding", 5): a bare whole number at the end is how many
+    results, never a hashtag (`#2024` still is one). None when there is no count."""
+    words = (text or "").split()
+    if len(words) > 1 and words[-1].isdigit():
+        return " ".join(words[:-1]), int(words[-1])
+    return (text or "").strip(), None
