@@ -280,7 +280,8 @@ class TagModel:
         floored = bool(hits)  # the floor is on the related scores' scale, not the vectors'
         if not hits:
             hits = self.nearest_tags(vec, pool, exclude)
-        hits, short = spread_ranked(hits, self.spread(), k, floored)
+        reach = max((int(self.tag_bloggers[self._tag_pos[t]]) for t, w in used if w > 0), default=0)
+        hits, short = spread_ranked(hits, self.spread(), k, floored, self.tag_bloggers, reach)
         if short:
             notes.append(short_note(len(hits), k))
         for i, sim in hits:
