@@ -17,6 +17,10 @@ match <= 1) and `/hashtags #wedding 5` (whether 5 is read as k; the creators beh
 each suggested tag and the share the biggest one holds).
 
     .venv/bin/python -m benchmarks.bench_answers [--demo small|default] [--label before]
+
+benchmarks/results/answers.json is the default demo run on the shipped code;
+answers_before.json the same benchmark run (`--demo default --label before`) on a
+copy of commit e131ac7, before issue 24a changed the answers.
 """
 
 from __future__ import annotations

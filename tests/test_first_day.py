@@ -82,7 +82,10 @@ def test_the_console_reads_like_a_person_typed_it(copy_db, shared_dir, tmp_path)
     a = console(copy_db, lines)
     assert "runs backwards; did you mean `followers:10k-100k`" in a[lines[0]]
     assert "not a language I know" in a[lines[1]] and "`en`" in a[lines[1]]
-    assert a[lines[2]].count("\n1. ") + a[lines[2]].count("\n3. ") == 2  # 3 results listed
+    # 3 asked for and listed, or fewer with the note saying the rest are not matches
+    listed = a[lines[2]]
+    assert "\n1. " in listed and "\n4. " not in listed
+    assert "\n3. " in listed or "close enough to @" in listed, listed
     assert "\n3. " in a[lines[3]] and "\n4. " not in a[lines[3]]
     assert "\n3. " in a[lines[4]] and "\n4. " not in a[lines[4]]
     assert "Try `/topics` or `/topics 5`" in a[lines[5]]
@@ -101,7 +104,9 @@ def test_the_console_reads_like_a_person_typed_it(copy_db, shared_dir, tmp_path)
         assert "between 1 and 100" in a[line]
     assert "#cats is not in the data; used #cat" in a[lines[19]]
     matches = [int(m) for m in re.findall(r"· match (\d+)", a[lines[20]])]
-    assert len(matches) == 10 and len(set(matches)) >= 4 and max(matches) <= 100  # spread
+    assert len(set(matches)) >= 4 and max(matches) <= 100  # spread
+    # 10 asked for: the small demo's topic has fewer alike creators, and says so
+    assert len(matches) == 10 or "close enough to @" in a[lines[20]], a[lines[20]]
     assert "Match (0–100" in a[lines[21]]
 
 
