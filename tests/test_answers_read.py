@@ -118,6 +118,8 @@ def test_demo_hashtags_count_is_a_count_everywhere(copy_db, capsys):
     code = main(["hashtags", "5 #wedding", "--db", copy_db])
     err = capsys.readouterr().err
     assert code != 0 and "`5` is a number, not a hashtag" in err
+    topic = cli_json(capsys, "topic", "#wedding 3", "--db", copy_db)  # creators, as in Slack
+    assert len(topic["results"]) == 3
     out = console_session(copy_db, ["/hashtags #wedding 5"], timeout=120)
     assert "#5 is not a known hashtag" not in out
     listed = [line for line in out.splitlines() if line.lstrip().startswith("`#")]

@@ -22,10 +22,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> Answer:
     from engine.bootstrap import assemble
+    from engine.tags.query import split_count
 
     rec = assemble(args.db, must_exist=True).recommender
+    query, count = split_count(args.query)  # `topic "#wedding 5"`: 5 results, as in Slack
+    wanted = args.k if args.k is not None else count
     if args.tags_only:
-        return rec.related_tags(args.query, k=20 if args.k is None else args.k)
+        return rec.related_tags(query, k=20 if wanted is None else wanted)
     filters = filters_from_args(args)
-    k = 10 if args.k is None else args.k
-    return rec.topic(args.query, k=k, filters=filters or None)
+    k = 10 if wanted is None else wanted
+    return rec.topic(query, k=k, filters=filters or None)

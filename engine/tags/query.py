@@ -62,7 +62,7 @@ def parse_topic(text: str) -> TopicQuery:
             raise BadQuery(f"`{token}`: one ':' per hashtag, like `#iphone:-1`.")
         if name.isdigit():
             raise BadQuery(
-                f"`{token}` is a number, not a hashtag; to ask for {token} hashtags put the "
+                f"`{token}` is a number, not a hashtag; to ask for {token} results put the "
                 f"count last, like `#wedding {token}`."
             )
         tag = normalize_tag(name)
