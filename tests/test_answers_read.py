@@ -179,3 +179,42 @@ def test_one_creators_brand_tag_is_not_suggested_as_a_common_one(tmp_path, capsy
         brand = results[ids.index("leowedding")]
         assert brand["why"].startswith("used by 5 creators, mostly by one of them")
         assert brand["score"] < min(r["score"] for r in results if r["id"] in common) / 2
+
+
+def test_the_match_scale_places_similarities_between_the_models_own_anchors():
+    import numpy as np
+
+    from engine.lookalike.calibration import Calibration, calibrate
+
+    rng = np.random.default_rng(0)
+    null = rng.normal(0.01, 0.01, 5000)  # random pairs: cosines near 0.01
+    cal = calibrate(null, np.full(50, 0.2))  # a creator's own other half: 0.2
+    assert cal is not None
+    p50, p99 = np.percentile(null, [50, 99])
+    assert cal(p50) == 0 and abs(cal(p99) - 0.4) < 1e-9 and abs(cal(0.2) - 0.9) < 1e-9
+    assert cal(1.0) == 1.0 and cal(-0.3) == 0.0
+    grid = np.linspace(-1, 1, 201)
+    assert np.all(np.diff([cal(x) for x in grid]) >= 0)  # a better similarity never reads worse
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    # halves no closer than the top 1% of random pairs say nothing: no self-match anchor
+    assert 0.9 not in calibrate(null, np.full(50, p99 - 0.001)).match
+    assert calibrate(null[:10], np.full(50, 0.2)) is None  # too few pairs to place anything
+    assert calibrate(np.zeros(500), np.full(50, 0.2)) is None  # random pairs do not spread
+
+
+def test_a_tags_spread_counts_creators_not_uses():
+    import numpy as np
+
+    from engine.tags.spread import effective_creators, reach_factor, spread_factor, used_by
+
+    # creators x tags CSR: tag 0 used 5 times by each of 4 creators; tag 1 40 times by one
+    # creator and once by four others; tag 2 by nobody
+    indptr = np.array([0, 2, 4, 6, 8, 9])
+    indices = np.array([0, 1, 0, 1, 0, 1, 0, 1, 1])
+    counts = np.array([5, 40, 5, 1, 5, 1, 5, 1, 1])
+    eff = effective_creators(indptr, indices, counts, 3)
+    assert eff[0] == 4.0 and 1.0 < eff[1] < 1.3 and eff[2] == 0.0
+    assert spread_factor(eff)[0] == 1.0 and spread_factor(eff)[1] < 0.5
+    assert used_by(5, eff[1]) == "used by 5 creators, mostly by one of them"
+    assert used_by(4, eff[0]) == "used by 4 creators"
+    assert list(reach_factor(np.array([5, 13, 130]), 130)) == [5 / 13, 1.0, 1.0]
