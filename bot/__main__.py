@@ -28,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"python -m bot auto: {missing}", file=sys.stderr)
             return 2
     setup_logging("WARNING" if mode == "console" else None)
+    if mode in ("serve", "socket"):
+        from bot.app import token_problem
+
+        problem = token_problem(config)
+        if problem:
+            print(f"python -m bot {mode}: {problem}", file=sys.stderr)
+            return 2
 
     if mode == "serve":
         from bot.web import NO_SECRET, serve

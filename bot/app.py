@@ -50,6 +50,46 @@ COMMANDS = [
 ]
 
 
+TOKEN_PROBLEMS = {
+    "invalid_auth": "is not a valid token (a typo, or a token of another app)",
+    "not_authed": "is empty",
+    "token_revoked": "was revoked (the app was uninstalled or the token regenerated)",
+    "account_inactive": "belongs to a deactivated app or workspace",
+    "token_expired": "has expired (token rotation is on; turn it off or use OAuth)",
+}
+
+
+def token_problem(config: BotConfig) -> str | None:
+    """Why Slack refuses SLACK_BOT_TOKEN, in one line, or None when it accepts it (or
+    there is no single token to check: OAuth, the console). Asked once with auth.test
+    before anything starts, because bolt's own check at start-up is a 50-line BoltError
+    (and under gunicorn a booting worker's traceback and `Worker failed to boot`)."""
+    if config.oauth or not config.bot_token:
+        return None
+    from slack_sdk.errors import SlackApiError
+
+    sdk_log = logging.getLogger("slack_sdk")  # its retries' lines would bury the one line
+    level = sdk_log.level
+    sdk_log.setLevel(logging.CRITICAL)
+    try:
+        web_client(config, config.bot_token).auth_test()
+    except SlackApiError as err:
+        code = (err.response.get("error") if err.response is not None else None) or "error"
+        why = TOKEN_PROBLEMS.get(code, f"was refused ({code})")
+        return (
+            f"Slack refused SLACK_BOT_TOKEN: it {why} [{code}]. Copy the Bot User OAuth "
+            "Token (xoxb-...) from the app's OAuth & Permissions page."
+        )
+    except Exception as err:  # noqa: BLE001 - a network failure is one line too
+        return (
+            f"Could not reach Slack at {config.api_url} to check SLACK_BOT_TOKEN: "
+            f"{redact(f'{type(err).__name__}: {err}')}"
+        )
+    finally:
+        sdk_log.setLevel(level)
+    return None
+
+
 def load_parts(config: BotConfig, database_url: str | None = None) -> ScoutParts:
     """The engine's parts (engine.bootstrap.assemble), the recommender replaced by the
     object that SCOUT_RECOMMENDER ('module:callable') makes from it: tests inject a slow

@@ -43,6 +43,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.tokens = {BOT_TOKEN: "T0001"}
+        self.revoked: set[str] = set()  # tokens Slack answers `token_revoked` for
         self.files: dict[str, dict[str, Any]] = {}
         self.file_bytes: dict[str, bytes] = {}
         self.uploads: dict[str, bytes] = {}
@@ -191,6 +192,8 @@ class FakeSlack:
                 "enterprise": None,
                 "is_enterprise_install": False,
             }
+        if token in self.revoked:
+            return 200, {"ok": False, "error": "token_revoked"}
         if token not in self.tokens:
             return 200, {"ok": False, "error": "invalid_auth" if token else "not_authed"}
         team = self.tokens[token]
