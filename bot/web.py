@@ -11,6 +11,7 @@ raised a 500); and no log line ever carries a request body."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import SlackBot, create_bot
@@ -50,7 +51,45 @@ def flask_app(bot: SlackBot):
     def healthz():
         return {"ok": True}
 
+    @web.get("/readyz")
+    def readyz():
+        ready, body = readiness(bot.scout.rec)
+        return body, 200 if ready else 503
+
     return web
+
+
+def readiness(recommender: Any, now: datetime | None = None) -> tuple[bool, dict[str, Any]]:
+    """Whether this process can answer: the store answers, at least one model is
+    published, and every published model is loaded here (the warm-up's background load
+    done). /healthz stays liveness only (the process runs), so a restart is never
+    triggered by a database outage that a restart cannot fix; /readyz says why not,
+    for a load balancer or a person, with each model's version and age."""
+    from engine.bootstrap import database_error
+
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    try:
+        published = recommender.model_status()
+    except Exception as err:  # noqa: BLE001 - the reason is the answer
+        problem = database_error(err) or f"{type(err).__name__}: {err}"
+        return False, {"ok": False, "store": "unreachable", "reasons": [f"store: {problem}"]}
+    loaded = getattr(recommender, "loaded_versions", dict)()
+    models, reasons = {}, []
+    for info in published:
+        created = info.created_at.replace(tzinfo=None)
+        models[info.kind] = {
+            "version": info.version,
+            "loaded": loaded.get(info.kind) == info.version,
+            "age_hours": round((now - created).total_seconds() / 3600, 1),
+        }
+        if info.kind not in loaded:
+            reasons.append(f"{info.kind} v{info.version} is not loaded yet")
+    if not published:
+        reasons.append("no model is trained yet (python -m engine train)")
+    body = {"ok": not reasons, "store": "reachable", "models": models}
+    if reasons:
+        body["reasons"] = reasons
+    return not reasons, body
 
 
 def create_wsgi(database_url: str | None = None):

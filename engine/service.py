@@ -330,6 +330,11 @@ class Recommender:
             for a in self._store.registry.latest_all()
         ]
 
+    def loaded_versions(self) -> dict[str, int]:
+        """kind -> the version this process has in memory (what it serves now), without
+        loading anything: readiness (bot.web's /readyz) reports it beside the registry."""
+        return {kind: loaded.version for kind, loaded in dict(self._loaded).items() if loaded}
+
     def training_failures(self) -> list[TrainingFailure]:
         """Kinds whose newest registry row is a failed training (engine.training.pipeline
         records one per crash), for the App Home: a later publish or rejection clears it."""
