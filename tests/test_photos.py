@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.core.errors import BadImage, BadQuery, ScoutError
+from engine.core.errors import BadImage, BadQuery, NotEnoughData, ScoutError
 from engine.demo.topics import FIRST_NAMES, TOPICS
 from engine.photos.features import extractor_id_for, make_extractor
 from engine.photos.images import decode_image
@@ -252,7 +252,7 @@ def test_featurise_counts_failures_and_caches_by_content(tmp_path, shared_dir):
     assert report2.cached == 2 and report2.computed == 0 and len(feats2) == 2
 
 
-def test_kind_trains_on_posts_without_any_image():
+def test_kind_is_skipped_when_no_post_image_can_be_used():
     import pandas as pd
 
     from engine.core.contract import TrainContext
@@ -263,10 +263,11 @@ def test_kind_trains_on_posts_without_any_image():
     data.posts = pd.DataFrame(
         {"post_id": ["p1"], "handle": ["a"], "image": [None], "hashtags": [["x"]], "likes": [3]}
     )
-    result = PHOTOS.train(data, TrainContext())
-    model = PHOTOS.load(result.payload)
-    assert model.n_images == 0 and result.metrics["images"] == 0
-    assert "No post images" in model.photo_hashtags(None).notes[0]
+    with pytest.raises(NotEnoughData, match="no post has an image"):
+        PHOTOS.train(data, TrainContext())
+    data.posts["image"] = ["/nonexistent/picture.jpg"]
+    with pytest.raises(NotEnoughData, match=r"0 of 1 posts' images could be read \(1 "):
+        PHOTOS.train(data, TrainContext())
 
 
 # ------------------------------------------------------ facade and CLI, demo

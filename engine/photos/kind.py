@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.core.contract import FeatureCache, TrainContext, TrainResult
 from engine.core.dataset import Dataset
-from engine.core.errors import BadImage
+from engine.core.errors import BadImage, NotEnoughData
 from engine.core.remote import read_image_bytes
 from engine.photos.features import (
     ClassifierHead,
@@ -162,6 +162,16 @@ def evaluate(
     return {name: float(np.mean(v)) for name, v in out.items() if v}
 
 
+def _no_images_reason(report: FeaturiseReport) -> str:
+    """Why there is no photos model, in words: no post has an image, or none could be read."""
+    if not report.posts_with_image:
+        return "no post has an image to learn from (import posts with an `image` column)"
+    failed = ", ".join(f"{n} {reason}" for reason, n in sorted(report.failures.items()))
+    return f"0 of {report.posts_with_image} posts' images could be read" + (
+        f" ({failed})" if failed else ""
+    )
+
+
 class PhotosKind:
     kind = "photos"
     depends_on: tuple[str, ...] = ()
@@ -176,7 +186,7 @@ class PhotosKind:
         posts = data.posts
         with_image = posts["image"].dropna() if len(posts) else posts.get("image", [])
         locations = sorted({str(x) for x in with_image if str(x).strip()})
-        report = FeaturiseReport(posts_with_image=len(with_image))
+        report = FeaturiseReport(posts_with_image=sum(1 for x in with_image if str(x).strip()))
         extractor_id = extractor_id_for(setting) if locations else ""
         key_of, features = (
             featurise_images(
@@ -190,7 +200,15 @@ class PhotosKind:
             if locations
             else ({}, {})
         )
-        head = classifier_head(setting) if features else None
+        for reason, count in report.failures.items():
+            ctx.log(f"photos: {count} image(s) skipped: {reason}")
+        for example in report.examples:
+            ctx.log(f"photos: e.g. {example}")
+        if not features:
+            # A model with no pictures could only ever answer "nothing to compare with":
+            # publishing it would replace a working one (or read as "trained") for nothing.
+            raise NotEnoughData(_no_images_reason(report))
+        head = classifier_head(setting)
         model = build_model(data, extractor_id, key_of, features, head)
         metrics = evaluate(model, seed=ctx.seed)
         metrics["min_similarity"] = model.min_similarity
@@ -203,10 +221,6 @@ class PhotosKind:
                 "features_cached": float(report.cached),
             }
         )
-        for reason, count in report.failures.items():
-            ctx.log(f"photos: {count} image(s) skipped: {reason}")
-        for example in report.examples:
-            ctx.log(f"photos: e.g. {example}")
         summary = (
             f"{model.n_images} distinct images from {report.posts_with_image} posts with an image "
             f"({report.computed} featurised, {report.cached} from cache, {report.failed} failed); "
