@@ -16,6 +16,7 @@ time); messages in threads through bot.outbox.PostResolver (never re-sent blindl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -88,6 +89,24 @@ def token_problem(config: BotConfig) -> str | None:
     finally:
         sdk_log.setLevel(level)
     return None
+
+
+PRIVATE_COMMANDS = ("scout", "digest", "watch")  # answers only the asker needs: no share
+NOT_IN_CHANNEL = ("not_in_channel", "channel_not_found")
+
+
+def upload_error(err: Exception) -> Reply:
+    """A file (map, CSV) Slack would not post: when the bot is not in the channel, how to
+    invite it; anything else as every error is worded."""
+    from slack_sdk.errors import SlackApiError
+
+    refused = isinstance(err, SlackApiError) and err.response is not None
+    if refused and err.response.get("error") in NOT_IN_CHANNEL:
+        return bk.error_reply(
+            "I can't post files here because I'm not in this channel. Invite me with "
+            "`/invite @Scout`, then ask again (or ask me in a DM)."
+        )
+    return polite_error(err)
 
 
 def load_parts(config: BotConfig, database_url: str | None = None) -> ScoutParts:
@@ -230,6 +249,7 @@ class SlackBot:
         app.action("vote_down")(self.on_vote)
         app.action("photo_mode")(self.on_photo_mode)
         app.action("export_csv")(self.on_export)
+        app.action(bk.SHARE)(self.on_share)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home)
@@ -305,10 +325,9 @@ class SlackBot:
             reply = self.scout.command(name, command.get("text", ""), caller)
             if reply.file is not None:
                 reply = self._upload(client, command.get("channel_id"), reply)
-            self.respond(
-                command.get("response_url"),
-                **_payload(reply, in_channel=name not in ("scout", "digest", "watch")),
-            )
+            elif name not in PRIVATE_COMMANDS and not reply.ephemeral:
+                reply = bk.with_share_button(reply, name, command.get("text", ""))
+            self.respond(command.get("response_url"), **_payload(reply, in_channel=False))
 
         self.submit(work)
 
@@ -325,8 +344,38 @@ class SlackBot:
                 initial_comment=reply.text,
             )
         except Exception as err:  # noqa: BLE001 - becomes a message
-            return polite_error(err)
+            return upload_error(err)
         return Reply(reply.text, reply.blocks)
+
+    def on_share(self, ack, body, action) -> None:
+        """'Share in channel' under an ephemeral answer: the same command asked again
+        and its answer posted to the channel through the response_url, once per answer
+        (a double click, or two people's clicks on one answer, post it once)."""
+        ack()
+        data = json.loads(action["value"])
+        channel = (body.get("channel") or {}).get("id")
+        user = (body.get("user") or {}).get("id")
+        shown = (body.get("container") or {}).get("message_ts") or ""
+        digest = hashlib.sha1(f"{data['c']} {data['t']}".encode()).hexdigest()[:16]  # noqa: S324
+
+        def work() -> None:
+            caller = Caller((body.get("team") or {}).get("id"), channel, user)
+            reply = self.scout.command(data["c"], data["t"], caller)
+            if reply.ephemeral:  # it no longer answers (a model went away): say so, privately
+                self.respond(body.get("response_url"), **_payload(reply), replace_original=False)
+                return
+            shared = bk.context(
+                f"Shared by <@{bk.esc(user)}> · {bk.code('/' + data['c'] + ' ' + data['t'])}"
+            )
+            self.respond(
+                body.get("response_url"),
+                text=reply.text,
+                blocks=[*reply.blocks, shared],
+                response_type="in_channel",
+                replace_original=False,
+            )
+
+        self.once([f"share:{channel}:{shown}:{digest}"], work)
 
     def on_more_like(self, ack, body, action) -> None:
         ack()
@@ -382,7 +431,7 @@ class SlackBot:
             except Exception as err:  # noqa: BLE001
                 self.respond(
                     body.get("response_url"),
-                    **_payload(polite_error(err), in_channel=False),
+                    **_payload(upload_error(err), in_channel=False),
                     replace_original=False,
                 )
 

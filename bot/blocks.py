@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from engine.service import Answer, Recommendation, data_age_line
 
@@ -82,6 +83,17 @@ def message(text: str, *extra_notes: str) -> Reply:
     return Reply(text, [section(text), *([context(*extra_notes)] if extra_notes else [])])
 
 
+SHARE = "share_answer"
+
+
+def with_share_button(reply: Reply, command: str, text: str) -> Reply:
+    """An ephemeral answer to a slash command with a 'Share in channel' button: a
+    marketer explores in private, then posts the answer they like (bot.app re-asks the
+    same command and posts it once per answer)."""
+    share = button("Share in channel", SHARE, {"c": command, "t": text[:1500]}, style="primary")
+    return Reply(reply.text, [*reply.blocks, actions(share, block_id="share")], True, reply.file)
+
+
 def error_reply(text: str) -> Reply:
     return Reply(text, [section(f":warning: {text}")], ephemeral=True)
 
@@ -126,15 +138,31 @@ def notes_block(answer: Answer) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------- answers
+PROFILE_URLS = {
+    "instagram": "https://www.instagram.com/{}/",
+    "tiktok": "https://www.tiktok.com/@{}",
+    "youtube": "https://www.youtube.com/@{}",
+}
+
+
+def profile_link(handle: str, platform: str | None = None) -> str:
+    """`@handle` as a link to the creator's profile on their platform (Instagram when
+    the answer does not say), so a marketer opens it in one click. The handle is
+    percent-quoted in the URL and escaped in the label: neither can break the link."""
+    h = str(handle).lstrip("@")
+    url = PROFILE_URLS.get((platform or "instagram").lower(), PROFILE_URLS["instagram"])
+    return f"<{url.format(quote(h, safe='._-'))}|@{esc(h)}>"
+
+
 def influencer_line(rank: int, r: Recommendation) -> str:
     facts = [fmt_count(r.extra.get("followers")) + " followers", fmt_er(r.extra.get("er"))]
     if r.extra.get("quality_badge"):  # the trust card's quality (`/vet @handle` says why)
         facts.append(esc(r.extra["quality_badge"]))
     if r.extra.get("language"):
         facts.append(esc(r.extra["language"]))
-    handle = esc(r.id.lstrip("@"))
+    link = profile_link(r.id, r.extra.get("platform"))
     why = f"\n_{esc(r.why)}_" if r.why else ""  # a reason that names nothing is left out
-    return f"*{rank}. @{handle}*  {' · '.join(facts)} · match {r.score:.0f}{why}"
+    return f"*{rank}. {link}*  {' · '.join(facts)} · match {r.score:.0f}{why}"
 
 
 def influencers(
@@ -256,6 +284,7 @@ _EMOJI = {":warning:": "⚠", ":white_check_mark:": "✔", ":information_source:
 
 
 def _strip_mrkdwn(text: str) -> str:
+    text = re.sub(r"<https?://[^|>\s]+\|([^>]+)>", r"\1", text)  # a link shows its label
     text = text.replace("```", "")
     for code, char in _EMOJI.items():
         text = text.replace(code, char)

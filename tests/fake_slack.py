@@ -48,6 +48,7 @@ class FakeSlack:
         self.file_bytes: dict[str, bytes] = {}
         self.uploads: dict[str, bytes] = {}
         self.gone_channels: set[str] = set()
+        self.missing_channels: set[str] = set()  # files uploads answer channel_not_found
         self.rate_limits: dict[str, int] = {}
         self.limited_until: dict[str, float] = {}  # method -> monotonic time: 429 until then
         self.delays: dict[str, float] = {}  # method -> seconds to wait before answering
@@ -246,6 +247,10 @@ class FakeSlack:
                 "file_id": file_id,
             }
         if method == "files.completeUploadExternal":
+            if params.get("channel_id") in self.gone_channels:
+                return 200, {"ok": False, "error": "not_in_channel"}
+            if params.get("channel_id") in self.missing_channels:
+                return 200, {"ok": False, "error": "channel_not_found"}
             files = params.get("files")
             files = json.loads(files) if isinstance(files, str) else files
             return 200, {
