@@ -60,6 +60,13 @@ workspace keeps fresh (synced daily)
 *Match* (0–100, on every answer): for creators and hashtags, how alike the content is (100 = the same captions and hashtags; an answer's top results usually sit between 40 and 90); for a photo's hashtags, the share of the most similar posts that used the tag; for songs, how strong each pick is against the best one (the top pick is 100)."""
 
 
+def window_words(answer: Answer, days: int) -> str:
+    """'the 7 days to 2025-05-28': the window ends where the data ends, which may be a
+    month ago, so 'last 7 days' would mislead; without a date, 'the last 7 days'."""
+    as_of = str(answer.meta.get("as_of") or "")[:10]
+    return f"the {days} days to {as_of}" if as_of else f"the last {days} days"
+
+
 def help_reply(prefix: str | None = None) -> Reply:
     text = (prefix + "\n\n" if prefix else "") + HELP
     return Reply(text, [bk.section(text)], ephemeral=True)
@@ -68,6 +75,12 @@ def help_reply(prefix: str | None = None) -> Reply:
 def polite_error(err: Exception) -> Reply:
     if isinstance(err, ModelNotTrained):
         name = FRIENDLY_KIND.get(err.kind, err.kind)
+        if getattr(err, "skipped", None):  # training ran and had nothing to learn from
+            return bk.error_reply(
+                f"There is no {name} model: training ran and skipped it "
+                f"({bk.esc(err.skipped)}). Training again won't help until the data has "
+                "what it needs; an admin can import it and run `python -m engine train`."
+            )
         return bk.error_reply(
             f"The {name} model is not trained yet, so I can't answer that one today. "
             "It is trained daily; an admin can run `python -m engine train` now."
@@ -319,7 +332,7 @@ class Scout:
         req = parsing.parse_trending(text)
         answer = self.rec.trending(req.days, req.k, topic=req.topic)
         topic = f" among #{req.topic} creators" if req.topic else ""
-        return bk.songs(f"Trending songs, last {req.days} days{topic}", answer)
+        return bk.songs(f"Trending songs, {window_words(answer, req.days)}{topic}", answer)
 
     def digest_reply(self, days: int = 7) -> Reply:
         """The daily digest message (what the clock posts)."""
@@ -329,7 +342,7 @@ class Scout:
             answer = Answer(
                 [], ["The songs model is not trained yet; the digest will fill in once it is."]
             )
-        return bk.songs(f"🎵 Daily digest: trending songs, last {days} days", answer)
+        return bk.songs(f"🎵 Daily digest: trending songs, {window_words(answer, days)}", answer)
 
     def digest(self, text: str, caller: Caller) -> Reply:
         req = parsing.parse_digest(text)

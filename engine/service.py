@@ -192,8 +192,17 @@ class Recommender:
         """The newest published model of `kind`; raises ModelNotTrained if none."""
         loaded = self._current(kind)
         if loaded is None:
-            raise ModelNotTrained(kind)
+            raise ModelNotTrained(kind, self._skip_reason(kind))
         return loaded.model
+
+    def _skip_reason(self, kind: str) -> str | None:
+        """Why the last training skipped `kind` (its newest registry row, recorded by
+        engine.training.pipeline), so an answer says that instead of 'run train'."""
+        listing = getattr(self._store.registry, "list", None)  # in-memory stores have none
+        rows = listing(kind) if listing is not None else []
+        if rows and rows[0].status == "skipped" and rows[0].reason:
+            return rows[0].reason.rstrip(".")
+        return None
 
     def model_version(self, kind: str) -> int | None:
         loaded = self._current(kind)
@@ -629,7 +638,8 @@ class Recommender:
             []
             if results
             else [
-                f"No song had {model.trending.min_support}+ reels in the last {days} days"
+                f"No song had {model.trending.min_support}+ reels in the {days} days to "
+                f"{str(model.trending.as_of)[:10]}"
                 + (f" among #{topic} creators" if topic else "")
                 + "."
             ]

@@ -18,6 +18,7 @@ from models.schema import Artifact
 PUBLISHED = "published"
 REJECTED = "rejected"
 FAILED = "failed"  # a training that crashed: no payload, the reason; never served
+SKIPPED = "skipped"  # a kind the data cannot train (no reels...): no payload, the reason
 
 
 @dataclass
@@ -222,8 +223,10 @@ class Registry:
         fingerprint of the data as it is now) makes the next training on unchanged data
         keep this version instead of replacing it; new data or --force retrains."""
         old = self.get(kind, version)
-        if old.status == FAILED:
-            raise ValueError(f"{kind} v{version} is a failed training (no model); nothing to serve")
+        if old.status in (FAILED, SKIPPED):
+            raise ValueError(
+                f"{kind} v{version} is a {old.status} training (no model); nothing to serve"
+            )
         current = self.latest_info(kind)
         if current is not None and version in (
             current.version,

@@ -50,7 +50,7 @@ def test_console_answers_every_command_on_the_demo(copy_db, shared_dir):
     out = console_session(copy_db, lines, timeout=150)
     assert "Something went wrong" not in out, out
     assert f"Songs for @{handle}'s next reel\n" in out and "\n1. " in out
-    assert "Trending songs, last 30 days" in out
+    assert "Trending songs, the 30 days to " in out
     assert "the console has none" in out  # a console digest is refused, not faked
     assert "is not a photo" in out
     assert "I don't know `/nonsense`" in out

@@ -24,8 +24,19 @@ class UnknownHandle(ScoutError):
 
 
 class ModelNotTrained(ScoutError):
-    def __init__(self, kind: str) -> None:
+    """No published model of `kind`; `skipped` is the last training's reason when it ran
+    and skipped the kind for lack of data (then training again does not help)."""
+
+    def __init__(self, kind: str, skipped: str | None = None) -> None:
         self.kind = kind
+        self.skipped = skipped
+        if skipped:
+            super().__init__(
+                f"There is no {kind} model: training ran and skipped it ({skipped}). "
+                "Training again won't help until the data has what it needs; import it, "
+                "then run `python -m engine train`."
+            )
+            return
         super().__init__(
             f"The {kind} model has not been trained yet. Run `python -m engine train` "
             "(the daily clock does it too) and try again."

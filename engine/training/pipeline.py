@@ -256,6 +256,7 @@ class _Run:
     to_publish: list[Any] = field(default_factory=list)
     to_reject: list[tuple[Any, str]] = field(default_factory=list)
     to_fail: list[tuple[Any, str]] = field(default_factory=list)
+    to_skip: list[tuple[Any, str]] = field(default_factory=list)  # never trained: why
 
     @property
     def n_posts(self) -> int:
@@ -364,6 +365,9 @@ def _fit_one(run: _Run, kind: Any, kconfig: dict[str, Any], kfp: str, current: A
             KindOutcome(name, "skipped", time.perf_counter() - t0, message=str(err))
         )
         run.say(f"{name} skipped: {err}")
+        if current is None:  # nothing served: /songs says why instead of "not trained"
+            params = {"data_posts": run.n_posts, "backend": run.backend_name}
+            run.to_skip.append((NewArtifact(name, b"", params, {}, kfp), str(err)))
         return
     except Exception as err:  # noqa: BLE001 - one kind's bug must not stop the others
         message = failure_reason(err)
@@ -404,7 +408,7 @@ def _publish(run: _Run, guard: Any, keep: int) -> None:
     """Every passing kind in one transaction; each rejected one kept with its reason, and
     each failed one recorded (no payload) with its reason, so the run's report outlives
     the terminal: a failed kind's current version stays the one served."""
-    from models.registry import FAILED, REJECTED
+    from models.registry import FAILED, REJECTED, SKIPPED
 
     registry = run.store.registry
     if run.to_publish:
@@ -412,13 +416,21 @@ def _publish(run: _Run, guard: Any, keep: int) -> None:
         for o in run.outcomes:
             if o.kind in versions:
                 o.status, o.version = "published", versions[o.kind]
-    for status, refused in ((REJECTED, run.to_reject), (FAILED, run.to_fail)):
+    skips = [(a, r) for a, r in run.to_skip if _new_skip(registry, a.kind, r)]
+    for status, refused in ((REJECTED, run.to_reject), (FAILED, run.to_fail), (SKIPPED, skips)):
         for art, reason in refused:
             registry.publish(
                 [art], run_id=run.run_id, status=status, reasons={art.kind: reason}, guard=guard
             )
     if keep:
         registry.prune(keep)
+
+
+def _new_skip(registry: Any, kind: str, reason: str) -> bool:
+    """A skip is recorded once while it lasts: not again when the kind's newest row
+    already says the same (a daily retrain on the same data must not pile up rows)."""
+    rows = registry.list(kind)
+    return not rows or (rows[0].status, rows[0].reason) != ("skipped", reason)
 
 
 def failure_reason(err: BaseException) -> str:
