@@ -50,7 +50,7 @@ If nothing in the data looks like your photo, I say so instead of guessing.
 anomalies (likes the comments did not follow), audience sample, sponsored share and brand \
 safety, each with its reason; filter answers with `quality:>70 sponsored:<20% safe`
 • `/songs @handle` — songs for the creator's next reel
-• `/trending [days] [count] [#topic]` — songs whose use and engagement are rising (`/trending 7` = last 7 days)
+• `/trending [days] [count] [#topic]` — songs whose use and engagement are rising (`/trending 7` = the 7 days up to the newest reel)
 • `/topics` — the topics Scout found in the hashtags · `/map @handle` — a creator's neighbourhood as a picture
 • `/digest on 09:00 Europe/Paris` · `/digest off` · `/digest status` — a daily trending digest here
 • `/watch @handle [instagram|youtube|tiktok]` · `/watch list` · `/watch remove @handle` — creators this \
