@@ -135,6 +135,13 @@ class Admin:
             raise ScoutError(str(err).splitlines()[0]) from None
         return Sync(self._store, self._rec.settings).store_scraped(batch)
 
+    def sync_dataset(self, ref: str, clock: Any = None) -> Any:
+        """A scraping platform's dataset (id or URL, SCOUT_DATASET_TOKEN) written as a
+        sync writes a creator (engine.ingest.sync.Sync.store_dataset); a SourceRun."""
+        from engine.ingest.sync import Sync
+
+        return Sync(self._store, self._rec.settings, clock=clock).store_dataset(ref)
+
     def sync_status(self, now: Any = None) -> list:
         """Per source: token, due creators, calls and quota, errors (SourceStatus)."""
         from engine.ingest.sync import source_status

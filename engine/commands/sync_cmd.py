@@ -1,6 +1,8 @@
 """`python -m engine sync [--source NAME] [--all]`: pull what is due from each data
 source. Each handle is committed on its own, so an interrupted sync resumes where it
-stopped. `--json` prints one result per source, id = the source's name."""
+stopped. `--file PATH` writes scraper exports, `--url URL` a scraper dataset read from the
+scraping platform with SCOUT_DATASET_TOKEN. `--json` prints one result per source,
+id = the source's name."""
 
 from __future__ import annotations
 
@@ -23,6 +25,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="a scraper export (Instagram/TikTok items as JSON, JSONL or CSV) to write as synced",
     )
     parser.add_argument(
+        "--url",
+        "--dataset",
+        dest="dataset",
+        metavar="URL_OR_ID",
+        help="a scraper dataset on the scraping platform (its items URL or id; token from"
+        " SCOUT_DATASET_TOKEN) to write as synced",
+    )
+    parser.add_argument(
         "--all", dest="everything", action="store_true", help="every watched handle, due or not"
     )
 
@@ -30,7 +40,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> Answer:
     admin = assemble(args.db, migrate=True).admin
     try:
-        if args.files:
+        if args.dataset:
+            run = admin.sync_dataset(args.dataset)
+            report = SyncReport([run], discovered=run.discovered)
+        elif args.files:
             run = admin.sync_files(args.files)
             report = SyncReport([run], discovered=run.discovered)
         else:

@@ -313,6 +313,28 @@ class Sync:
             run.discovered += found
         return run
 
+    def store_dataset(self, ref: str) -> SourceRun:
+        """A dataset on the scraping platform (an id, or its URL as the platform shows
+        it) read whole with SCOUT_DATASET_TOKEN, then written as `store_scraped` writes
+        a file. A bad token or a missing dataset is the run's `stopped` line and writes
+        nothing (the dataset is read before anything is mapped)."""
+        from dataclasses import replace as _replace
+
+        from engine.ingest.sources import DatasetSource, dataset_ref
+
+        settings = SourceSettings.from_settings(self.settings)
+        try:
+            base, dataset_id = dataset_ref(ref, settings.dataset_url)
+            source = DatasetSource(_replace(settings, dataset_url=base), clock=self.clock)
+        except ValueError as err:
+            raise ScoutError(str(err)) from None
+        batch = source.read(dataset_id)
+        run = self.store_scraped(batch)
+        run.calls = source.calls
+        if not batch.posts and batch.problems:
+            run.stopped = batch.problems[0].message
+        return run
+
     def _prune(self) -> tuple[int, int]:
         from models import history
 

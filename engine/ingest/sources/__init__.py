@@ -17,7 +17,7 @@ from engine.ingest.sources.records import (
     SyncProblem,
     Window,
 )
-from engine.ingest.sources.scraper_dataset import DatasetSource, read_files
+from engine.ingest.sources.scraper_dataset import DatasetSource, dataset_ref, read_files
 from engine.ingest.sources.scraper_files import ExportError, parse_export
 from engine.ingest.sources.scraper_items import ScrapedBatch, map_items
 from engine.ingest.sources.youtube import YouTubeSource
@@ -28,6 +28,7 @@ __all__ = [
     "CreatorFetch",
     "CreatorRecord",
     "DatasetSource",
+    "dataset_ref",
     "ExportError",
     "GraphSource",
     "HashtagBudget",

@@ -20,6 +20,26 @@ from engine.ingest.sources.transport import NetworkFailure, get_json
 PAGE = 1000
 
 
+def dataset_ref(ref: str, base_url: str) -> tuple[str, str]:
+    """(the API's base URL, the dataset id) from what a person pastes: a bare dataset
+    id (read from `base_url`, SCOUT_DATASET_URL) or a dataset URL as the scraping
+    platform shows it (`https://api.apify.com/v2/datasets/ID/items?format=json`),
+    whose own base wins. Raises ValueError for a URL that names no dataset."""
+    text = ref.strip()
+    if not text.lower().startswith(("http://", "https://")):
+        if not text or "/" in text:
+            raise ValueError(f"{ref!r} is neither a dataset id nor a dataset URL")
+        return base_url.rstrip("/"), text
+    parts = urllib.parse.urlsplit(text)
+    segments = [s for s in parts.path.split("/") if s]
+    if "datasets" not in segments or segments.index("datasets") + 1 >= len(segments):
+        raise ValueError(f"{ref!r} names no dataset (expected .../datasets/ID/items)")
+    at = segments.index("datasets")
+    base_path = "/".join(segments[:at])
+    base = urllib.parse.urlunsplit((parts.scheme, parts.netloc, "/" + base_path, "", ""))
+    return base.rstrip("/"), urllib.parse.unquote(segments[at + 1])
+
+
 def read_files(paths: list[Path], clock: Clock | None = None) -> ScrapedBatch:
     """Every item of every export file; raises ExportError for a file that is no export."""
     items = [item for path in paths for item in read_export(Path(path))]
