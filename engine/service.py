@@ -119,6 +119,7 @@ class Recommender:
         self._reloading: dict[str, threading.Thread] = {}
         self._trust: Any = None  # engine.trust.TrustCache, made on first use
         self._synced: tuple[float, datetime | None] | None = None  # (read at, newest sync)
+        self._imported: datetime | None = None  # the last import, read when none synced
 
     def close(self) -> None:
         """Release the store's connections (a CLI command's last step)."""
@@ -220,6 +221,8 @@ class Recommender:
         synced = self.data_age()
         if synced is not None:
             answer.meta["data_synced_at"] = f"{synced:%Y-%m-%dT%H:%M:%S}"
+        elif self._imported is not None:  # never synced: the last import's time instead
+            answer.meta["data_imported_at"] = f"{self._imported:%Y-%m-%dT%H:%M:%S}"
 
     def data_age(self) -> datetime | None:
         """When a source last finished a sync (naive UTC), None if none ever did. Every
@@ -228,15 +231,16 @@ class Recommender:
         now = time.monotonic()
         if self._synced is not None and now - self._synced[0] < DATA_AGE_TTL_S:
             return self._synced[1]
-        from models import watchlist
+        from models import history, watchlist
 
+        newest = None
         try:
             with self._store.session() as s:
                 times = [st.last_sync_finished_at for st in watchlist.all_states(s)]
+                newest = max((t for t in times if t is not None), default=None)
+                self._imported = history.last_import(s) if newest is None else None
         except Exception as err:  # noqa: BLE001 - the answer matters more than its age
             log.warning("data age unavailable: %s", str(err).splitlines()[0] if str(err) else err)
-            times = []
-        newest = max((t for t in times if t is not None), default=None)
         self._synced = (now, newest)
         return newest
 
@@ -724,9 +728,12 @@ def growth_percent(series: list[tuple[Any, int]], days: int) -> float | None:
 
 def data_age_line(meta: dict[str, Any], now: datetime | None = None) -> str:
     """The footer's age of the data ('data synced 3 h ago') from an answer's
-    `data_synced_at` (naive UTC ISO); empty when no sync ever ran. The one wording the
+    `data_synced_at` (naive UTC ISO), else 'data imported 2 days ago' from
+    `data_imported_at` when no sync ever ran; empty when neither is known. The one wording the
     Slack footer and the CLI table share."""
-    raw = meta.get("data_synced_at")
+    raw, verb = meta.get("data_synced_at"), "synced"
+    if not raw:  # never synced: how old the last import is
+        raw, verb = meta.get("data_imported_at"), "imported"
     if not raw:
         return ""
     try:
@@ -743,4 +750,4 @@ def data_age_line(meta: dict[str, Any], now: datetime | None = None) -> str:
         ago = f"{minutes // 60} h ago"
     else:
         ago = f"{minutes // (24 * 60)} days ago"
-    return f"data synced {ago}"
+    return f"data {verb} {ago}"

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models.schema import CreatorSnapshot, PostSnapshot
+from models.schema import CreatorSnapshot, Influencer, PostSnapshot
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,10 @@ def counts(session: Session) -> dict[str, int]:
         "creator_snapshots": session.scalar(select(func.count()).select_from(CreatorSnapshot)) or 0,
         "post_snapshots": session.scalar(select(func.count()).select_from(PostSnapshot)) or 0,
     }
+
+
+def last_import(session: Session) -> datetime | None:
+    """When an import (or a sync) last wrote a creator: the newest `influencers.updated_at`
+    (naive UTC; the writer sets it on every upsert). The answers' footer says this when
+    no source ever synced, so data that only came by CSV still says how old it is."""
+    return session.scalar(select(func.max(Influencer.updated_at)))

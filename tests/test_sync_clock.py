@@ -141,3 +141,31 @@ def test_the_age_reads_in_minutes_hours_and_days():
     assert data_age_line({"data_synced_at": "2026-11-22T11:35:00"}, now) == "data synced 25 min ago"
     assert data_age_line({"data_synced_at": "2026-11-22T09:00:00"}, now) == "data synced 3 h ago"
     assert data_age_line({"data_synced_at": "2026-11-19T12:00:00"}, now) == "data synced 3 days ago"
+
+
+def test_never_synced_the_footer_says_when_data_was_imported(copy_db):
+    """No source ever synced: the footer falls back to the last import's time
+    (influencers.updated_at), worded 'data imported ... ago'; a sync's time wins."""
+    from datetime import UTC, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    from bot import blocks as bk
+    from engine.bootstrap import assemble
+    from engine.service import data_age_line
+
+    imported = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=2, hours=1)
+    with create_engine(copy_db).begin() as conn:
+        conn.execute(text("update influencers set updated_at = :t"), {"t": imported})
+    p = assemble(copy_db)
+    answer = p.recommender.related_tags("#food", 5)
+    assert answer.meta["data_imported_at"] == f"{imported:%Y-%m-%dT%H:%M:%S}"
+    assert "data_synced_at" not in answer.meta
+    assert "data imported 2 days ago" in json.dumps(bk.notes_block(answer))
+    p.close()
+    now = datetime(2026, 11, 22, 12, 0, 0)
+    both = {"data_synced_at": "2026-11-22T09:00:00", "data_imported_at": "2026-11-01T09:00:00"}
+    assert data_age_line(both, now) == "data synced 3 h ago"
+    assert (
+        data_age_line({"data_imported_at": "2026-11-22T11:00:00"}, now) == "data imported 1 h ago"
+    )
