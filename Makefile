@@ -29,13 +29,18 @@ run: $(RUN_STAMP)
 	$(BIN)/python -m engine train
 	$(BIN)/python -m bot auto
 
+# Both lanes run on every core (pytest-xdist); --dist loadfile keeps a module's tests in
+# one worker so its module fixtures are built once. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST)
 
 # The fast lane while you work: every test not marked slow (no served bot, no clock
 # subprocess, no training on real data). `make test` stays the whole suite.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow"
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(XDIST) -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

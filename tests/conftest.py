@@ -180,32 +180,57 @@ def fake_kinds(monkeypatch):
     return use
 
 
+def _built_once(tmp_path_factory, name: str, build) -> Path:
+    """`build(folder)` run once per test run, not once per xdist worker: the workers of
+    one run share the parent of their base temp folders, and the first to take the lock
+    builds there while the others wait and reuse it (a lone process builds in its own)."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder = root / f"built-{name}"
+    with open(root / f"built-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".done").exists():
+            folder.mkdir(exist_ok=True)
+            build(folder)
+            (folder / ".done").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_small_dir(tmp_path_factory) -> Path:
-    """The small demo data set's files, generated once per test session."""
+    """The small demo data set's files, generated once per test run."""
     from engine.demo.generate import generate
 
-    out = tmp_path_factory.mktemp("demo") / "small-42"
-    generate(out, size="small", seed=42)
-    return out
+    folder = _built_once(
+        tmp_path_factory, "demo", lambda f: generate(f / "small-42", size="small", seed=42)
+    )
+    return folder / "small-42"
 
 
-@pytest.fixture(scope="session")
-def trained_demo_db(tmp_path_factory, demo_small_dir) -> Path:
-    """A SQLite file with the small demo imported and every model trained, built once.
-    Tests that write must copy it (`copy_db`)."""
+def _train_demo(folder: Path, demo_dir: Path) -> None:
     import sqlite3
 
     from engine.bootstrap import scratch
 
-    path = tmp_path_factory.mktemp("trained") / "scout.db"
-    rec = scratch(f"sqlite:///{path}", demo_small_dir)
+    path = folder / "scout.db"
+    rec = scratch(f"sqlite:///{path}", demo_dir)
     report = rec.train(log=lambda m: None)
     rec.close()
     assert report.ok, report.table()
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return path
+
+
+@pytest.fixture(scope="session")
+def trained_demo_db(tmp_path_factory, demo_small_dir) -> Path:
+    """A SQLite file with the small demo imported and every model trained, built once
+    per test run (training it is the suite's costliest setup, ~25 s). Tests that write
+    must copy it (`copy_db`)."""
+    folder = _built_once(tmp_path_factory, "trained", lambda f: _train_demo(f, demo_small_dir))
+    return folder / "scout.db"
 
 
 @pytest.fixture
