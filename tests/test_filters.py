@@ -133,11 +133,13 @@ def demo_url(trained_demo_db) -> str:
          "--followers-min --followers-max are deprecated, write --followers 10000-100000"),
         ("topic", ["--followers", "10k-100k"], ["--followers-min", "10k", "--followers-max", "100k"],
          "write --followers 10k-100k"),
-        ("topic", ["--followers", "20k+"], ["--followers-min", "20000"],
-         "--followers-min is deprecated, write --followers 20000+"),
-        ("topic", ["--er", "3"], ["--min-er", "3"], "--min-er is deprecated, write --er 3"),
-        ("lookalike", ["--lang", "en"], ["--language", "english"],
-         "--language is deprecated, write --lang english"),
+        # the fast lane keeps the two above; the rest answer 3 CLI queries each (~5-15 s)
+        pytest.param("topic", ["--followers", "20k+"], ["--followers-min", "20000"],
+         "--followers-min is deprecated, write --followers 20000+", marks=pytest.mark.slow),
+        pytest.param("topic", ["--er", "3"], ["--min-er", "3"], "--min-er is deprecated, write --er 3",
+         marks=pytest.mark.slow),
+        pytest.param("lookalike", ["--lang", "en"], ["--language", "english"],
+         "--language is deprecated, write --lang english", marks=pytest.mark.slow),
     ],
 )  # fmt: skip
 def test_old_flags_answer_the_same_with_a_note_on_stderr(demo_url, capsys, command, new, old, note):

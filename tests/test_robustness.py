@@ -91,6 +91,7 @@ def test_a_second_training_run_is_told_so(any_db_url, capsys):
     store.dispose()
 
 
+@pytest.mark.slow  # ~5 s a store; the quick check of the lock is the test above
 def test_two_training_runs_at_once(any_db_url, tmp_path):
     """Really concurrent: exactly one trains, the other gets the one-line error; no
     UniqueViolation."""

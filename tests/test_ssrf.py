@@ -75,7 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _serve(host: str) -> Iterator[Recorder]:
     server = Recorder(host)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield server
