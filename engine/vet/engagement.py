@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from engine.core.engagement import engagement_rate
+from engine.core.engagement import (  # noqa: F401  (re-exported: /vet's names)
+    HIDDEN,
+    HIDDEN_ER_TEXT,
+    HIDDEN_LIKES_MAX,
+    MIN_POSTS_FOR_OUTLIERS,
+    MISSING,
+    OUTLIER_Z,
+    VIRAL,
+    creator_engagement,
+    leave_out_reasons,
+    robust_z,
+)
 
 # Follower tiers (upper bounds, exclusive) and HypeAuditor's published median ERs (%),
 # the outside reference line shown beside the store's own peers.
@@ -36,15 +47,7 @@ HYPEAUDITOR_MEDIAN_ER: dict[str, float] = {
     "100k-1M": 2.57,
     ">1M": 2.56,
 }
-# Iglewicz & Hoaglin's modified z-score cut: |z| > 3.5 is an outlier.
-OUTLIER_Z = 3.5
-MIN_POSTS_FOR_OUTLIERS = 5  # below this a median and MAD say nothing about outliers
-HIDDEN_LIKES_MAX = 3  # scrapers' stand-in for hidden likes: 0..3 likes, more comments
 MIN_PEERS = 5  # fewer creators in a tier: no percentile, only the outside reference
-
-HIDDEN = "hidden likes"
-MISSING = "likes missing"
-VIRAL = "viral outlier"
 
 
 def tier_of(followers: float | None) -> str | None:
@@ -52,51 +55,6 @@ def tier_of(followers: float | None) -> str | None:
     if followers is None or not np.isfinite(followers) or followers < 0:
         return None
     return next(name for name, upper in TIERS if followers < upper)
-
-
-def robust_z(values: np.ndarray) -> np.ndarray:
-    """Modified z-scores 0.6745 (x - median) / MAD. Where more than half the values are
-    equal (MAD 0: steady daily growth) the mean absolute deviation stands in, scaled to
-    match (x - median) / (1.2533 MeanAD); zeros when every value is the same."""
-    values = np.asarray(values, dtype="float64")
-    if len(values) == 0:
-        return values
-    med = np.median(values)
-    mad = np.median(np.abs(values - med))
-    if mad > 0:
-        return 0.6745 * (values - med) / mad
-    mean_ad = np.mean(np.abs(values - med))
-    if mean_ad <= 0:
-        return np.zeros_like(values)
-    return (values - med) / (1.253314 * mean_ad)
-
-
-def leave_out_reasons(posts: pd.DataFrame) -> pd.Series:
-    """Per post (same index): why it is left out of the robust ER ('' = kept). Hidden or
-    missing likes first; then, per creator with enough posts, a viral outlier by the
-    robust z-score of log likes among that creator's remaining posts."""
-    likes = pd.to_numeric(posts["likes"], errors="coerce")
-    comments = pd.to_numeric(posts["comments"], errors="coerce").fillna(0)
-    reasons = pd.Series("", index=posts.index, dtype=object)
-    reasons[likes.isna()] = MISSING
-    reasons[likes.notna() & (likes <= HIDDEN_LIKES_MAX) & (comments > likes)] = HIDDEN
-    open_ = reasons == ""
-    logs = np.log1p(likes[open_])
-    z = _grouped_robust_z(logs, posts.loc[open_, "handle"])
-    counts = logs.groupby(posts.loc[open_, "handle"]).transform("count")
-    reasons.loc[z.index[(z > OUTLIER_Z) & (counts >= MIN_POSTS_FOR_OUTLIERS)]] = VIRAL
-    return reasons
-
-
-def _grouped_robust_z(values: pd.Series, groups: pd.Series) -> pd.Series:
-    """`robust_z` within each group, vectorised (a /vet reads every creator's posts)."""
-    centred = values - values.groupby(groups).transform("median")
-    dev = centred.abs()
-    mad = dev.groupby(groups).transform("median")
-    mean_ad = dev.groupby(groups).transform("mean")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(mad > 0, 0.6745 * centred / mad, centred / (1.253314 * mean_ad))
-    return pd.Series(np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0), index=values.index)
 
 
 @dataclass(frozen=True)
@@ -118,9 +76,12 @@ class RobustEngagement:
     tier_percentile: float | None = None
     peers: int = 0
     reference_er: float | None = None  # HypeAuditor's median for the tier
+    hidden: bool = False  # every recent post hides its likes: the ER is unknown for that
 
     @property
     def reason(self) -> str:
+        if self.hidden:
+            return f"{HIDDEN_ER_TEXT} on all {len(self.left_out)} recent posts"
         if self.er is None:
             return "no engagement rate: no usable posts or unknown followers"
         parts = [f"ER {self.er:.2f}% (median of {self.posts_used} posts)"]
@@ -137,15 +98,10 @@ class RobustEngagement:
 
 
 def creator_ers(posts: pd.DataFrame, followers: pd.Series) -> pd.Series:
-    """Every creator's robust ER (percent) by handle: median per-post ER of kept posts.
+    """Every creator's robust ER (percent) by handle, engine.core.engagement's one rule
+    (the median per-post ER of its recent posts that are kept); unknown ones dropped.
     `followers` is indexed by handle."""
-    if posts.empty:
-        return pd.Series(dtype="float64")
-    kept = posts[leave_out_reasons(posts) == ""]
-    per_post = engagement_rate(
-        kept["likes"], kept["comments"], kept["handle"].map(followers).astype("float64")
-    )
-    return per_post.groupby(kept["handle"]).median().dropna()
+    return creator_engagement(posts, followers).er.dropna()
 
 
 def robust_engagement(
@@ -155,15 +111,14 @@ def robust_engagement(
     tier (each measured the same way). `posts`/`influencers` are the store's frames."""
     followers = _followers_by_handle(influencers)
     own_followers = followers.get(handle)
-    own = posts[posts["handle"] == handle]
-    reasons = leave_out_reasons(own)
-    left = [LeftOut(str(own.at[i, "post_id"]), r) for i, r in reasons.items() if r]
-    kept = own[reasons == ""]
-    er = None
-    if len(kept) and own_followers is not None and own_followers > 0:
-        er = float(np.median(engagement_rate(kept["likes"], kept["comments"], own_followers)))
+    own = creator_engagement(posts[posts["handle"] == handle], followers)
+    left = [LeftOut(str(posts.at[i, "post_id"]), r) for i, r in own.reasons.items() if r]
+    er = own.er.get(handle)
+    er = None if er is None or np.isnan(er) else float(er)
+    hidden = bool(own.hidden.get(handle, False))
+    used = int(own.posts_used.get(handle, 0))
     tier = tier_of(own_followers)
-    result = RobustEngagement(handle, er, len(kept), left, tier)
+    result = RobustEngagement(handle, er, used, left, tier, hidden=hidden)
     if tier is None:
         return result
     result.reference_er = HYPEAUDITOR_MEDIAN_ER[tier]
