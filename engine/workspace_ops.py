@@ -8,7 +8,7 @@ nothing more; the store behind it stays private to the engine."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 
@@ -167,3 +167,151 @@ class WorkspaceOps:
     def sync(self) -> Any:
         """The clock's daily pull (engine.ingest.sync.SyncReport); None without sources."""
         return None if self._sources is None else self._sources.sync()
+
+    # -------------------------------------------------- shortlists (issue 26)
+    def _store_part(self, attr: str, make: Any) -> Any:
+        """The shortlist or thread SQL over the workspace's own store, made once; a
+        fake workspace without a store has none, and says so."""
+        part = getattr(self, attr, None)
+        if part is None:
+            store = getattr(self._workspace, "store", None)
+            if store is None:
+                from engine.core.errors import ScoutError
+
+                raise ScoutError("Shortlists need Scout's database; this bot has none.")
+            part = make(store)
+            setattr(self, attr, part)
+        return part
+
+    def _shortlists(self) -> Any:
+        from models.shortlists import Shortlists
+
+        return self._store_part("_lists_sql", Shortlists)
+
+    def list_new(self, team_id: str, name: str, user_id: str | None) -> tuple[Any, bool]:
+        """(the list, made now) - `name` is the team's, and the maker's current list."""
+        return self._shortlists().create(_team(team_id), _list_name(name), user_id, _now())
+
+    def list_get(self, team_id: str, name: str, user_id: str | None = None) -> Any:
+        """The team's list `name` (models.shortlists.ListInfo) or None; with `user_id`
+        it becomes that person's current list."""
+        return self._shortlists().get(_team(team_id), _list_name(name), user_id)
+
+    def list_current(self, team_id: str, user_id: str | None) -> Any:
+        """The list 'Add to list' adds to for this person, or None."""
+        if not user_id:
+            return None
+        return self._shortlists().current(_team(team_id), user_id)
+
+    def lists(self, team_id: str) -> list:
+        """The team's lists with their members, newest first."""
+        return self._shortlists().lists(_team(team_id))
+
+    def list_add(
+        self,
+        team_id: str,
+        name: str,
+        handle: str,
+        user_id: str | None,
+        reason: str | None = None,
+        platform: str | None = None,
+        facts: dict | None = None,
+    ) -> bool | None:
+        """True added, False already on it, None no such list."""
+        return self._shortlists().add(
+            _team(team_id),
+            _list_name(name),
+            _handle(handle),
+            now=_now(),
+            added_by=user_id,
+            reason=(reason or "")[:500] or None,
+            platform=platform,
+            facts=facts,
+        )
+
+    def list_remove(self, team_id: str, name: str, handle: str) -> bool | None:
+        """True removed, False not on it, None no such list."""
+        return self._shortlists().remove(_team(team_id), _list_name(name), _handle(handle))
+
+    # --------------------------------------------- thread contexts (issue 26)
+    def _threads(self) -> Any:
+        from models.threads import Threads
+
+        return self._store_part("_threads_sql", Threads)
+
+    def remember_thread(
+        self,
+        team_id: str,
+        channel_id: str,
+        thread_ts: str,
+        command: str,
+        text: str,
+        result_ids: list[str],
+        result_whys: list[str],
+        ttl: timedelta,
+    ) -> None:
+        """Keep what was answered in this thread for `ttl` (SCOUT_THREAD_TTL_DAYS)."""
+        from models.threads import Context
+
+        now = _now()
+        self._threads().remember(
+            Context(
+                _team(team_id),
+                channel_id,
+                thread_ts,
+                command[:32],
+                text,
+                list(result_ids)[:50],
+                [w[:300] for w in result_whys][:50],
+                now,
+                now + ttl,
+            ),
+            now,
+        )
+
+    def thread_context(self, team_id: str, channel_id: str, thread_ts: str) -> Any:
+        """The thread's unexpired context (models.threads.Context) or None."""
+        return self._threads().recall(_team(team_id), channel_id, thread_ts, _now())
+
+    def follow_up(self, team_id: str, channel_id: str, thread_ts: str, text: str) -> Any:
+        """What a reply in a thread asks of the answer there (engine.chat.followups.
+        FollowUp: a command line to run, a result's why, an export), or None when the
+        thread has no live context or the words are not a follow-up."""
+        from engine.chat.followups import Said, read_follow_up
+
+        ctx = self.thread_context(team_id, channel_id, thread_ts)
+        if ctx is None:
+            return None
+        said = Said(ctx.command, ctx.text, tuple(ctx.result_ids), tuple(ctx.result_whys))
+        return read_follow_up(text, said)
+
+
+def _now() -> datetime:
+    """Naive UTC, as the store keeps times."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _team(team_id: str | None) -> str:
+    if not team_id:
+        from engine.core.errors import ScoutError
+
+        raise ScoutError("Slack did not say which workspace this is, so I can't find its lists.")
+    return team_id
+
+
+def _list_name(name: str) -> str:
+    clean = " ".join((name or "").split())
+    if not clean or clean.startswith("@") or len(clean) > 80:
+        from engine.core.errors import ScoutError
+
+        raise ScoutError("Give the list a name of 1-80 characters, e.g. `/list new summer-launch`.")
+    return clean
+
+
+def _handle(handle: str) -> str:
+    clean = (handle or "").strip().lstrip("@").strip()
+    if not clean or " " in clean:
+        from engine.core.errors import ScoutError
+
+        raise ScoutError("Give a creator handle, e.g. `@some_creator`.")
+    return clean[:100]

@@ -392,3 +392,69 @@ class FollowerSample(Base):
     imported_at: Mapped[datetime] = mapped_column(
         DateTime, server_default=func.now(), default=func.now(), onupdate=func.now()
     )
+
+
+class Shortlist(Base):
+    """A named list of creators a workspace collects for a campaign (issue 26). Per
+    workspace (`team_id`; the console's is its own team): one team's `/list show X`
+    never finds another team's X, even under the same name."""
+
+    __tablename__ = "shortlists"
+    __table_args__ = (UniqueConstraint("team_id", "name", name="uq_shortlists_team_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ShortlistMember(Base):
+    """A creator on a shortlist, who added it and why (the answer's reason and the
+    command it came from), with the display facts the answer showed at the time
+    (`facts`: followers, er, quality) for an export when the store no longer knows
+    the creator."""
+
+    __tablename__ = "shortlist_members"
+    __table_args__ = (
+        UniqueConstraint("list_id", "handle", name="uq_shortlist_members_list_handle"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("shortlists.id", ondelete="CASCADE"))
+    handle: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str | None] = mapped_column(String(32))
+    added_by: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    facts: Mapped[dict | None] = mapped_column(JSON)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ShortlistCurrent(Base):
+    """Which list a person's 'Add to list' button adds to: the one they last made or
+    opened (`/list new`, `/list show`, `/list use`)."""
+
+    __tablename__ = "shortlist_current"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("shortlists.id", ondelete="CASCADE"))
+
+
+class ThreadContext(Base):
+    """What Scout last answered in a Slack thread (issue 26): the command, what it was
+    asked and the ids (and reasons) of its results, so a reply in the thread ("more
+    like the second one", "why #3?") acts on that answer. Rows lapse at `expires_at`
+    (SCOUT_THREAD_TTL_DAYS) and are purged as new ones are written."""
+
+    __tablename__ = "thread_contexts"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(32), primary_key=True)
+    command: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    result_ids: Mapped[list | None] = mapped_column(JSON)
+    result_whys: Mapped[list | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, index=True)
