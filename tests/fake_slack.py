@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import json
 import math
+import re
 import socket
 import struct
 import threading
@@ -261,6 +262,8 @@ class FakeSlack:
             }
         if method == "views.publish":
             return 200, {"ok": True, "view": {"id": "V1"}}
+        if method == "chat.unfurl":
+            return 200, unfurl_answer(params)
         return 200, {"ok": False, "error": "unknown_method"}
 
     def _handler(self):
@@ -390,3 +393,70 @@ class FakeSlack:
             do_POST = _route
 
         return Handler
+
+
+# ------------------------------------------------------------------ chat.unfurl
+UNFURL_SOURCES = ("composer", "conversations_history")
+ATTACHMENT_FIELDS = ("blocks", "text", "title", "fallback", "pretext", "fields")
+
+
+def unfurl_answer(params: dict[str, Any]) -> dict[str, Any]:
+    """chat.unfurl as Slack documents it (issue 26): `channel` and `ts` (or `source` and
+    `unfurl_id`) name the message, `unfurls` is a JSON map (an object, or a string of
+    one) of the message's URLs to attachments, each with `blocks` or attachment text.
+    A bad payload gets Slack's error object, not a silent success."""
+    if params.get("source") or params.get("unfurl_id"):
+        if not params.get("unfurl_id"):
+            return {"ok": False, "error": "missing_unfurl_id"}
+        if params.get("source") not in UNFURL_SOURCES:
+            return {"ok": False, "error": "missing_source"}
+    else:
+        if not params.get("channel"):
+            return {"ok": False, "error": "missing_channel"}
+        if not params.get("ts"):
+            return {"ok": False, "error": "missing_ts"}
+        if not re.fullmatch(r"\d+\.\d+", str(params["ts"])):
+            return {"ok": False, "error": "cannot_find_message"}
+    unfurls = params.get("unfurls")
+    if unfurls is None:
+        return {"ok": False, "error": "missing_unfurls"}
+    if isinstance(unfurls, str):
+        try:
+            unfurls = json.loads(unfurls)
+        except ValueError:
+            return {"ok": False, "error": "invalid_unfurls_format"}
+    if not isinstance(unfurls, dict) or not unfurls:
+        return {"ok": False, "error": "invalid_unfurls_format"}
+    for url, attachment in unfurls.items():
+        if not re.match(r"https?://", str(url)) or not isinstance(attachment, dict):
+            return {"ok": False, "error": "invalid_unfurls_format"}
+        if not any(attachment.get(k) for k in ATTACHMENT_FIELDS):
+            return {"ok": False, "error": "cannot_parse_attachment"}
+        if not _blocks_ok(attachment.get("blocks", [])):
+            return {"ok": False, "error": "invalid_blocks"}
+    return {"ok": True}
+
+
+def _blocks_ok(blocks: Any) -> bool:
+    """Block Kit as Slack checks it, as far as Scout's cards use it: typed blocks,
+    section text up to 3000 characters, buttons with an action id, text and value."""
+    if not isinstance(blocks, list) or len(blocks) > 50:
+        return False
+    for b in blocks:
+        if not isinstance(b, dict) or b.get("type") not in (
+            "section",
+            "context",
+            "actions",
+            "divider",
+            "header",
+            "image",
+        ):
+            return False
+        text = (b.get("text") or {}).get("text", "")
+        if len(text) > 3000:
+            return False
+        for e in b.get("elements", []) if b["type"] == "actions" else []:
+            ok = e.get("type") == "button" and e.get("action_id") and e.get("text", {}).get("text")
+            if not ok or len(str(e.get("value", ""))) > 2000:
+                return False
+    return True
