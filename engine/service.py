@@ -632,23 +632,68 @@ class Recommender:
         return answer
 
     def trending(self, days: int = 7, k: int = 10, topic: str | None = None) -> Answer:
-        """Songs whose use and engagement rose most lately (issue: songs)."""
+        """Songs whose use and engagement rose most lately (issue: songs). When the sync
+        has written dated post snapshots, momentum is what the reels' likes, comments and
+        views gained between them (issue 23, "from daily counts"); without them, reels
+        are counted by post date as the trained index does ("from post dates")."""
         k = check_k(k, "songs")
         model = self.model("songs")
-        if model.trending is None or not model.trending.as_of:
+        index = model.trending
+        deltas = self._snapshot_deltas(days)
+        if deltas is not None:
+            return self._trending_from_counts(index, deltas, days, k, topic)
+        if index is None or not index.as_of:
             return Answer([], ["No reels with a song in the data yet, so nothing is trending."])
-        results = model.trending.top(window_days=days, k=k, topic=topic)
+        results = index.top(window_days=days, k=k, topic=topic)
         notes = (
             []
             if results
             else [
-                f"No song had {model.trending.min_support}+ reels in the {days} days to "
-                f"{str(model.trending.as_of)[:10]}"
-                + (f" among #{topic} creators" if topic else "")
-                + "."
+                f"No song had {index.min_support}+ reels in the {days} days to "
+                f"{str(index.as_of)[:10]}" + (f" among #{topic} creators" if topic else "") + "."
             ]
         )
-        answer = Answer(results, notes, {"as_of": model.trending.as_of, "days": days})
+        meta = {"as_of": index.as_of, "days": days, "method": "from post dates"}
+        answer = Answer(results, notes, {**meta, "trending_source": "post_dates"})
+        self._stamp(answer, "songs", "relative")
+        return answer
+
+    def _snapshot_deltas(self, days: int) -> Any:
+        """The store's snapshot rows of song reels over two windows (models.history), or
+        None when they cannot answer (no snapshots, only a first sync's baseline, a store
+        without history): trending then counts by post date."""
+        from engine.songs.trending import has_daily_counts
+
+        if not hasattr(self._store, "session") or not 1 <= days <= 366:
+            return None
+        from models import history
+
+        try:
+            with self._store.session() as s:
+                deltas = history.song_post_deltas(s, 2 * days)
+        except Exception as err:  # noqa: BLE001 - post dates still answer
+            log.warning("snapshots unavailable: %s", str(err).splitlines()[0] if str(err) else err)
+            return None
+        return deltas if has_daily_counts(deltas, days) else None
+
+    def _trending_from_counts(
+        self, index: Any, deltas: Any, days: int, k: int, topic: str | None
+    ) -> Answer:
+        from engine.songs.trending import top_by_counts
+
+        results = top_by_counts(index, deltas, window_days=days, k=k, topic=topic)
+        as_of = str(max(deltas["day"]))[:10]
+        support = index.min_support if index is not None else 3
+        notes = (
+            []
+            if results
+            else [
+                f"No song had {support}+ reels gaining likes, comments or views in the {days} "
+                f"days to {as_of}" + (f" among #{topic} creators" if topic else "") + "."
+            ]
+        )
+        meta = {"as_of": as_of, "days": days, "method": "from daily counts"}
+        answer = Answer(results, notes, {**meta, "trending_source": "daily_counts"})
         self._stamp(answer, "songs", "relative")
         return answer
 

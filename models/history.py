@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from models import queries
 from models.schema import CreatorSnapshot, Influencer, PostSnapshot
 
 
@@ -151,3 +153,18 @@ def last_import(session: Session) -> datetime | None:
     (naive UTC; the writer sets it on every upsert). The answers' footer says this when
     no source ever synced, so data that only came by CSV still says how old it is."""
     return session.scalar(select(func.max(Influencer.updated_at)))
+
+
+def song_post_deltas(session: Session, days: int) -> pd.DataFrame:
+    """The snapshots of reels with a song over the `days` up to the newest post snapshot
+    (models.queries.song_post_deltas: counts, the previous snapshot's counts, song_id,
+    posted_at, day): what trending's daily-count method reads. Empty without any post
+    snapshot, which is how a store that never synced falls back to post dates."""
+    newest = session.scalar(select(func.max(PostSnapshot.day)))
+    if newest is None:
+        return pd.DataFrame()
+    if isinstance(newest, str):  # SQLite without type affinity on an aggregate
+        newest = date.fromisoformat(newest)
+    since = newest - timedelta(days=max(1, days) - 1)
+    rows = session.execute(queries.song_post_deltas(since)).mappings().all()
+    return pd.DataFrame([dict(r) for r in rows])

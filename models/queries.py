@@ -9,10 +9,11 @@ are the ones the Parquet snapshot and the Spark jobs expect."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
-from models.schema import Influencer, Post, PostAuthor, PostHashtag, Song
+from models.schema import Influencer, Post, PostAuthor, PostHashtag, PostSnapshot, Song
 
 
 def influencers() -> Select:
@@ -86,6 +87,42 @@ def hashtags_of(handles: Sequence[str] | None = None) -> Select:
             .where(Influencer.handle.in_(handles))
         )
     )
+
+
+def song_post_deltas(since: date) -> Select:
+    """Each snapshot from `since` on of a post that has a song, with the counts of that
+    post's snapshot before it (`*_before`, None for its first) and the post's song and
+    date: trending reads the likes, comments and views a song's reels gained between
+    dated snapshots (issue 23). The previous snapshot may be older than `since` (a
+    quiet post gets a row only when its counts move), so the LAG runs over each post's
+    whole retained history and only the outer query cuts at `since`."""
+    order = {
+        "partition_by": (PostSnapshot.platform, PostSnapshot.post_id),
+        "order_by": PostSnapshot.day,
+    }
+    inner = (
+        select(
+            PostSnapshot.platform,
+            PostSnapshot.post_id,
+            PostSnapshot.day,
+            PostSnapshot.likes,
+            PostSnapshot.comments,
+            PostSnapshot.views,
+            func.lag(PostSnapshot.likes).over(**order).label("likes_before"),
+            func.lag(PostSnapshot.comments).over(**order).label("comments_before"),
+            func.lag(PostSnapshot.views).over(**order).label("views_before"),
+            func.lag(PostSnapshot.day).over(**order).label("day_before"),
+            Post.song_id,
+            Post.posted_at,
+        )
+        .join(
+            Post,
+            (Post.platform == PostSnapshot.platform) & (Post.post_id == PostSnapshot.post_id),
+        )
+        .where(Post.song_id.is_not(None))
+        .subquery()
+    )
+    return select(inner).where(inner.c.day >= since).order_by(inner.c.post_id, inner.c.day)
 
 
 # Every table a training backend reads, and the order the snapshot writes it in (the

@@ -291,3 +291,195 @@ def _points(delta: float) -> str:
         return "at the creators' average"
     side = "above" if delta > 0 else "below"
     return f"{abs(delta):.1f} points {side} the creators' average"
+
+
+# ------------------------------------------------------- from daily counts (issue 23)
+VIEW_WEIGHT = 0.1  # a view is worth a tenth of a like or comment in a song's momentum
+METRICS = ("likes", "comments", "views")
+
+
+@dataclass
+class CountedTrend:
+    """One song's momentum from its reels' dated snapshots: interactions (likes +
+    comments + VIEW_WEIGHT x views) gained in the window and in the window before,
+    the raw gains in the window, how many of its reels gained and how many were new."""
+
+    song_id: str
+    score: float
+    gained_now: float
+    gained_before: float
+    likes: int
+    comments: int
+    views: int
+    reels_now: int
+    new_reels: int
+
+
+def has_daily_counts(deltas: pd.DataFrame, window_days: int) -> bool:
+    """Whether the snapshots can answer for the window: at least one reel's counts moved
+    between two dated snapshots in it. A single sync (the first) only gives the baseline,
+    and trending then keeps counting reels by post date."""
+    if not len(deltas) or "likes_before" not in deltas:
+        return False
+    day = pd.to_datetime(deltas["day"])
+    back = (day.max() - day).dt.days.to_numpy()
+    moved = deltas["day_before"].notna().to_numpy() & (back < window_days)
+    return bool(moved.any())
+
+
+def _gains(deltas: pd.DataFrame, window_days: int) -> pd.DataFrame:
+    """Per snapshot row: its window (0 = the last `window_days`, 1 = the ones before),
+    what each count gained since the post's previous snapshot, and whether it is a new
+    reel's first snapshot. A post's first snapshot counts whole only when the post was
+    posted within the two windows (a new reel); an older post first seen then is the
+    baseline history starts from, not a gain. Counts that fell (a deleted comment) gain 0."""
+    day = pd.to_datetime(deltas["day"])
+    as_of = day.max()
+    back = (as_of - day).dt.days.to_numpy()
+    posted = pd.to_datetime(deltas["posted_at"], errors="coerce").dt.floor("D")
+    first = deltas["day_before"].isna().to_numpy()
+    fresh = first & (posted >= as_of - pd.Timedelta(days=2 * window_days - 1)).to_numpy()
+    post = deltas["post_id"].astype(str)
+    if "platform" in deltas:  # a post id is unique within its platform
+        post = deltas["platform"].astype(str) + ":" + post
+    out = pd.DataFrame(
+        {
+            "song_id": deltas["song_id"].astype(str).to_numpy(),
+            "post": post.to_numpy(),
+            "window": np.where(back < window_days, 0, np.where(back < 2 * window_days, 1, -1)),
+            "new": fresh,
+        }
+    )
+    for m in METRICS:
+        now = pd.to_numeric(deltas[m], errors="coerce").fillna(0.0).to_numpy(float)
+        before = pd.to_numeric(deltas[f"{m}_before"], errors="coerce").fillna(0.0).to_numpy(float)
+        gain = np.where(first, np.where(fresh, now, 0.0), np.clip(now - before, 0.0, None))
+        out[m] = gain
+    out["gained"] = out["likes"] + out["comments"] + VIEW_WEIGHT * out["views"]
+    return out[out["window"] >= 0]
+
+
+def rank_by_counts(
+    deltas: pd.DataFrame,
+    window_days: int = 7,
+    *,
+    min_support: int = 3,
+    max_window: int = 30,
+    topic_songs: set[str] | None = None,
+) -> list[CountedTrend]:
+    """Songs whose reels gained at least `min_support` reels' worth of movement (reels
+    with a gain in the window), best first. Score = log(1 + interactions gained in the
+    window) + the log growth of the song's share of all interactions gained (window vs
+    the one before, add-one smoothed): volume first, so a song whose few reels gained
+    most beats one with many quiet reels, and a rise lifts it. `deltas`: the store's
+    snapshot rows (models.queries.song_post_deltas); `topic_songs` keeps only those."""
+    if not 1 <= window_days <= max_window:
+        raise BadQuery(f"The trending window must be between 1 and {max_window} days.")
+    if not len(deltas):
+        return []
+    g = _gains(deltas, window_days)
+    g["moved"] = (g["window"] == 0) & (g["gained"] > 0)
+    g["is_new"] = (g["window"] == 0) & g["new"]
+    now = g[g["window"] == 0].groupby("song_id")[[*METRICS, "gained"]].sum()
+    per = pd.DataFrame(index=pd.Index(sorted(set(g["song_id"])), name="song_id"))
+    per = per.join(now).fillna(0.0)
+    per["before"] = g[g["window"] == 1].groupby("song_id")["gained"].sum()
+    per["reels"] = g[g["moved"]].groupby("song_id")["post"].nunique()
+    per["new_reels"] = g[g["is_new"]].groupby("song_id")["post"].nunique()
+    per = per.fillna(0.0)
+    total_now, total_before = per["gained"].sum() + 1.0, per["before"].sum() + 1.0
+    share = np.log((per["gained"] + 1.0) / total_now) - np.log((per["before"] + 1.0) / total_before)
+    per["score"] = np.log1p(per["gained"]) + share
+    keep = per["reels"] >= min_support
+    if topic_songs is not None:
+        keep &= per.index.isin(list(topic_songs))
+    per = per[keep].sort_values(["score", "gained"], ascending=False, kind="stable")
+    return [
+        CountedTrend(
+            str(song),
+            float(r.score),
+            float(r.gained),
+            float(r.before),
+            int(r.likes),
+            int(r.comments),
+            int(r.views),
+            int(r.reels),
+            int(r.new_reels),
+        )
+        for song, r in per.iterrows()
+    ]
+
+
+def top_by_counts(
+    index: TrendingIndex | None,
+    deltas: pd.DataFrame,
+    window_days: int = 7,
+    k: int = 10,
+    topic: str | None = None,
+) -> list[Recommendation]:
+    """`rank_by_counts` as answers: labels and the topic's songs from the trained index
+    (a song it does not know yet shows its id and is left out of a topic's list)."""
+    if k <= 0:
+        raise BadQuery("k must be at least 1.")
+    topic_songs = None
+    if topic:
+        tag = normalize_tag(topic)
+        if not tag:
+            raise BadQuery(f"{topic!r} is not a usable hashtag.")
+        known = index.song_ids if index is not None else np.zeros(0, dtype=str)
+        tags = index.tags if index is not None else np.zeros((0, TOP_TAGS), dtype=str)
+        topic_songs = set(known[(tags == tag).any(axis=1)].tolist()) if len(known) else set()
+    labels: dict[str, str] = {}
+    if index is not None:
+        shown = index.labels if index.labels is not None else index.song_ids
+        labels = dict(zip(index.song_ids.tolist(), shown.tolist(), strict=True))
+    ranked = rank_by_counts(
+        deltas,
+        window_days,
+        min_support=index.min_support if index is not None else 3,
+        max_window=index.horizon_days // 2 if index is not None else 30,
+        topic_songs=topic_songs,
+    )
+    return [
+        Recommendation(
+            id=t.song_id,
+            label=labels.get(t.song_id, t.song_id),
+            score=t.score,
+            why=_counted_why(t, window_days),
+            extra={
+                "reels_now": t.reels_now,
+                "new_reels": t.new_reels,
+                "likes_gained": t.likes,
+                "comments_gained": t.comments,
+                "views_gained": t.views,
+            },
+        )
+        for t in ranked[:k]
+    ]
+
+
+def _counted_why(t: CountedTrend, window_days: int) -> str:
+    """'+5.2k likes, +310 comments, +41k views on 3 reels (1 new) in the last 7 days;
+    interactions +370% on the 7 days before'."""
+    gains = [f"+{_count(t.likes)} likes"]
+    if t.comments:
+        gains.append(f"+{_count(t.comments)} comments")
+    if t.views:
+        gains.append(f"+{_count(t.views)} views")
+    new = f" ({t.new_reels} new)" if t.new_reels else ""
+    change = (
+        f"interactions {(t.gained_now - t.gained_before) / t.gained_before:+.0%} on the "
+        f"{window_days} days before"
+        if t.gained_before
+        else f"none gained the {window_days} days before"
+    )
+    return (
+        f"{', '.join(gains)} on {t.reels_now} reels{new} in the last {window_days} days; {change}"
+    )
+
+
+def _count(n: float) -> str:
+    for unit, size in (("M", 1e6), ("k", 1e3)):
+        if abs(n) >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
+    return f"{n:.0f}"
