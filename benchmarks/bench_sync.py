@@ -30,6 +30,9 @@ third weekly).
   kind's feature cache at train time) and the digest (trending needs songs, which the
   Graph API does not give; the digest path lives in the bot's clock).
 
+Every run writes the daily cycle to `results/sync_cycle_N.json`; a run with the capacity
+rows also writes `results/sync.json` (`sync_quick.json` with --quick).
+
 Usage: python -m benchmarks.bench_sync [--quick] [--cycle N] [--no-capacity]
 """
 
@@ -201,8 +204,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         cycle = bench_daily_cycle(n_cycle, Path(folder))
     print_table("Daily cycle: sync -> train, 1% new posts (this machine's seconds)", [cycle])
-    if not rows:  # the daily cycle alone: its own file, the capacity figures stay
-        write_results(f"sync_cycle_{n_cycle}", {"daily_cycle": cycle})
+    # the daily cycle in its own file too (`--cycle 10000` -> results/sync_cycle_10000.json),
+    # so a run at another size never overwrites the capacity figures' file
+    write_results(f"sync_cycle_{n_cycle}", {"daily_cycle": cycle})
+    if not rows:  # the daily cycle alone: the capacity figures stay as they were
         return
     write_results(
         "sync" + ("_quick" if args.quick else ""),
