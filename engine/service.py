@@ -54,6 +54,7 @@ __all__ = [
     "Answer",
     "BadImage",
     "BadQuery",
+    "CreatorCard",
     "Filters",
     "ModelInfo",
     "ModelNotTrained",
@@ -89,6 +90,23 @@ class TrainingFailure:
     serving: int | None
     failed_at: datetime
     reason: str
+
+
+@dataclass(frozen=True)
+class CreatorCard:
+    """What a pasted profile link shows (bot.unfurl): the stored facts of one creator,
+    the hashtags they use most, and the /vet quality when it can be computed, so the
+    bot renders a card without reading the store or scoring anything itself."""
+
+    handle: str
+    platform: str | None
+    name: str | None
+    followers: int | None
+    er: float | None  # average engagement rate in percent (None: no posts or followers)
+    posts: int
+    top_hashtags: list[tuple[str, int]]  # (tag, posts using it), most used first
+    quality: float | None  # the /vet quality 0-100 (None: not computable here)
+    quality_confidence: float | None
 
 
 @dataclass
@@ -133,12 +151,21 @@ class Recommender:
         *,
         progress: bool = False,
         column_map: list[str] | None = None,
+        skip_invalid: bool = False,
     ) -> Any:
         """Validate and write one export file (all rows or none); an ImportReport.
-        `column_map`: `SOURCE=FIELD` specs for columns the known aliases miss."""
+        `column_map`: `SOURCE=FIELD` specs for columns the known aliases miss;
+        `skip_invalid`: write the valid rows and list the invalid lines instead."""
         from engine.ingest.importer import import_file
 
-        return import_file(path, kind, self._store, progress=progress, column_map=column_map)
+        return import_file(
+            path,
+            kind,
+            self._store,
+            progress=progress,
+            column_map=column_map,
+            skip_invalid=skip_invalid,
+        )
 
     def train(self, **options: Any) -> Any:
         """Fit, gate and publish every kind (engine.training.pipeline); a TrainReport.
@@ -375,10 +402,13 @@ class Recommender:
         raise UnknownHandle(clean, close_matches(clean.lower(), candidates))
 
     def influencer_profile(self, handle: str) -> dict[str, Any]:
-        """Display facts (followers, average ER %, language, post count). The store
-        gives raw averages; the ER is the engine's one formula (None without posts or
-        followers). A store that still reports `er` itself is taken as it is."""
-        from engine.core.engagement import engagement_rate_or_none
+        """Display facts (followers, ER %, language, post count). The ER is the engine's
+        one robust formula (engine.core.engagement: median of the recent posts, hidden
+        likes left out) over the creator's posts, so a profile agrees with /vet and the
+        answers; None without posts or followers, and `er_hidden` True where every recent
+        post hides its likes. A store without posts frames gives raw averages instead; one
+        that still reports `er` itself is taken as it is."""
+        from engine.core.engagement import creator_engagement, engagement_rate_or_none
 
         profile = dict(self._store.influencer_profile(self.resolve_handle(handle)))
         if profile and "er" not in profile:
@@ -388,7 +418,43 @@ class Recommender:
                 if likes is None and comments is None
                 else engagement_rate_or_none(likes, comments, profile.get("followers"))
             )
+            if hasattr(self._store, "posts_frame") and profile.get("posts"):
+                import numpy as np
+                import pandas as pd
+
+                h = profile["handle"]
+                posts = self._store.posts_frame(handles=[h])
+                followers = pd.Series({h: profile.get("followers")}, dtype="float64")
+                er, hidden = creator_engagement(posts, followers).at([h])
+                profile["er"] = None if np.isnan(er[0]) else float(er[0])
+                profile["er_hidden"] = bool(hidden[0])
         return profile
+
+    def creator_card(self, handle: str, top: int = 5) -> CreatorCard:
+        """The card of a pasted profile link: influencer_profile's facts, the `top`
+        hashtags by the number of the creator's posts using them, and the trust card's
+        quality (the /vet score) where the store can give the frames it needs. An
+        unknown creator raises UnknownHandle, as every query does."""
+        from collections import Counter
+
+        found = self.resolve_handle(handle)
+        profile = self.influencer_profile(found)
+        counts: Counter[str] = Counter()
+        if hasattr(self._store, "posts_frame"):
+            for tags in self._store.posts_frame(handles=[found])["hashtags"]:
+                counts.update({str(t).lstrip("#").lower() for t in tags or ()})
+        facts = self._trust_cache().facts([found]).get(found)
+        return CreatorCard(
+            handle=found,
+            platform=profile.get("platform"),
+            name=profile.get("name"),
+            followers=profile.get("followers"),
+            er=profile.get("er"),
+            posts=int(profile.get("posts") or 0),
+            top_hashtags=counts.most_common(top),
+            quality=None if facts is None else facts.quality,
+            quality_confidence=None if facts is None else facts.confidence,
+        )
 
     # --------------------------------------------------------- domain queries
     # Each engine issue fills in its own method; the signatures are the contract the
@@ -447,6 +513,28 @@ class Recommender:
         answer = self.model("tags").related_tags(parsed, k=check_k(k, "hashtags"))
         self._stamp(answer, "tags", "similarity")
         return answer
+
+    def tag_vocabulary(self) -> frozenset[str]:
+        """The tag model's hashtags: plain-language requests (engine.chat) turn words
+        into hashtags only through these, so a word the data never used is not made up.
+        Empty while no tag model is trained (a request still reads, without hashtags)."""
+        try:
+            model = self.model("tags")
+        except ModelNotTrained:
+            return frozenset()
+        cached = getattr(self, "_vocabulary", None)
+        if cached is not None and cached[0] is model:
+            return cached[1]
+        vocabulary = frozenset(getattr(model, "tags", None) or ())
+        self._vocabulary = (model, vocabulary)  # one set per loaded model, not per request
+        return vocabulary
+
+    def understand(self, text: str) -> Any:
+        """A request in plain words read as the command it means (engine.chat.Reading),
+        or the question to ask when it is unclear; the bot and `engine ask` both call it."""
+        from engine.chat import understand
+
+        return understand(text, self.tag_vocabulary())
 
     def topic(self, query: str, k: int = 10, *, filters: Filters | None = None) -> Answer:
         """Creators whose content fits a weighted tag query (issue: tags)."""

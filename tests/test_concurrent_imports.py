@@ -78,7 +78,7 @@ def _import_all(kind: str, files: list[Path], url: str) -> list[dict]:
     for proc, _out, err in outs:
         assert proc.returncode == 0, err[-2000:]
         assert "Traceback" not in err
-    return [json.loads(out) for _proc, out, _err in outs]
+    return [json.loads(out)["details"] for _proc, out, _err in outs]
 
 
 def _count(store: Store, sql: str) -> int:

@@ -27,6 +27,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="SOURCE=FIELD",
         help="read column SOURCE as FIELD (repeatable); FIELD@folder takes a path's folder name",
     )
+    parser.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid rows and list each invalid line skipped (default: all or none)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -41,22 +46,24 @@ def run(args: argparse.Namespace) -> int:
             args.kind,
             progress=bars,
             column_map=args.map,
+            skip_invalid=args.skip_invalid,
         )
     finally:
         admin.close()
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "kind": report.kind,
-                    "file": report.path,
-                    "rows": report.rows,
-                    "new": report.new_rows,
-                    "seconds": round(report.seconds, 3),
-                    "notices": list(report.notices),
-                }
-            )
-        )
+    if args.json:  # the CLI contract: results (none for an import) and details
+        details = {
+            "kind": report.kind,
+            "file": report.path,
+            "rows": report.rows,
+            "new": report.new_rows,
+            "seconds": round(report.seconds, 3),
+            "notices": list(report.notices),
+            "skipped": list(report.skipped),
+            "skipped_lines": report.skipped_lines,
+        }
+        print(json.dumps({"results": [], "details": details}))
     else:
         print(report)
+    for line in report.skipped:  # stdout stays the summary (or the JSON) alone
+        print(f"skipped {line}", file=sys.stderr)
     return 0

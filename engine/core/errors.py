@@ -60,7 +60,7 @@ class BadImage(ScoutError):
 class ImportRejected(ScoutError):
     """An import file with bad rows; `problems` holds one `file:line: column: reason` each."""
 
-    def __init__(self, path: str, problems: list[str], truncated: int = 0) -> None:
+    def __init__(self, path: str, problems: list[str], truncated: int = 0, hint: str = "") -> None:
         self.path = path
         self.problems = problems
         self.truncated = truncated
@@ -69,6 +69,7 @@ class ImportRejected(ScoutError):
             f"{path}: rejected, nothing was written ({len(problems) + truncated} problems):\n"
             + "\n".join(problems)
             + more
+            + (f"\n{hint}" if hint else "")
         )
 
 

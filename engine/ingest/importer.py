@@ -34,6 +34,9 @@ from engine.ingest.rows import (
 )
 
 MAX_PROBLEMS = 50
+SKIP_HINT = (
+    "to import the valid rows and list each line skipped, run the import again with --skip-invalid"
+)
 BATCH = 2000
 # CSV rows are validated a column at a time in chunks of this many rows (a chunk with
 # any bad cell is validated again row by row, for the exact problems).
@@ -59,6 +62,8 @@ class ImportReport:
     seconds: float
     ignored_columns: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # `file:line: column: reason` of each line left out
+    skipped_lines: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -71,6 +76,8 @@ class ImportReport:
             else ""
         )
         notes = "".join(f"\nnote: {n}" for n in self.notices)
+        if self.skipped:
+            notes += f"\nskipped {self.skipped_lines} invalid line(s) (--skip-invalid)"
         return (
             f"{self.path}: {self.rows} {self.kind} imported ({self.new_rows} new, "
             f"{self.rows - self.new_rows} updated) in {self.seconds:.1f}s "
@@ -238,91 +245,193 @@ def _open(
     return opened
 
 
+class _Tally:
+    """Pass 1's bookkeeping: the problems (or, with `skip_invalid`, the lines skipped),
+    the keys seen, and the valid rows kept for the write. Influencers are merged by
+    key: an export that repeats a creator's profile on every post row is one creator
+    (the latest non-blank value of each field wins; differing values are reported)."""
+
+    def __init__(self, kind: str, shown: str, known_songs: set[str] | None, skip: bool) -> None:
+        self.kind, self.shown, self.known_songs, self.skip = kind, shown, known_songs, skip
+        self.problems: list[Problem] = []
+        self.skipped: list[Problem] = []
+        self.extra = 0
+        self.seen: dict[tuple, int] = {}
+        self.kept: list[Columns] | None = []  # the chunks, while at most KEEP_ROWS rows
+        self.held = 0
+        self.n = 0
+        self.merge = kind == "influencers"
+        self.profiles: dict[tuple, dict] = {}
+        self.repeats = 0
+        self.conflicts: dict[tuple, list[str]] = {}
+        self.key_of = _key(kind)
+
+    def report(self, p: Problem) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(p)
+        else:
+            self.extra += 1
+
+    def keep(self, columns: Columns, rows: int) -> None:
+        self.held += rows
+        if self.kept is None or not columns:
+            return
+        if self.held <= KEEP_ROWS or self.skip:  # skipped rows are not read again
+            self.kept.append(columns)
+        else:
+            self.kept = None
+
+    def add(self, chunk: _Chunk) -> None:
+        if (
+            not self.merge
+            and chunk.columns is not None
+            and _clean(self.kind, chunk.columns, chunk.lines, self.seen, self.known_songs)
+        ):
+            self.n += len(chunk.lines)
+            self.keep(chunk.columns, len(chunk.lines))
+            return
+        good: list[dict] = []
+        for line, rec, errs in zip(
+            chunk.lines, chunk.rows(), chunk.problems or repeat([]), strict=False
+        ):
+            self.n += 1
+            errs = list(errs) if rec is None or errs else self._row_problems(line, rec)
+            if errs:
+                if self.skip:
+                    self.skipped.extend(errs)
+                else:
+                    for p in errs:
+                        self.report(p)
+            elif self.merge:
+                self._merge(line, rec)
+            else:
+                good.append(rec)
+        self.keep(columns_of(good), len(chunk.lines))
+
+    def _row_problems(self, line: int, rec: dict) -> list[Problem]:
+        song = rec.get("song_id")
+        unknown = self.known_songs is not None and song and song not in self.known_songs
+        if self.kind == "posts" and unknown:
+            why = f"unknown song {song!r} (import songs first)"
+            return [Problem(self.shown, line, "song_id", why)]
+        if self.merge:
+            return []
+        key = self.key_of(rec)
+        first = self.seen.setdefault(key, line)
+        if first == line:
+            return []
+        shown_key = key[1] if self.kind == "posts" else key[-1]
+        why = f"duplicate of line {first} ({shown_key!r})"
+        return [Problem(self.shown, line, KEY_COLUMN[self.kind], why)]
+
+    def _merge(self, line: int, rec: dict) -> None:
+        key = self.key_of(rec)
+        old = self.profiles.get(key)
+        if old is None:
+            self.profiles[key] = dict(rec, _line=line)
+            return
+        self.repeats += 1
+        for name, value in rec.items():
+            if value is None or value == "":
+                continue
+            was = old.get(name)
+            if was not in (None, "") and was != value:
+                self.conflicts.setdefault(key, []).append(
+                    f"{name} {was!r} (line {old['_line']}) then {value!r} (line {line})"
+                )
+            old[name] = value
+        old["_line"] = line
+
+    def merged_notice(self) -> list[str]:
+        if not self.repeats:
+            return []
+        text = (
+            f"{self.repeats} rows repeated a creator already in the file: merged into "
+            f"{len(self.profiles)} creators"
+        )
+        if self.conflicts:
+            shown = "; ".join(
+                f"@{key[-1]}: {', '.join(c[:2])}" for key, c in list(self.conflicts.items())[:5]
+            )
+            more = len(self.conflicts) - 5
+            text += (
+                f"; {len(self.conflicts)} had differing values, the latest row's kept "
+                f"({shown}{f'; and {more} more' if more > 0 else ''})"
+            )
+        return [text]
+
+    def written(self) -> int:
+        """The rows the write gets: one per creator when merged, less the skipped lines."""
+        if self.merge:
+            return len(self.profiles)
+        return self.n - len({p.line for p in self.skipped})
+
+    def finish(self) -> None:
+        if self.merge:
+            records = [{k: v for k, v in r.items() if k != "_line"} for r in self.profiles.values()]
+            self.kept = [columns_of(records)] if records else []
+
+
+@dataclass
+class _Scanned:
+    """Pass 1's verdict on a file the write may go ahead with."""
+
+    rows: int
+    present: set[str]
+    ignored: list[str]
+    notices: list[str]
+    kept: list[Columns] | None
+    skipped: list[str]
+    skipped_lines: int
+
+
 def _scan(
     path: Path,
     kind: str,
     known_songs: set[str] | None,
     progress: bool,
     user_map: dict[str, list[str]],
-) -> tuple[int, set[str], list[str], list[str], list[dict] | None]:
-    """Pass 1: validate every row; returns (rows, fields present, ignored columns,
-    notices, the records when at most KEEP_ROWS)."""
+    skip_invalid: bool = False,
+) -> _Scanned:
+    """Pass 1: validate every row; the rows, fields present, ignored columns, notices,
+    the records when at most KEEP_ROWS (always with `skip_invalid` or for influencers)
+    and the lines skipped."""
     shown = str(path)
     cols = schema(kind, path.parent)
     opened = _open(path, kind, cols, user_map)
-    problems: list[Problem] = []
-    extra = 0
-    seen: dict[tuple, int] = {}
-    kept: list[Columns] | None = []  # the chunks, while at most KEEP_ROWS rows
-    held = 0
-    n = 0
-
-    def report(p: Problem) -> None:
-        nonlocal extra
-        if len(problems) < MAX_PROBLEMS:
-            problems.append(p)
-        else:
-            extra += 1
-
-    key_of = _key(kind)
+    tally = _Tally(kind, shown, known_songs, skip_invalid)
     bar = _progress(progress, f"checking {path.name}")
     try:
         for chunk in opened.chunks(shown):
-            held += len(chunk.lines)
-            if kept is not None and chunk.columns is not None and held <= KEEP_ROWS:
-                kept.append(chunk.columns)
-            else:
-                kept = None
-            if chunk.columns is not None and _clean(
-                kind, chunk.columns, chunk.lines, seen, known_songs
-            ):
-                n += len(chunk.lines)
-                bar.update(len(chunk.lines))
-                continue
-            for line, rec, errs in zip(
-                chunk.lines, chunk.rows(), chunk.problems or repeat([]), strict=False
-            ):
-                n += 1
-                for p in errs:
-                    report(p)
-                if rec is None:
-                    continue
-                key = key_of(rec)
-                first = seen.setdefault(key, line)
-                if first != line:
-                    col = KEY_COLUMN[kind]
-                    shown_key = key[1] if kind == "posts" else key[-1]
-                    report(Problem(shown, line, col, f"duplicate of line {first} ({shown_key!r})"))
-                if (
-                    kind == "posts"
-                    and rec.get("song_id")
-                    and known_songs is not None
-                    and rec["song_id"] not in known_songs
-                ):
-                    report(
-                        Problem(
-                            shown,
-                            line,
-                            "song_id",
-                            f"unknown song {rec['song_id']!r} (import songs first)",
-                        )
-                    )
+            tally.add(chunk)
             bar.update(len(chunk.lines))
-    except UnicodeDecodeError as err:
-        report(Problem(shown, n + 1, "", f"cannot be decoded ({err.reason})"))
+    except UnicodeDecodeError as err:  # the rest of the file is unreadable: never skipped
+        tally.report(Problem(shown, tally.n + 1, "", f"cannot be decoded ({err.reason})"))
     finally:
         bar.close()
+    tally.finish()
     present = opened.present
+    n, problems = tally.n, tally.problems
     if opened.fixed is None and n and not problems:
         try:
             check_header(present, cols, sorted(present))
         except HeaderError as err:
             raise ImportRejected(shown, [f"{shown}: {err}"]) from None
     if problems:
-        raise ImportRejected(shown, [str(p) for p in problems], extra)
-    if n == 0:
-        raise ImportRejected(shown, [f"{shown}: no data rows"])
-    return n, present & set(cols), sorted(opened.ignored or ()), opened.source.notices, kept
+        hint = "" if skip_invalid else SKIP_HINT  # a file that cannot be decoded is never skipped
+        raise ImportRejected(shown, [str(p) for p in problems], tally.extra, hint)
+    if tally.written() == 0:
+        raise ImportRejected(shown, [f"{shown}: no data rows"] + [str(p) for p in tally.skipped])
+    notices = list(opened.source.notices) + tally.merged_notice()
+    return _Scanned(
+        tally.written(),
+        present & set(cols),
+        sorted(opened.ignored or ()),
+        notices,
+        tally.kept,
+        [str(p) for p in tally.skipped],
+        len({p.line for p in tally.skipped}),
+    )
 
 
 def _key(kind: str) -> Callable[[dict], tuple]:
@@ -412,11 +521,15 @@ def import_file(
     store: Any,
     progress: bool = False,
     column_map: list[str] | None = None,
+    skip_invalid: bool = False,
 ) -> ImportReport:
     """Validate then write `path` as `kind` into `store` (a models.store.Store).
-    `column_map` holds `SOURCE=FIELD` specs for columns the aliases do not know."""
+    `column_map` holds `SOURCE=FIELD` specs for columns the aliases do not know.
+    All rows or none, unless `skip_invalid`: then the valid rows are written and each
+    invalid line is listed in the report (real exports carry junk rows a person should
+    not have to delete by hand)."""
     with _collector_paused():
-        return _import_file(path, kind, store, progress, column_map)
+        return _import_file(path, kind, store, progress, column_map, skip_invalid)
 
 
 def _import_file(
@@ -425,6 +538,7 @@ def _import_file(
     store: Any,
     progress: bool,
     column_map: list[str] | None,
+    skip_invalid: bool = False,
 ) -> ImportReport:
     from models import retry, writer
 
@@ -440,7 +554,8 @@ def _import_file(
     if kind == "posts":
         with store.sessions() as s:
             known_songs = writer.known_song_ids(s)
-    n, present, ignored, notices, kept = _scan(path, kind, known_songs, progress, user_map)
+    scan = _scan(path, kind, known_songs, progress, user_map, skip_invalid)
+    kept, present = scan.kept, scan.present
 
     def write(session) -> int:
         """One transaction for the whole file; models.retry runs it again, from the
@@ -459,11 +574,13 @@ def _import_file(
     return ImportReport(
         kind,
         str(path),
-        n,
+        scan.rows,
         new,
         time.perf_counter() - started,
-        tuple(ignored),
-        tuple(notices),
+        tuple(scan.ignored),
+        tuple(scan.notices),
+        tuple(scan.skipped),
+        scan.skipped_lines,
     )
 
 

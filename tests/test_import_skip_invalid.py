@@ -1,0 +1,112 @@
+"""Real exports as they come (issue 24), through `python -m engine import` as a person
+types it: --skip-invalid imports the valid rows and names each line it skipped, the
+default stays all-or-nothing and says the flag exists; columns whose names say what
+they hold need no --map; a creator repeated on every post row is one creator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from engine.cli import main
+from models.store import Store
+
+# The scraper's profiles.csv: four junk rows with no username (an explore page's URL).
+PROFILES = (
+    "username,url,fullName,followersCount,followsCount,postsCount,biography,verified\n"
+    "sonyalpha,https://www.instagram.com/sonyalpha/,Sony Alpha,2100000,300,5000,cameras,true\n"
+    ",https://www.instagram.com/popular/street-photographer/,,,,,,\n"
+    "leica_camera,https://www.instagram.com/leica_camera/,Leica,1500000,200,4000,,true\n"
+    ",https://www.instagram.com/popular/street-photographer/,,,,,,\n"
+    ",https://www.instagram.com/popular/street-photographer/,,,,,,\n"
+    "rohit_apf,https://www.instagram.com/rohit_apf/,Rohit,12000,900,300,street,false\n"
+    ",https://www.instagram.com/popular/street-photographer/,,,,,,\n"
+)
+JUNK_LINES = (3, 5, 6, 8)
+
+
+@pytest.fixture
+def db(migrated_sqlite: str) -> str:
+    return migrated_sqlite
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def influencers(db: str) -> dict[str, dict]:
+    frame = Store(db).influencers_frame()
+    return {r["handle"]: r for r in frame.to_dict("records")}
+
+
+def test_default_is_all_or_nothing_and_names_the_flag(db, tmp_path, capsys):
+    path = tmp_path / "profiles.csv"
+    path.write_text(PROFILES)
+    code, out, err = cli(capsys, "import", "influencers", str(path), "--db", db, "--quiet")
+    assert code == 2 and out == ""
+    assert "rejected, nothing was written (4 problems)" in err
+    for line in JUNK_LINES:
+        assert f"{path}:{line}: handle: required, but empty" in err
+    assert "--skip-invalid" in err
+    assert "Traceback" not in err
+    assert Store(db).counts()["influencers"] == 0
+
+
+def test_skip_invalid_imports_the_valid_rows_and_lists_each_skipped_line(db, tmp_path, capsys):
+    path = tmp_path / "profiles.csv"
+    path.write_text(PROFILES)
+    code, out, err = cli(
+        capsys, "import", "influencers", str(path), "--db", db, "--quiet", "--skip-invalid"
+    )
+    assert code == 0, err
+    assert "3 influencers imported (3 new, 0 updated)" in out
+    assert "skipped 4 invalid line(s)" in out
+    skipped = [ln for ln in err.splitlines() if ln.startswith("skipped ")]
+    assert skipped == [f"skipped {path}:{n}: handle: required, but empty" for n in JUNK_LINES]
+    found = influencers(db)
+    assert sorted(found) == ["leica_camera", "rohit_apf", "sonyalpha"]
+    assert int(found["sonyalpha"]["followers"]) == 2_100_000
+    assert int(found["rohit_apf"]["following"]) == 900
+
+
+def test_skip_invalid_json_details_hold_the_skipped_lines(db, tmp_path, capsys):
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "handle,post_id,caption,likes\n"
+        "ann,p1,hello #sun,10\n"
+        "bob,p2,bad likes,-3\n"
+        "ann,p1,again,11\n"
+        "cid,p3,fine,12\n"
+    )
+    code, out, err = cli(
+        capsys, "import", "posts", str(path), "--db", db, "--json", "--skip-invalid"
+    )
+    assert code == 0, err
+    answer = json.loads(out)
+    assert set(answer) == {"results", "details"} and answer["results"] == []
+    details = answer["details"]
+    assert (details["rows"], details["new"], details["skipped_lines"]) == (2, 2, 2)
+    assert details["skipped"][0].startswith(f"{path}:3: likes:")
+    assert details["skipped"][1] == f"{path}:4: post_id: duplicate of line 2 ('p1')"
+    assert f"skipped {path}:4: post_id: duplicate of line 2" in err
+    assert sorted(Store(db).posts_frame()["post_id"]) == ["p1", "p3"]
+
+
+def test_skip_invalid_with_nothing_valid_left_is_still_refused(db, tmp_path, capsys):
+    path = tmp_path / "junk.csv"
+    path.write_text("handle,followers\n,12\n,13\n")
+    code, _out, err = cli(
+        capsys, "import", "influencers", str(path), "--db", db, "--quiet", "--skip-invalid"
+    )
+    assert code == 2
+    assert "no data rows" in err and f"{path}:3: handle: required, but empty" in err
+    assert Store(db).counts()["influencers"] == 0
+
+
+def test_help_names_the_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["import", "--help"])
+    assert "--skip-invalid" in capsys.readouterr().out
