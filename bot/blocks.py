@@ -109,7 +109,11 @@ def fmt_count(n: Any) -> str:
     return f"{n:.0f}"
 
 
-def fmt_er(er: Any) -> str:
+def fmt_er(er: Any, hidden: Any = False) -> str:
+    """The engine's robust ER as a person reads it; a creator whose recent posts all hide
+    their likes has no ER, and is told apart from one whose followers are unknown."""
+    if hidden:
+        return "ER unknown — likes hidden"
     return "ER ?" if er is None else f"ER {float(er):.1f}%"
 
 
@@ -155,7 +159,10 @@ def profile_link(handle: str, platform: str | None = None) -> str:
 
 
 def influencer_line(rank: int, r: Recommendation) -> str:
-    facts = [fmt_count(r.extra.get("followers")) + " followers", fmt_er(r.extra.get("er"))]
+    facts = [
+        fmt_count(r.extra.get("followers")) + " followers",
+        fmt_er(r.extra.get("er"), r.extra.get("er_hidden")),
+    ]
     if r.extra.get("quality_badge"):  # the trust card's quality (`/vet @handle` says why)
         facts.append(esc(r.extra["quality_badge"]))
     if r.extra.get("language"):
@@ -163,6 +170,21 @@ def influencer_line(rank: int, r: Recommendation) -> str:
     link = profile_link(r.id, r.extra.get("platform"))
     why = f"\n_{esc(r.why)}_" if r.why else ""  # a reason that names nothing is left out
     return f"*{rank}. {link}*  {' · '.join(facts)} · match {r.score:.0f}{why}"
+
+
+LIST_ADD = "list_add"
+
+
+def list_button(r: Recommendation, asked: str) -> dict[str, Any]:
+    """'Add to list' (issue 26, bot/shortlists.py): the creator, the answer's reason and
+    the command it answered, and the facts shown, which the shortlist keeps."""
+    facts = {
+        k: round(float(r.extra[k]), 2)
+        for k in ("followers", "er", "quality")
+        if hasattr(r.extra.get(k), "__float__")  # numbers, numpy ones too; never None
+    }
+    value = {"h": r.id, "p": r.extra.get("platform"), "w": (r.why or "")[:300], "c": asked[:200]}
+    return button("➕ Add to list", LIST_ADD, {**value, "f": facts})
 
 
 def influencers(
@@ -179,6 +201,7 @@ def influencers(
         elements += [
             button("👍", "vote_up", vote),
             button("👎", "vote_down", vote),
+            list_button(r, f"{kind} {query}"),
         ]
         blocks.append(actions(*elements, block_id=f"res_{rank}"))
     if answer.results:

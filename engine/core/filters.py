@@ -127,6 +127,31 @@ class Filters:
             keep &= np.array([str(lg or "").lower() == wanted for lg in language], dtype=bool)
         return keep
 
+    def hidden_er_left_out(
+        self, followers: np.ndarray, language: Sequence[str] | np.ndarray, hidden: np.ndarray
+    ) -> int:
+        """How many creators the `er:` filter leaves out only because their likes are
+        hidden (their ER is unknown, engine.core.engagement): they pass every other
+        filter, so a marketer is told they exist rather than shown a list without them."""
+        if self.min_er is None:
+            return 0
+        rest = replace(self, min_er=None).mask(followers, np.zeros(len(followers)), language)
+        return int((rest & np.asarray(hidden, dtype=bool)).sum())
+
+    def hidden_er_note(self, count: int) -> str | None:
+        """`3 creators with hidden likes left out of er:>2`, None when there are none."""
+        if not count or self.min_er is None:
+            return None
+        who = "creator" if count == 1 else "creators"
+        return f"{count} {who} with hidden likes left out of er:>{self.min_er:g}"
+
+    def language_note(self, language: Sequence[str] | np.ndarray) -> str | None:
+        """What to say when `lang:` asks of data that has no language at all (every
+        creator's is unknown): the filter cannot work, widening the others will not help."""
+        if not self.language or any(str(lg or "").strip() for lg in language):
+            return None
+        return "this data has no languages, so lang: cannot filter it"
+
 
 _NUMBER = re.compile(r"^(\d+(?:\.\d+)?)([kKmMbB]?)$")
 _SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
@@ -351,14 +376,45 @@ LANGUAGES = {
 }  # fmt: skip
 
 
+# Every ISO 639-1 code: a two-letter word outside it (`lang:xx`) is a typo, refused.
+_ISO_CODES = (
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs "
+    "cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha "
+    "he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn "
+    "ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb "
+    "nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd "
+    "se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw "
+    "ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu"
+)
+ISO_639_1 = frozenset(_ISO_CODES.split())
+
+
+def close_languages(word: str, n: int = 4) -> list[str]:
+    """Codes one letter away from `word`, the commonly typed ones (LANGUAGES) first."""
+    common = list(dict.fromkeys(LANGUAGES.values()))
+    others = sorted(ISO_639_1 - set(common))
+
+    def near(code: str) -> bool:
+        return len(word) == 2 and sum(a != b for a, b in zip(code, word, strict=True)) == 1
+
+    return [c for c in common + others if near(c)][:n]
+
+
 def parse_language(text: str) -> str:
-    """`en`, `EN`, `english` or `English` to `en`; anything else is refused with the
-    accepted forms."""
+    """`en`, `EN`, `english` or `English` to `en`; an unknown code (`xx`) or anything
+    else is refused with the close codes and the accepted forms."""
     word = text.strip().lower()
     if word in LANGUAGES:
         return LANGUAGES[word]
-    if re.fullmatch(r"[a-z]{2}", word):
+    if word in ISO_639_1:
         return word
+    if re.fullmatch(r"[a-z]{2}", word):
+        close = close_languages(word) or ["en", "es", "fr"]
+        raise BadQuery(
+            f"`{text.strip()}` is not a language code; did you mean "
+            + ", ".join(f"`{c}`" for c in close)
+            + "? Use a two-letter ISO 639-1 code or a name like `english`."
+        )
     raise BadQuery(
         f"`{text}` is not a language I know; use a two-letter code like `en`, `es`, `fr` "
         "or a name like `english`."

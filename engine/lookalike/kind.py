@@ -21,8 +21,9 @@ class LookalikeKind:
 
     kind = "lookalike"
     # 2: the versioned payload envelope (engine.core.artifact_io); 3: calibrated matches
-    # and 64 top tokens a creator (a model of 2 still loads and shows raw similarities)
-    model_version = 3
+    # and 64 top tokens a creator (a model of 2 still loads and shows raw similarities);
+    # 4: the robust ER (engine.core.engagement) and its hidden-likes flag (`er_hidden`)
+    model_version = 4
     depends_on: tuple[str, ...] = ()
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:

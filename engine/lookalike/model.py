@@ -27,7 +27,8 @@ from sklearn.decomposition import TruncatedSVD
 
 from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.dataset import Dataset
-from engine.core.engagement import engagement_rate
+from engine.core.engagement import creator_engagement
+from engine.core.engagement import recent_posts as recent_engagement
 from engine.core.errors import NotEnoughData
 from engine.core.filters import Filters
 from engine.core.index import VectorIndex, l2_normalise
@@ -208,6 +209,9 @@ class LookalikeModel:
     calibration: dict[str, Calibration] = field(default_factory=dict)
     # (V,) bool: tokens too common to be a reason (None for older payloads: none left out)
     common: np.ndarray | None = None
+    # (n,) bool: every recent post hides its likes, so the ER is unknown for that reason
+    # (None for payloads before model_version 4: none known)
+    er_hidden: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self._row = {h: i for i, h in enumerate(self.handles.tolist())}
@@ -246,6 +250,11 @@ class LookalikeModel:
                 "language": self.language.astype(str),
                 "index_graph": graph if (graph := self._index.graph()) is not None else empty,
                 **({"common": self.common.astype(np.uint8)} if self.common is not None else {}),
+                **(
+                    {"er_hidden": self.er_hidden.astype(np.uint8)}
+                    if self.er_hidden is not None
+                    else {}
+                ),
                 **_sparse_arrays(self.sparse, self.char_idf, self.word_cols),
             },
             {
@@ -275,6 +284,7 @@ class LookalikeModel:
             *_sparse_from(a),
             calibrations_from(meta.get("calibration")),
             a["common"].astype(bool) if "common" in a else None,
+            a["er_hidden"].astype(bool) if "er_hidden" in a else None,
         )
 
     # ------------------------------------------------------------- lookups
@@ -339,6 +349,12 @@ class LookalikeModel:
     def filter_mask(self, filters: Filters | None) -> np.ndarray | None:
         return filters.mask(self.followers, self.er, self.language) if filters else None
 
+    def hidden_left_out(self, filters: Filters | None) -> int:
+        """Creators an `er:` filter left out only because their likes are hidden."""
+        if not filters or self.er_hidden is None:
+            return 0
+        return filters.hidden_er_left_out(self.followers, self.language, self.er_hidden)
+
     def match(self, similarity: float, method: str) -> float | None:
         """The displayed match in [0, 1] of a raw similarity found by `method`, None
         when this model has no calibration for it (the raw similarity is shown)."""
@@ -368,6 +384,8 @@ class LookalikeModel:
             "er": _num(self.er[row]),
             "language": str(self.language[row]) or None,
         }
+        if self.er_hidden is not None and self.er_hidden[row]:
+            extra["er_hidden"] = True  # shown as "ER unknown — likes hidden"
         return Recommendation(h, f"@{h}", float(score), why, extra)
 
 
@@ -468,27 +486,18 @@ def common_tokens(counts: sp.csr_matrix) -> np.ndarray:
 
 
 def creator_stats(
-    data: Dataset, handles: Sequence[str], engagement: pd.Series | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Followers, average ER (percent) and language per handle, for filters;
-    `engagement` (mean likes + comments per handle) when counted elsewhere."""
+    data: Dataset, handles: Sequence[str], engagement: pd.DataFrame | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Followers, robust ER (percent, engine.core.engagement), ER-hidden flag and
+    language per handle, for filters and display; `engagement`: each creator's recent
+    posts (engine.core.engagement.recent_posts) when collected elsewhere (Spark)."""
     inf = data.influencers.drop_duplicates("handle").set_index("handle")
-    followers = (
-        pd.to_numeric(inf["followers"], errors="coerce")
-        .astype("float64")
-        .reindex(handles)
-        .to_numpy()
-    )
-    if engagement is None:
-        posts = data.posts
-        engagement = (
-            (posts["likes"].astype("float64") + posts["comments"].astype("float64"))
-            .groupby(posts["handle"])
-            .mean()
-        )
-    er = engagement_rate(engagement.reindex(handles).to_numpy(), 0.0, followers)
+    by_handle = pd.to_numeric(inf["followers"], errors="coerce").astype("float64")
+    followers = by_handle.reindex(handles).to_numpy()
+    posts = engagement if engagement is not None else recent_engagement(data.posts)
+    er, hidden = creator_engagement(posts, by_handle).at(list(handles))
     language = inf["language"].reindex(handles).fillna("").astype(str).str.lower().to_numpy()
-    return followers, er, language
+    return followers, er, hidden, language
 
 
 @dataclass
@@ -497,14 +506,14 @@ class LookalikeCounts:
     Spark backend over every post): creators x tokens counts over the recent-posts
     window with its vocabulary, creators x every distinct char token (`char_tokens`:
     caption words as written and hashtags; their hashed n-grams are computed once per
-    distinct token when the rows are built), and each creator's mean likes + comments
-    over all their posts."""
+    distinct token when the rows are built), and each creator's newest posts' likes,
+    comments and views (`engagement`, engine.core.engagement.recent_posts) for the ER."""
 
     handles: list[str]
     counts: sp.csr_matrix
     vocab: dict[str, int]
     char_counts: sp.csr_matrix | None
-    engagement: pd.Series
+    engagement: pd.DataFrame
     char_tokens: list[str] = field(default_factory=list)
 
 
@@ -521,12 +530,7 @@ def lookalike_counts(data: Dataset, cfg: LookalikeConfig) -> LookalikeCounts | N
     chars, tokens = None, []
     if cfg.sparse_keep > 0:
         chars, tokens = token_counts(handles_per_post, [char_tokens(c, t) for c, t in pairs])
-    posts = data.posts
-    engagement = (
-        (posts["likes"].astype("float64") + posts["comments"].astype("float64"))
-        .groupby(posts["handle"])
-        .mean()
-    )
+    engagement = recent_engagement(data.posts)
     return LookalikeCounts(handles, counts, vocab, chars, engagement, tokens)
 
 
@@ -547,7 +551,7 @@ def fit(
     svd = TruncatedSVD(n_components=dims, algorithm="randomized", n_iter=5, random_state=cfg.seed)
     dense = svd.fit_transform(weights) if weights.nnz else np.zeros((len(handles), dims))
     vectors = l2_normalise(dense)
-    followers, er, language = creator_stats(data, handles, counted.engagement)
+    followers, er, er_hidden, language = creator_stats(data, handles, counted.engagement)
     vocab_arr = np.array(sorted(vocab, key=vocab.get), dtype=str)
     common = common_tokens(counts)
     # before the sparse rows are built: building them reorders the weights' entries
@@ -569,6 +573,7 @@ def fit(
         common=common,
         followers=followers,
         er=er,
+        er_hidden=er_hidden,
         language=language,
         params={**cfg.__dict__, "dims": dims, "vocab": len(vocab), "creators": len(handles)},
         sparse=rows,

@@ -98,10 +98,14 @@ def lookalike(
     meta: dict[str, Any] = {"method": chosen}
     wanted = min(k, shown) if shown is not None else k
     if not results and not below:
-        notes.append("No creator passes those filters; widen them.")
+        no_lang = filters.language_note(model.language) if filters else None
+        notes.append(no_lang or "No creator passes those filters; widen them.")
     elif len(results) < wanted and below:
         notes.append(_short_note(handle, len(results), below, filters))
         meta["short"] = {"shown": len(results), "asked": wanted, "floor": round(100 * FLOOR)}
+    hidden = filters.hidden_er_note(model.hidden_left_out(filters)) if filters else None
+    if hidden:  # an `er:` filter cannot judge creators whose likes are hidden: say so
+        notes.append(hidden)
     return Answer(results, notes, meta)
 
 

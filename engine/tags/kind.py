@@ -16,7 +16,9 @@ class TagsKind:
     which data scrambled on purpose brings down to chance."""
 
     kind = "tags"
-    model_version = 2  # 2: the versioned payload envelope (engine.core.artifact_io)
+    # 2: the versioned payload envelope (engine.core.artifact_io); 3: the robust ER
+    # (engine.core.engagement) and its hidden-likes flag (`er_hidden`)
+    model_version = 3
     depends_on: tuple[str, ...] = ()
 
     def train(self, data: Dataset, ctx: TrainContext) -> TrainResult:

@@ -28,7 +28,7 @@ from scipy import sparse
 
 from engine.core.artifact_io import pack_model, unpack_model
 from engine.core.dataset import Dataset
-from engine.core.engagement import engagement_rate
+from engine.core.engagement import creator_engagement, recent_posts
 from engine.core.errors import BadQuery, NotEnoughData, close_matches
 from engine.core.filters import Filters, check_k
 from engine.core.index import l2_normalise, top_k
@@ -72,7 +72,7 @@ class TagModel:
     blogger_matrix: np.ndarray
     followers: np.ndarray  # float, NaN when unknown
     avg_likes: np.ndarray
-    er: np.ndarray  # percent, NaN when followers unknown
+    er: np.ndarray  # percent, robust (engine.core.engagement), NaN when unknown
     language: list[str]
     n_tags: np.ndarray  # distinct known tags per blogger
     bt_indptr: np.ndarray  # blogger -> (tag index, count) in CSR form
@@ -84,6 +84,9 @@ class TagModel:
     # related-tag score rows over `tags` (None: related tags by vector cosine)
     related: sparse.csr_matrix | None = None
     related_method: str = "vectors"
+    # bool per blogger: every recent post hides its likes (ER unknown for that reason);
+    # None for payloads before model_version 3
+    er_hidden: np.ndarray | None = None
     # How the fit chose and measured (not stored: training's record, in the registry).
     report: FitReport | None = field(default=None, repr=False, compare=False)
 
@@ -110,6 +113,8 @@ class TagModel:
             "bt_indices": self.bt_indices.astype(np.int32),
             "bt_counts": self.bt_counts.astype(np.int32),
         }
+        if self.er_hidden is not None:
+            arrays["er_hidden"] = self.er_hidden.astype(np.uint8)
         if self.related is not None:
             arrays["rel_indptr"] = self.related.indptr.astype(np.int64)
             arrays["rel_indices"] = self.related.indices.astype(np.int32)
@@ -152,6 +157,7 @@ class TagModel:
                 else None
             ),
             related_method=meta.get("related_method", "vectors"),
+            er_hidden=a["er_hidden"].astype(bool) if "er_hidden" in a else None,
         )
 
     # ------------------------------------------------------------ lookups
@@ -344,7 +350,11 @@ class TagModel:
                 )
             )
         if filters is not None and n_ok == 0:
-            notes.append("No creator passes these filters.")
+            no_lang = filters.language_note(self.language) if filters else None
+            notes.append(no_lang or "No creator passes these filters.")
+        hidden = self._hidden_note(filters)
+        if hidden:  # an `er:` filter cannot judge creators whose likes are hidden: say so
+            notes.append(hidden)
         return Answer(
             results,
             notes,
@@ -361,6 +371,12 @@ class TagModel:
 
         denom = damp(self.avg_likes, lam) * damp(self.followers, phi) * damp(self.n_tags, tau)
         return sims / denom
+
+    def _hidden_note(self, filters: Filters | None) -> str | None:
+        if not filters or self.er_hidden is None:
+            return None
+        n = filters.hidden_er_left_out(self.followers, self.language, self.er_hidden)
+        return filters.hidden_er_note(n)
 
     def _filter_mask(self, filters: Filters | None) -> np.ndarray:
         if not filters:
@@ -386,13 +402,16 @@ def _blogger_extra(model: TagModel, b: int, sim: float) -> dict[str, Any]:
     def num(x: float) -> float | None:
         return None if math.isnan(x) else float(x)
 
-    return {
+    extra = {
         "similarity": sim,
         "followers": num(model.followers[b]),
         "avg_likes": num(model.avg_likes[b]),
         "er": num(model.er[b]),
         "language": model.language[b] or None,
     }
+    if model.er_hidden is not None and model.er_hidden[b]:
+        extra["er_hidden"] = True  # shown as "ER unknown — likes hidden"
+    return extra
 
 
 # ------------------------------------------------------------------ fitting
@@ -471,6 +490,8 @@ class TagCounts:
     creator_tags: pd.DataFrame
     creators: pd.DataFrame
     tag_likes: pd.DataFrame
+    # each creator's newest posts (engine.core.engagement.recent_posts), for the ER
+    engagement: pd.DataFrame | None = None
 
 
 def choose_embedding(
@@ -631,7 +652,8 @@ def fit(
     posts, influencers = data.posts, data.influencers
     if counted is not None:
         emb, report = choose_embedding([], [], cfg, seed, log, counted)
-        return _assemble(emb, report, _counted_stats(counted, emb.tags), influencers, cfg)
+        stats = _counted_stats(counted, emb.tags)
+        return _assemble(emb, report, stats, influencers, cfg, counted.engagement)
     posts = posts.reset_index(drop=True)
     cleaned = post_frame_tags(posts, cfg)
     owners = posts["handle"].astype(str).tolist()
@@ -676,7 +698,7 @@ def fit(
         n_bloggers,
         rating,
     )
-    return _assemble(emb, report, stats, influencers, cfg)
+    return _assemble(emb, report, stats, influencers, cfg, recent_posts(posts))
 
 
 @dataclass
@@ -726,12 +748,14 @@ def _assemble(
     stats: CreatorStats,
     influencers: pd.DataFrame,
     cfg: TagConfig,
+    engagement: pd.DataFrame | None = None,
 ) -> TagModel:
+    """The model from its parts; the ER is the robust one (engine.core.engagement) over
+    `engagement`, each creator's newest posts (unknown for all without them)."""
     handles, bt, n_posts = stats.handles, stats.bt, stats.n_posts
     n_bloggers, rating = stats.n_bloggers, stats.rating
     beta = l2_normalise(bt @ emb.vectors)
     avg_likes = stats.likes / np.maximum(n_posts, 1)
-    avg_comments = stats.comments / np.maximum(n_posts, 1)
     inf = influencers.drop_duplicates("handle").set_index("handle") if len(influencers) else None
     followers = np.full(len(handles), np.nan)
     language = [""] * len(handles)
@@ -743,7 +767,9 @@ def _assemble(
                 str(x).lower() if isinstance(x, str) else ""
                 for x in inf["language"].reindex(handles)
             ]
-    er = engagement_rate(avg_likes, avg_comments, followers)
+    by_handle = pd.Series(followers, index=handles)
+    posts = engagement if engagement is not None else pd.DataFrame(columns=["handle"])
+    er, er_hidden = creator_engagement(posts, by_handle).at(handles)
 
     metrics: dict[str, Any] = {f"quality.{m}": round(q, 5) for m, q in report.quality.items()}
     metrics["quality"] = round(report.shipped_quality, 5)
@@ -777,6 +803,7 @@ def _assemble(
         followers=followers,
         avg_likes=avg_likes,
         er=er,
+        er_hidden=er_hidden,
         language=language,
         n_tags=np.diff(bt.indptr).astype(np.int32),
         bt_indptr=bt.indptr.astype(np.int64),

@@ -1,6 +1,8 @@
 """Lookalike counting on Spark: the recent-posts window per creator, the tokens of each
 post (the same tokeniser, run in the executors' Python workers), (creator, token) counts
-with the vocabulary rule, (creator, char token) counts, and mean engagement.
+with the vocabulary rule, (creator, char token) counts, and each creator's newest posts'
+likes, comments and views (the ER is then computed on the driver by the one formula,
+engine.core.engagement.creator_engagement: no second ER in Spark columns).
 The driver collects counts (creators x vocabulary, creators x char tokens), never posts, and
 engine.lookalike builds PPMI, SVD and the sparse rows from them as it does locally."""
 
@@ -53,6 +55,22 @@ def _char_tokens_udf() -> Any:
         return pd.Series([char_tokens(c, list(h)) for c, h in zip(caption, hashtags, strict=True)])
 
     return tokens
+
+
+def engagement_rows(rows: Any) -> pd.DataFrame:
+    """engine.core.engagement.recent_posts on Spark: each creator's RECENT_POSTS newest
+    posts' handle, posted_at, likes, comments, views and platform, collected (12 small
+    rows a creator, not every post) for the driver's robust ER."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from engine.core.engagement import ENGAGEMENT_COLUMNS, RECENT_POSTS
+
+    order = Window.partitionBy("handle").orderBy(F.col("posted_at").desc_nulls_last(), "post_pk")
+    newest = rows.withColumn("_rank", F.row_number().over(order)).where(
+        F.col("_rank") <= RECENT_POSTS
+    )
+    return newest.select(*ENGAGEMENT_COLUMNS).toPandas()
 
 
 def lookalike_counts(tables: Any, cfg: LookalikeConfig) -> LookalikeCounts | None:
@@ -110,12 +128,7 @@ def lookalike_counts(tables: Any, cfg: LookalikeConfig) -> LookalikeCounts | Non
         char_vocab = [str(t) for t in uniques]
         char_cells = char_cells.assign(col=codes)
         chars = _csr(char_cells, hpos, len(char_vocab), np.float32)
-    engagement = (
-        rows.groupBy("handle")
-        .agg(F.avg(F.col("likes").cast("double") + F.col("comments").cast("double")).alias("e"))
-        .toPandas()
-        .set_index("handle")["e"]
-    )
+    engagement = engagement_rows(rows)
     tokens.unpersist()
     recent.unpersist()
     return LookalikeCounts(handles, counts, vocab, chars, engagement, char_vocab)

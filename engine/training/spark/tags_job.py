@@ -21,6 +21,7 @@ from scipy import sparse
 from engine.tags.embeddings import Cooc
 from engine.tags.model import TagCounts
 from engine.tags.prepare import TagConfig
+from engine.training.spark.lookalike_job import engagement_rows
 
 HELD_SAMPLE = 20_000  # held-out posts collected for the quality measure
 
@@ -132,4 +133,5 @@ def tag_counts(tables: Any, cfg: TagConfig, seed: int) -> TagCounts:
         creator_tags,
         creators,
         tag_likes,
+        engagement_rows(tables.rows),  # the driver computes the one robust ER from them
     )
