@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot import blocks as bk
+from bot import unfurl
 from bot.blocks import Reply
 from bot.config import SCOPES, BotConfig, redact, web_client
 from bot.files import UnsafeDownload, allowed_hosts, download
@@ -253,6 +254,7 @@ class SlackBot:
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home)
+        unfurl.register(self)  # link_shared: profile links become creator cards
 
         @app.error
         def on_error(error, body, logger):  # pragma: no cover - last resort

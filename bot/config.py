@@ -20,6 +20,8 @@ SCOPES = [
     "im:history",
     "channels:history",
     "app_mentions:read",
+    "links:read",
+    "links:write",
 ]
 
 
