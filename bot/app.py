@@ -32,6 +32,7 @@ from bot.config import SCOPES, BotConfig, redact, web_client
 from bot.files import UnsafeDownload, allowed_hosts, download
 from bot.outbox import Outbox, PostResolver
 from bot.router import Caller, Scout, polite_error
+from bot.shortlists import button_reply, posts_to_channel
 from engine.bootstrap import ScoutParts
 from engine.service import ScoutError
 
@@ -46,6 +47,7 @@ COMMANDS = [
     "/trending",
     "/digest",
     "/watch",
+    "/list",
     "/topics",
     "/map",
     "/scout",
@@ -92,7 +94,7 @@ def token_problem(config: BotConfig) -> str | None:
     return None
 
 
-PRIVATE_COMMANDS = ("scout", "digest", "watch")  # answers only the asker needs: no share
+PRIVATE_COMMANDS = ("scout", "digest", "watch", "list")  # answers only the asker needs: no share
 NOT_IN_CHANNEL = ("not_in_channel", "channel_not_found")
 
 
@@ -251,6 +253,7 @@ class SlackBot:
         app.action("photo_mode")(self.on_photo_mode)
         app.action("export_csv")(self.on_export)
         app.action(bk.SHARE)(self.on_share)
+        app.action(bk.LIST_ADD)(self.on_list_add)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
         app.event("app_home_opened")(self.on_home)
@@ -329,7 +332,8 @@ class SlackBot:
                 reply = self._upload(client, command.get("channel_id"), reply)
             elif name not in PRIVATE_COMMANDS and not reply.ephemeral:
                 reply = bk.with_share_button(reply, name, command.get("text", ""))
-            self.respond(command.get("response_url"), **_payload(reply, in_channel=False))
+            public = posts_to_channel(name, command.get("text", ""))
+            self.respond(command.get("response_url"), **_payload(reply, in_channel=public))
 
         self.submit(work)
 
@@ -378,6 +382,18 @@ class SlackBot:
             )
 
         self.once([f"share:{channel}:{shown}:{digest}"], work)
+
+    def on_list_add(self, ack, body, action) -> None:
+        """'Add to list' under a creator (bot/shortlists.py), answered privately."""
+        ack()
+        team, user = (body.get("team") or {}).get("id"), (body.get("user") or {}).get("id")
+        self.submit(
+            lambda: self.respond(
+                body.get("response_url"),
+                **_payload(button_reply(self.scout, team, user, action["value"])),
+                replace_original=False,
+            )
+        )
 
     def on_more_like(self, ack, body, action) -> None:
         ack()

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot import blocks as bk
 from bot import parsing
+from bot import shortlists as lists
 from bot.blocks import Reply
 from engine.bootstrap import database_error
 from engine.service import Answer, ModelNotTrained, ScoutError
@@ -55,6 +56,8 @@ safety, each with its reason; filter answers with `quality:>70 sponsored:<20% sa
 • `/digest on 09:00 Europe/Paris` · `/digest off` · `/digest status` — a daily trending digest here
 • `/watch @handle [instagram|youtube|tiktok]` · `/watch list` · `/watch remove @handle` — creators this \
 workspace keeps fresh (synced daily)
+• `/list new NAME` · `/list show NAME` · `/list remove NAME @handle` · `/list share NAME` · \
+`/list export NAME` — shortlists of creators for a campaign (*➕ Add to list* under any creator)
 • `/scout help` — this message
 
 *Match* (0–100, on every answer): for creators and hashtags, how alike the content is (100 = the same captions and hashtags; an answer's top results usually sit between 40 and 90); for a photo's hashtags, the share of the most similar posts that used the tag; for songs, how strong each pick is against the best one (the top pick is 100)."""
@@ -172,6 +175,7 @@ class Scout:
             "trending": self.trending,
             "digest": self.digest,
             "watch": self.watch,
+            "list": self.shortlist,
             "scout": self.scout,
             "help": self.scout,
         }
@@ -411,6 +415,10 @@ class Scout:
             else f"Already watching @{bk.esc(key)} on {where}."
         )
 
+    def shortlist(self, text: str, caller: Caller) -> Reply:
+        """`/list ...`: this workspace's shortlists (bot/shortlists.py)."""
+        return lists.list_reply(self, text, caller)
+
     def scout(self, text: str, caller: Caller) -> Reply:
         word = text.strip().split(" ", 1)[0].lower()
         if word in ("", "help"):
@@ -440,6 +448,7 @@ class Scout:
             blocks.append(bk.section("\n".join(lines)))
         else:
             blocks.append(bk.section("None yet. `/digest on 09:00 Europe/Paris` in a channel."))
+        blocks += lists.home_blocks(self.workspace, team_id)
         blocks += [bk.divider(), bk.header("Data sources")]
         try:
             sources = self.workspace.sync_status() if self.workspace else []

@@ -5,10 +5,15 @@ export; the App Home's lists; the console's `list ...`."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+
 import pytest
 
 from engine.bootstrap import assemble
 from engine.core.errors import ScoutError
+from tests.test_bot_listeners import slack  # noqa: F401 - the in-process bot fixture
 
 
 @pytest.fixture
@@ -68,3 +73,137 @@ def test_names_and_teams_are_checked(ops):
     workspace.list_new("T1", "fine", "U1")
     _, created = workspace.list_new("T1", "FINE", "U2")
     assert not created and workspace.list_current("T1", "U2").name == "fine"
+
+
+# --------------------------------------------------------------- in Slack
+def _blocks(params: dict) -> list[dict]:
+    blocks = params.get("blocks") or []
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+def _list_button(bot, key: str, handle: str) -> str:
+    """The 'Add to list' value under `handle` in the answer sent to `key`."""
+    call = bot.fake.wait_for("response_url", lambda c: c.params["key"] == key, 10)[0]
+    values = [
+        e["value"]
+        for b in _blocks(call.params)
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == "list_add"
+    ]
+    assert values, call.params
+    return next(v for v in values if json.loads(v)["h"] == handle)
+
+
+def _latest(bot, key: str) -> dict:
+    bot.fake.wait_for("response_url", lambda c: c.params["key"] == key, 10)
+    return [c.params for c in bot.fake.of("response_url") if c.params["key"] == key][-1]
+
+
+def test_add_to_list_asks_for_a_list_first_then_adds_with_the_reason(slack):  # noqa: F811
+    slack.command("/lookalike", "@ana 3", "answer")
+    value = _list_button(slack, "answer", "bob")
+    assert slack.action("list_add", value, "too-soon").status == 200
+    assert "/list new NAME" in slack.answer("too-soon")
+    slack.command("/list", "new Summer launch", "new")
+    assert "Started list *Summer launch*" in slack.answer("new")
+    slack.action("list_add", value, "added")
+    added = _latest(slack, "added")
+    assert "Added @bob to *Summer launch*" in added["text"]
+    assert added["response_type"] == "ephemeral" and added["replace_original"] is False
+    slack.action("list_add", value, "twice")
+    assert "already on *Summer launch*" in slack.answer("twice")
+    slack.command("/list", "show summer launch", "show")
+    shown = slack.answer("show")
+    assert "<https://www.instagram.com/bob/|@bob>" in shown and "<@U0001>" in shown
+    assert "shares #food #travel with @ana — from /lookalike @ana 3" in shown
+    slack.command("/list", "remove Summer launch @bob", "remove")
+    assert "Removed @bob" in slack.answer("remove")
+    slack.command("/list", "show Summer launch", "empty")
+    assert "Nothing on it yet" in slack.answer("empty")
+
+
+def test_share_posts_the_list_to_the_channel_and_show_stays_private(slack):  # noqa: F811
+    slack.command("/list", "new fall", "new")
+    slack.answer("new")
+    slack.command("/list", "add fall @cat great reels", "add")
+    assert "Added @cat" in slack.answer("add")
+    slack.command("/list", "show fall", "show")
+    assert _latest(slack, "show")["response_type"] == "ephemeral"
+    slack.command("/list", "share fall", "share")
+    shared = _latest(slack, "share")
+    assert shared["response_type"] == "in_channel", shared
+    assert "@cat" in shared["text"] and "Shared by <@U0001>" in json.dumps(_blocks(shared))
+    assert "share_answer" not in json.dumps(_blocks(shared))
+
+
+def test_export_uploads_a_csv_with_links_facts_reason_and_who(slack):  # noqa: F811
+    slack.command("/lookalike", "@ana 3", "answer")
+    value = _list_button(slack, "answer", "bob")
+    slack.command("/list", "new launch", "new")
+    slack.answer("new")
+    slack.action("list_add", value, "added")
+    slack.answer("added")
+    slack.command("/list", "export launch", "export", channel="CEXP")
+    done = slack.fake.wait_for(
+        "files.completeUploadExternal", lambda c: c.params.get("channel_id") == "CEXP"
+    )[0]
+    files = done.params["files"]
+    file_id = (json.loads(files) if isinstance(files, str) else files)[0]["id"]
+    rows = list(csv.DictReader(io.StringIO(slack.fake.uploads[file_id].decode())))
+    assert list(rows[0]) == [
+        "handle",
+        "profile_url",
+        "platform",
+        "followers",
+        "er_percent",
+        "quality",
+        "reason",
+        "added_by",
+        "added_at",
+    ]
+    bob = rows[0]
+    assert bob["handle"] == "bob" and bob["profile_url"] == "https://www.instagram.com/bob/"
+    assert (bob["followers"], bob["er_percent"], bob["added_by"]) == ("12000", "2.5", "U0001")
+    assert bob["reason"].startswith("shares #food #travel with @ana")
+
+
+def test_the_app_home_shows_this_workspaces_lists_only(slack):  # noqa: F811
+    slack.command("/list", "new home-list", "new")
+    slack.answer("new")
+    slack.command("/list", "add home-list @dan", "add")
+    slack.answer("add")
+    mine = json.dumps(slack.bot.scout.home_view("T0001"))
+    assert "Shortlists in this workspace" in mine and "home-list" in mine and "@dan" in mine
+    other = json.dumps(slack.bot.scout.home_view("T0002"))
+    assert "Shortlists in this workspace" in other and "home-list" not in other
+
+
+def test_list_mistakes_are_one_polite_line(slack):  # noqa: F811
+    slack.command("/list", "show nothing-here", "missing")
+    assert "There is no list called `nothing-here`" in slack.answer("missing")
+    slack.command("/list", "frobnicate", "unknown")
+    assert "/list new NAME" in slack.answer("unknown")
+    slack.command("/list", "remove fall", "no-handle")
+    assert "/list remove NAME @handle" in slack.answer("no-handle")
+
+
+def test_the_console_supports_lists(migrated_sqlite, tmp_path, monkeypatch):
+    from bot.console import handle
+    from bot.router import Scout
+    from tests.bot_fakes import make
+
+    parts = assemble(migrated_sqlite)
+    try:
+        scout = Scout(make(parts.recommender), parts.workspace_ops)
+        state: dict = {}
+        assert "Started list" in handle(scout, "list new picks", state)
+        assert "Added @eve" in handle(scout, "/list add picks @eve calm feed", state)
+        assert "calm feed" in handle(scout, "list show picks", state)
+        monkeypatch.chdir(tmp_path)
+        out = handle(scout, "list export picks", state)
+        assert "saved list-picks.csv" in out
+        assert (tmp_path / "list-picks.csv").read_text().splitlines()[1].startswith("eve,")
+        assert "picks" in handle(scout, "list", state)
+    finally:
+        parts.close()
