@@ -17,7 +17,7 @@ from engine.cli import main
 from engine.core.errors import BadQuery
 from engine.songs.trending import has_daily_counts, rank_by_counts
 from models import history
-from models.schema import Post
+from models.schema import Influencer, Post, Song
 from models.store import Store
 
 TODAY = datetime.now(UTC).date()
@@ -130,4 +130,35 @@ def test_a_song_whose_reels_gained_most_ranks_first_with_fewer_reels(copy_db, ca
     out = json.loads(capsys.readouterr().out)
     assert out["details"]["meta"]["method"] == "from daily counts"
     assert out["results"][0]["id"] == few
+    store.dispose()
+
+
+def test_the_snapshot_delta_query_pairs_each_snapshot_with_the_one_before(any_db_url):
+    """models.queries.song_post_deltas on SQLite and PostgreSQL: the previous snapshot
+    comes along even when it is older than the window, posts without a song are left out,
+    and a store without snapshots gives an empty frame (trending then counts post dates)."""
+    parts = assemble(any_db_url, migrate=True)
+    parts.close()
+    store = Store(any_db_url)
+    day = date(2026, 6, 30)
+    with store.session() as s:
+        assert history.song_post_deltas(s, 14).empty
+        s.add(Song(song_id="s1", title="One"))
+        s.add(Influencer(id=1, platform="instagram", handle="a"))
+        s.flush()
+        for pk, song in ((1, "s1"), (2, None)):
+            s.add(Post(id=pk, platform="instagram", post_id=f"p{pk}", influencer_id=1,
+                       posted_at=datetime(2026, 1, 1), song_id=song, likes=0, comments=0))  # fmt: skip
+        s.flush()
+        for ago, likes in ((40, 10), (3, 50), (0, 80)):
+            counts = [history.PostCounts(f"p{pk}", likes, 1, None) for pk in (1, 2)]
+            history.record_posts(s, "instagram", day - timedelta(days=ago), counts)
+    with store.session() as s:
+        deltas = history.song_post_deltas(s, 14)
+    assert set(deltas["post_id"]) == {"p1"}
+    assert [str(d)[:10] for d in deltas["day"]] == ["2026-06-27", "2026-06-30"]
+    assert deltas["likes"].tolist() == [50, 80]
+    assert deltas["likes_before"].tolist() == [10, 50]  # the 40-day-old row is the baseline
+    ranked = rank_by_counts(deltas, 7, min_support=1)
+    assert [(t.song_id, t.likes) for t in ranked] == [("s1", 70)]
     store.dispose()
