@@ -27,11 +27,13 @@ PG_ADMIN_URL = os.environ.get("SCOUT_TEST_PG", "postgresql+psycopg://postgres@12
 
 # Fixtures that decide a test's markers: whoever uses one (directly or through another
 # fixture) needs what the marker names. The demo data set is cut from ../shared's photos
-# and its models are trained with ../shared's MobileNet weights.
+# and its models are trained with ../shared's MobileNet weights. Training it is what
+# makes a test slow (about 15 s, once per run), so its users stay out of `make test-fast`.
 MARKER_FIXTURES = {
     "pg_url": "postgres",
     "shared_dir": "shared",
     "demo_small_dir": "shared",
+    "trained_demo_db": "slow",
 }
 INVENTORY = pytest.StashKey[dict]()
 REPO = Path(__file__).resolve().parent.parent
