@@ -171,7 +171,7 @@ def creator_card(card: Any, link: ProfileLink) -> dict[str, Any]:
     followers, engagement, quality when known, top hashtags, and buttons for
     lookalikes (the results' own `more_like`), songs and the trust card."""
     platform = card.platform or link.platform
-    facts = [f"*{bk.fmt_count(card.followers)} followers*", bk.fmt_er(card.er)]
+    facts = [f"*{bk.fmt_count(card.followers)} followers*", bk.fmt_er(card.er, card.er_hidden)]
     if card.quality is not None:
         facts.append(f"quality {card.quality:.0f}/100 (`/vet`)")
     title = bk.profile_link(card.handle, platform)

@@ -107,6 +107,7 @@ class CreatorCard:
     top_hashtags: list[tuple[str, int]]  # (tag, posts using it), most used first
     quality: float | None  # the /vet quality 0-100 (None: not computable here)
     quality_confidence: float | None
+    er_hidden: bool = False  # every recent post hides its likes, so no ER
 
 
 @dataclass
@@ -454,6 +455,7 @@ class Recommender:
             top_hashtags=counts.most_common(top),
             quality=None if facts is None else facts.quality,
             quality_confidence=None if facts is None else facts.confidence,
+            er_hidden=bool(profile.get("er_hidden")),
         )
 
     # --------------------------------------------------------- domain queries

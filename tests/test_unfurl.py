@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.app import create_bot
-from bot.unfurl import SONGS, VET, WATCH, ProfileLink, parse_profile_url
+from bot.blocks import fmt_count, fmt_er
+from bot.unfurl import SONGS, VET, WATCH, ProfileLink, creator_card, parse_profile_url
 from engine.bootstrap import assemble
+from engine.service import CreatorCard
 from tests.fake_slack import BOT_TOKEN, unfurl_answer
 from tests.test_bot_listeners import SECRET, Slack
 
@@ -87,6 +89,20 @@ def test_the_fake_refuses_a_bad_unfurl_payload():
         ),
     ):
         assert unfurl_answer(bad) == {"ok": False, "error": error}
+
+
+def test_a_card_says_what_is_known_and_what_is_not():
+    link = ProfileLink("https://www.tiktok.com/@ana", "tiktok", "ana")
+    card = CreatorCard("ana", "instagram", "Ana <b>", 12_300, None, 40, [("cafe", 9)], 71.6, 0.8)
+    shown = json.dumps(creator_card(card, link), ensure_ascii=False)
+    assert "*12.3k followers*" in shown and "ER ?" in shown
+    assert "quality 72/100" in shown and "Top hashtags: #cafe" in shown
+    assert "Ana &lt;b&gt;" in shown  # data is escaped, never markup
+    assert "not on tiktok" in shown  # Scout's numbers are the Instagram account's
+    hidden = CreatorCard("ana", "tiktok", None, 5000, None, 3, [], None, None, er_hidden=True)
+    shown = json.dumps(creator_card(hidden, link), ensure_ascii=False)
+    assert "ER unknown — likes hidden" in shown and "quality" not in shown
+    assert "No hashtags in the stored posts" in shown
 
 
 # ------------------------------------------------------------------ the event
@@ -174,10 +190,10 @@ def test_a_pasted_profile_link_becomes_a_creator_card(demo_slack):
     card = json.dumps(unfurls[url], ensure_ascii=False)
     followers = slack.engine.influencer_profile(known["handle"])["followers"]
     assert followers == known["followers"]
-    from bot.blocks import fmt_count
-
     assert f"{fmt_count(followers)} followers" in card
-    assert "ER " in card and "Top hashtags: #" in card
+    profile = slack.engine.influencer_profile(known["handle"])
+    assert fmt_er(profile["er"], profile.get("er_hidden")) in card  # the engine's own ER
+    assert "Top hashtags: #" in card
     buttons = _buttons(unfurls[url])
     assert set(buttons) == {"more_like", SONGS, VET}
     assert buttons["more_like"]["value"] == known["handle"]
@@ -231,3 +247,17 @@ def test_the_card_buttons_answer_privately(demo_slack):
     calls = [c for c in slack.fake.of("response_url") if c.params["key"] == "card-vet"]
     assert calls[0].params["response_type"] == "ephemeral"
     assert calls[0].params["replace_original"] is False
+
+
+@pytest.mark.slow
+def test_a_link_in_the_composer_is_unfurled_by_its_unfurl_id(demo_slack):
+    slack, db = demo_slack
+    known = _known(db)
+    url = PROFILE[known["platform"]].format(known["handle"])
+    event = {**_link_shared("COMPOSER", "1700000903.000100", [url]), "source": "composer"}
+    slack.event(event, "EvLinkComposer")
+    call = slack.fake.wait_for("chat.unfurl", timeout=30)[0]
+    assert call.result == {"ok": True}
+    assert call.params["source"] == "composer"
+    assert call.params["unfurl_id"] == "COMPOSER-1700000903.000100"
+    assert "channel" not in call.params and list(_unfurls(call)) == [url]
