@@ -33,6 +33,7 @@ from bot.files import UnsafeDownload, allowed_hosts, download
 from bot.outbox import Outbox, PostResolver
 from bot.router import Caller, Scout, polite_error
 from bot.shortlists import button_reply, posts_to_channel
+from bot.threads import is_thread_reply, on_reply, remember
 from engine.bootstrap import ScoutParts
 from engine.service import ScoutError
 
@@ -462,13 +463,19 @@ class SlackBot:
             return
         text = " ".join(w for w in event.get("text", "").split() if not w.startswith("<@"))
         caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
-        self.once(
-            [context.get("event_key")],
-            lambda: self._say(client, event, self.scout.line(text, caller), caller.team_id),
-        )
+        if is_thread_reply(event, None):  # a follow-up of the thread's answer, or a request
+            args = (self, {**event, "text": text}, client, caller, True)
+            self.once([context.get("event_key")], on_reply, *args)
+            return
+        self.once([context.get("event_key")], self.answer_text, client, event, text, caller)
 
     def on_message(self, event, client, context) -> None:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share"):
+            return
+        if is_thread_reply(event, context.get("bot_user_id")):  # bot/threads.py
+            caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
+            addressed = event.get("channel_type") == "im"
+            self.once([context.get("event_key")], on_reply, self, event, client, caller, addressed)
             return
         if event.get("channel_type") != "im":
             # a channel photo that mentions the bot (message.channels); app_mention may
@@ -481,12 +488,14 @@ class SlackBot:
             self._photo_once(event, client, context)
             return
         caller = Caller(context.get("team_id"), event.get("channel"), event.get("user"))
-        self.once(
-            [context.get("event_key")],
-            lambda: self._say(
-                client, event, self.scout.line(event.get("text", ""), caller), caller.team_id
-            ),
-        )
+        text = event.get("text", "")
+        self.once([context.get("event_key")], self.answer_text, client, event, text, caller)
+
+    def answer_text(self, client, event, text: str, caller: Caller) -> None:
+        """A message's answer, in its thread, remembered there for follow-ups."""
+        reply = self.scout.line(text, caller)
+        self._say(client, event, reply, caller.team_id)
+        remember(self, caller.team_id, event, reply, text)
 
     def _photo_once(self, event, client, context) -> None:
         photo = f"photo:{event.get('channel')}:{event.get('ts')}"

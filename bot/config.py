@@ -46,6 +46,7 @@ class BotConfig:
     read_timeout_s: float = 10.0  # a request's headers and body (SCOUT_READ_TIMEOUT)
     max_connections: int = 1000  # incomplete requests a web worker holds (SCOUT_MAX_CONNECTIONS)
     max_buffered_bytes: int = 64 * 1024 * 1024  # all of them together (SCOUT_MAX_BUFFERED_MB)
+    thread_ttl_days: float = 7.0  # how long a thread remembers its answer (SCOUT_THREAD_TTL_DAYS)
 
     @classmethod
     def from_env(cls) -> BotConfig:
@@ -71,6 +72,7 @@ class BotConfig:
             read_timeout_s=float(env.get("SCOUT_READ_TIMEOUT") or 10),
             max_connections=int(env.get("SCOUT_MAX_CONNECTIONS") or 1000),
             max_buffered_bytes=int(float(env.get("SCOUT_MAX_BUFFERED_MB") or 64) * 1024 * 1024),
+            thread_ttl_days=float(env.get("SCOUT_THREAD_TTL_DAYS") or 7),
         )
 
     @property
