@@ -31,7 +31,7 @@ from bot.blocks import Reply
 from bot.config import SCOPES, BotConfig, redact, web_client
 from bot.files import UnsafeDownload, allowed_hosts, download
 from bot.outbox import Outbox, PostResolver
-from bot.router import Caller, Scout, polite_error
+from bot.router import CHOICE, Caller, Scout, polite_error
 from bot.shortlists import button_reply, posts_to_channel
 from bot.threads import is_thread_reply, on_reply, remember
 from engine.bootstrap import ScoutParts
@@ -254,6 +254,8 @@ class SlackBot:
         app.action("photo_mode")(self.on_photo_mode)
         app.action("export_csv")(self.on_export)
         app.action(bk.SHARE)(self.on_share)
+        for i in range(5):  # a question's buttons (bot.router.question_reply)
+            app.action(f"{CHOICE}_{i}")(self.on_choice)
         app.action(bk.LIST_ADD)(self.on_list_add)
         app.event("app_mention")(self.on_mention)
         app.event("message")(self.on_message)
@@ -392,6 +394,23 @@ class SlackBot:
             lambda: self.respond(
                 body.get("response_url"),
                 **_payload(button_reply(self.scout, team, user, action["value"])),
+                replace_original=False,
+            )
+        )
+
+    def on_choice(self, ack, body, action) -> None:
+        """A button under Scout's question (an unclear plain-language request): the
+        reading it names runs as that command, answered where the question was."""
+        ack()
+        caller = Caller(
+            (body.get("team") or {}).get("id"),
+            (body.get("channel") or {}).get("id"),
+            (body.get("user") or {}).get("id"),
+        )
+        self.submit(
+            lambda: self.respond(
+                body.get("response_url"),
+                **_payload(self.scout.line(action["value"], caller)),
                 replace_original=False,
             )
         )

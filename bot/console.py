@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import blocks as bk
-from bot.router import Caller, Scout, polite_error
+from bot.router import CHOICE, Caller, Scout, polite_error
 
 PROMPT = "scout> "
 MAX_UPLOAD_BYTES = 10 * 2**20  # Slack's own upload cap for the bot (SCOUT_MAX_UPLOAD_MB)
@@ -33,6 +33,17 @@ def _read_at_most(path: Path, limit: int) -> bytes | None:
     with path.open("rb") as fh:
         data = fh.read(limit + 1)
     return None if len(data) > limit else data
+
+
+def _choices(reply: Any) -> list[str]:
+    """The likely readings under Scout's question (its buttons), in order."""
+    return [
+        e["value"]
+        for b in reply.blocks
+        if b.get("type") == "actions"
+        for e in b["elements"]
+        if str(e.get("action_id", "")).startswith(CHOICE)
+    ]
 
 
 def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
@@ -79,8 +90,17 @@ def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
         if not 1 <= n <= len(handles):
             return "No such result; run /lookalike first."
         reply = scout.more_like(handles[n - 1])
+    elif line.isdigit() and state.get("choices"):  # a pick among the question's readings
+        choices = state.pop("choices")
+        n = int(line)
+        if not 1 <= n <= len(choices):
+            return f"Pick 1 to {len(choices)}."
+        reply = scout.line(choices[n - 1], CONSOLE)
     else:
-        reply = scout.line(line, CONSOLE)
+        reply = scout.line(line, CONSOLE)  # a command, or plain words (Scout.plain)
+    choices = _choices(reply)
+    if choices:
+        state["choices"] = choices
     handles = [
         e["value"]
         for b in reply.blocks
@@ -91,6 +111,9 @@ def handle(scout: Scout, line: str, state: dict[str, Any]) -> str:
     if handles:
         state["last_handles"] = handles
     text = bk.to_text(reply.blocks)
+    if choices:
+        text += "\n" + "\n".join(f"  {i}. {c}" for i, c in enumerate(choices, 1))
+        text += "\n(type the number to run one)"
     if reply.file is not None:
         name, content = reply.file
         Path(name).write_bytes(content)
@@ -107,7 +130,8 @@ def run(
 ) -> None:
     interactive = stdin.isatty()
     print(
-        "Scout console. Type `help`, a command like `/lookalike @handle`, "
+        "Scout console. Type `help`, a command like `/lookalike @handle`, a request in "
+        "plain words (`creators like @handle with under 50k followers`), "
         "`upload PATH`, `switch` (photo mode), `more N`, or `quit`.",
         file=stdout,
     )

@@ -75,6 +75,22 @@ def help_reply(prefix: str | None = None) -> Reply:
     return Reply(text, [bk.section(text)], ephemeral=True)
 
 
+# The commands a request in plain words may mean (engine/chat reads them); the others
+# (digest, watch, map, ...) keep their own syntax when typed without the slash.
+PLAIN_COMMANDS = ("lookalike", "topic", "hashtags", "songs", "trending", "vet")
+CHOICE = "ask_choice"  # a question's buttons: action ids ask_choice_0, ask_choice_1, ...
+
+
+def question_reply(question: str, choices: tuple[str, ...] | list[str] = ()) -> Reply:
+    """What Scout asks when a request is unclear: the question, and a button per likely
+    reading that runs that command (bot.app's ask_choice listener); never an answer."""
+    blocks = [bk.section(f":thinking_face: {bk.esc(question)}")]
+    if choices:
+        buttons = [bk.button(c[:75], f"{CHOICE}_{i}", c) for i, c in enumerate(choices[:5])]
+        blocks.append(bk.actions(*buttons, block_id="ask_choices"))
+    return Reply(question, blocks)
+
+
 def polite_error(err: Exception) -> Reply:
     if isinstance(err, ModelNotTrained):
         name = FRIENDLY_KIND.get(err.kind, err.kind)
@@ -191,11 +207,32 @@ class Scout:
             return polite_error(err)
 
     def line(self, line: str, caller: Caller = Caller()) -> Reply:
-        """'/lookalike @x' or 'lookalike @x' typed in a DM or the console."""
+        """'/lookalike @x' or 'lookalike @x' typed in a DM or the console; any other text
+        is a request in plain words (`plain`)."""
         name, _, rest = line.strip().partition(" ")
         if not name:
             return help_reply()
-        return self.command(name.lstrip("/"), rest, caller)
+        key = name.lstrip("/").lower()
+        if name.startswith("/") or (key in self.commands and key not in PLAIN_COMMANDS):
+            return self.command(key, rest, caller)
+        return self.plain(line.strip(), caller)
+
+    def plain(self, text: str, caller: Caller = Caller()) -> Reply:
+        """A request in plain words, read by the engine (Recommender.understand) and
+        answered by the command it means, the answer saying how it was read; an unclear
+        one is the engine's question with a button per likely reading. The bot reads
+        nothing itself: the parser lives in engine/chat."""
+        try:
+            reading = self.rec.understand(text)
+        except Exception as err:  # noqa: BLE001 - every failure becomes a message
+            return polite_error(err)
+        if not reading.clear:
+            return question_reply(reading.question, reading.choices)
+        reply = self.command(reading.command, reading.args, caller)
+        if reading.direct:  # typed as a command already: nothing to explain
+            return reply
+        read_as = bk.context(f"Read as: {bk.code(reading.line)}")
+        return Reply(reply.text, [read_as, *reply.blocks], reply.ephemeral, reply.file)
 
     # ------------------------------------------------------------- commands
     def lookalike(self, text: str, caller: Caller) -> Reply:

@@ -31,6 +31,7 @@ COMMANDS = [
     "sync",
     "status",
     "vet",
+    "ask",
 ]
 
 
