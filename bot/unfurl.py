@@ -256,7 +256,8 @@ def register(bot: SlackBot) -> None:
         data = json.loads(action["value"])
         handle, platform = str(data["h"]), str(data.get("p") or "instagram")
         command = {SONGS: "songs", VET: "vet", WATCH: "watch"}[action["action_id"]]
-        text = f"@{handle} {platform}" if command == "watch" else f"@{handle}"
+        # a YouTube channel id is watched as it is written (no @, case kept)
+        text = f"{handle} {platform}" if command == "watch" else f"@{handle}"
         caller = Caller(
             (body.get("team") or {}).get("id"),
             (body.get("channel") or {}).get("id"),

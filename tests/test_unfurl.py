@@ -215,6 +215,11 @@ def test_an_unknown_creator_gets_a_card_with_a_watch_button_that_watches(demo_sl
     assert "Watching @nobody.scout.knows on tiktok" in said, said
     listed = slack.bot.scout.workspace.watchlist("T0001")
     assert [(e.handle, e.platform) for e in listed] == [("nobody.scout.knows", "tiktok")]
+    channel = "UCBR8-60-B28hp2BmDPdntcQ"  # a /channel/ link's id is watched case and all
+    slack.action(WATCH, json.dumps({"h": channel, "p": "youtube"}), "watch-yt", channel="CNEW")
+    assert f"Watching @{channel} on youtube" in slack.answer("watch-yt", timeout=20)
+    listed = slack.bot.scout.workspace.watchlist("T0001")
+    assert ("UCBR8-60-B28hp2BmDPdntcQ", "youtube") in [(e.handle, e.platform) for e in listed]
 
 
 @pytest.mark.slow
