@@ -110,3 +110,84 @@ def test_help_names_the_flag(capsys):
     with pytest.raises(SystemExit):
         main(["import", "--help"])
     assert "--skip-invalid" in capsys.readouterr().out
+
+
+# ------------------------------------------------------- plain-name columns
+def test_columns_whose_names_say_what_they_hold_need_no_map(db, tmp_path, capsys):
+    path = tmp_path / "accounts.csv"
+    path.write_text(
+        "AccountUsername,InstagramLink,Followers,followers_count_unused,Bio\n"
+        "SonyAlpha,https://www.instagram.com/sonyalpha/,2.1M,,cameras\n"
+    )
+    code, out, err = cli(capsys, "import", "influencers", str(path), "--db", db, "--quiet")
+    assert code == 0, err
+    assert "1 influencers imported" in out
+    found = influencers(db)
+    assert list(found) == ["sonyalpha"] and int(found["sonyalpha"]["followers"]) == 2_100_000
+    links = tmp_path / "links.csv"
+    links.write_text("InstagramLink,followersCount\nhttps://www.instagram.com/leica_camera/,9\n")
+    assert cli(capsys, "import", "influencers", str(links), "--db", db, "--quiet")[0] == 0
+    assert int(influencers(db)["leica_camera"]["followers"]) == 9
+
+
+def test_a_post_link_gives_the_post_id(db, tmp_path, capsys):
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "ownerUsername,url,likesCount,commentCount\n"
+        "ann,https://www.instagram.com/p/C1abc/,5,1\n"
+        "ann,https://www.instagram.com/reel/D2xyz/?igsh=1,6,2\n"
+    )
+    code, _out, err = cli(capsys, "import", "posts", str(path), "--db", db, "--quiet")
+    assert code == 0, err
+    posts = Store(db).posts_frame().set_index("post_id")
+    assert sorted(posts.index) == ["C1abc", "D2xyz"]
+    assert posts.loc["D2xyz", "likes"] == 6 and posts.loc["D2xyz", "comments"] == 2
+
+
+def test_two_columns_that_could_each_be_the_handle_are_refused_by_name(db, tmp_path, capsys):
+    path = tmp_path / "two.csv"
+    path.write_text("AccountUsername,CreatorHandle,Followers\nann,bob,5\n")
+    code, _out, err = cli(capsys, "import", "influencers", str(path), "--db", db, "--quiet")
+    assert code == 2
+    assert "'AccountUsername' and 'CreatorHandle' could each be handle" in err
+    assert "--map SOURCE=handle" in err
+    assert Store(db).counts()["influencers"] == 0
+    code, _out, err = cli(
+        capsys,
+        "import",
+        "influencers",
+        str(path),
+        "--db",
+        db,
+        "--quiet",
+        "--map",
+        "CreatorHandle=handle",
+    )
+    assert code == 0, err
+    assert list(influencers(db)) == ["bob"]
+
+
+def test_a_nested_comment_field_is_not_the_posts_own(db, tmp_path, capsys):
+    path = tmp_path / "flat.csv"
+    path.write_text("ownerUsername,shortCode,latestComments/0/likesCount\nann,c1,99\n")
+    assert cli(capsys, "import", "posts", str(path), "--db", db, "--quiet")[0] == 0
+    assert Store(db).posts_frame()["likes"].tolist() == [0]  # unknown, not the comment's 99
+
+
+# ------------------------------------------------ a profile on every post row
+def test_a_profile_repeated_on_every_post_row_is_one_creator(db, tmp_path, capsys):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "username,followers,bio,post\n"
+        "ann,100,chef,p1\n"
+        "ann,100,,p2\n"
+        "bob,7,runner,p3\n"
+        "ann,120,chef,p4\n"
+    )
+    code, out, err = cli(capsys, "import", "influencers", str(path), "--db", db, "--quiet")
+    assert code == 0, err
+    assert "2 influencers imported (2 new, 0 updated)" in out
+    assert "2 rows repeated a creator already in the file: merged into 2 creators" in out
+    assert "followers 100 (line 3) then 120 (line 5)" in out
+    found = influencers(db)
+    assert int(found["ann"]["followers"]) == 120 and found["ann"]["bio"] == "chef"
