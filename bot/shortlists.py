@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from bot import blocks as bk
+from bot import parsing
 from bot.blocks import Reply
 from engine.service import ScoutError
 
@@ -49,11 +50,12 @@ def _ops(scout: Any) -> Any:
 
 
 def _name_and_handle(args: list[str], action: str) -> tuple[str, str, str]:
-    """`NAME @handle [reason...]` (the name may have spaces): (name, handle, reason)."""
-    at = next((i for i, w in enumerate(args) if w.startswith("@")), None)
+    """`NAME @handle [reason...]` (the name may have spaces; the handle as typed, as
+    Slack's member mention of it, or a profile link): (name, handle, reason)."""
+    at = next((i for i, w in enumerate(args) if w.startswith(("@", "<@", "http"))), None)
     if not at:
         raise ScoutError(f"Write it like `/list {action} NAME @handle`.")
-    return " ".join(args[:at]), args[at], " ".join(args[at + 1 :])
+    return " ".join(args[:at]), parsing.clean_handle(args[at]), " ".join(args[at + 1 :])
 
 
 def _member_line(i: int, m: Any) -> str:

@@ -117,6 +117,13 @@ def test_add_to_list_asks_for_a_list_first_then_adds_with_the_reason(slack):  # 
     shown = slack.answer("show")
     assert "<https://www.instagram.com/bob/|@bob>" in shown and "<@U0001>" in shown
     assert "shares #food #travel with @ana — from /lookalike @ana 3" in shown
+    slack.command("/list", "add Summer launch <@U0099|eve>", "mention")  # Slack's member link
+    assert "Added @eve (Summer launch)" in slack.answer("mention")
+    slack.command("/list", "add Summer launch https://www.instagram.com/fay/", "link")
+    assert "Added @fay (Summer launch)" in slack.answer("link")
+    slack.command("/list", "remove Summer launch @eve", "gone-eve")
+    slack.command("/list", "remove Summer launch @fay", "gone-fay")
+    assert "Removed @fay" in slack.answer("gone-fay")
     slack.command("/list", "remove Summer launch @bob", "remove")
     assert "Removed @bob" in slack.answer("remove")
     slack.command("/list", "show Summer launch", "empty")
