@@ -145,22 +145,32 @@ def _number(value: Any) -> Any:
     return "" if value is None else round(float(value), 2)
 
 
+def _fresh(scout: Any, handle: str) -> dict[str, Any]:
+    """A creator's facts as the engine knows them now (its creator card: followers,
+    ER, the /vet quality); {} for one it does not know (then the facts shown when the
+    creator was added stand)."""
+    try:
+        card = scout.rec.creator_card(handle)
+    except Exception:  # noqa: BLE001 - unknown today, or no store behind a fake engine
+        return {}
+    facts = {"platform": card.platform, "followers": card.followers, "er": card.er}
+    return {**facts, "quality": card.quality}
+
+
 def export_csv(scout: Any, info: Any) -> tuple[str, bytes]:
-    """The list as CSV: profile link, followers and ER as the store knows them now (as
-    shown when added, for a creator it no longer knows), quality as shown when added,
-    the reason and who added each."""
+    """The list as CSV: profile link, followers, ER and quality as the engine knows them
+    now (as shown when added, for a creator it does not know), the reason and who added
+    each."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for m in info.members:
-        try:
-            profile = scout.rec.influencer_profile(m.handle)
-        except Exception:  # noqa: BLE001 - unknown today: the facts seen when it was added
-            profile = {}
+        profile = {k: v for k, v in _fresh(scout, m.handle).items() if v is not None}
         platform = profile.get("platform") or m.platform or "instagram"
         url = bk.PROFILE_URLS.get(platform, bk.PROFILE_URLS["instagram"]).format(m.handle)
         followers = profile.get("followers", m.facts.get("followers"))
         er = profile.get("er", m.facts.get("er"))
+        quality = profile.get("quality", m.facts.get("quality"))
         writer.writerow(
             [
                 m.handle,
@@ -168,7 +178,7 @@ def export_csv(scout: Any, info: Any) -> tuple[str, bytes]:
                 platform,
                 "" if followers is None else int(followers),
                 _number(er),
-                _number(m.facts.get("quality")),
+                _number(quality),
                 m.reason or "",
                 m.added_by or "",
                 f"{m.added_at:%Y-%m-%d %H:%M}",

@@ -214,3 +214,36 @@ def test_the_console_supports_lists(migrated_sqlite, tmp_path, monkeypatch):
         assert "picks" in handle(scout, "list", state)
     finally:
         parts.close()
+
+
+@pytest.mark.slow
+def test_an_export_reads_the_creators_facts_from_the_store(copy_db, tmp_path, monkeypatch):
+    """On the trained demo: followers, ER and quality as the engine knows them now, not
+    as typed; a creator the store does not know keeps empty cells, never 'None'."""
+    from sqlalchemy import create_engine, text
+
+    from bot.console import handle
+    from bot.router import Scout
+
+    parts = assemble(copy_db)
+    try:
+        scout = Scout(parts.recommender, parts.workspace_ops)
+        engine = create_engine(copy_db)
+        with engine.connect() as conn:
+            known = conn.execute(text("select handle from influencers order by id")).scalar()
+        engine.dispose()
+        state: dict = {}
+        handle(scout, "list new real", state)
+        assert "Added" in handle(scout, f"list add real @{known} looks right", state)
+        assert "Added" in handle(scout, "list add real @nobody_we_know", state)
+        monkeypatch.chdir(tmp_path)
+        handle(scout, "list export real", state)
+        rows = list(csv.DictReader((tmp_path / "list-real.csv").open()))
+        card = parts.recommender.creator_card(known)
+        assert rows[0]["handle"] == known and rows[0]["followers"] == str(card.followers)
+        assert card.quality is not None and rows[0]["quality"] == str(round(card.quality, 2))
+        assert rows[0]["reason"] == "looks right" and rows[0]["added_by"] == "UCONSOLE"
+        assert rows[1]["handle"] == "nobody_we_know" and rows[1]["followers"] == ""
+        assert "None" not in (tmp_path / "list-real.csv").read_text()
+    finally:
+        parts.close()
