@@ -241,3 +241,19 @@ def test_a_dm_in_plain_words_is_answered_with_how_it_was_read(slack):  # noqa: F
     assert "Songs are picked for one creator" in text and '"value": "/trending"' in text
     assert slack.action("ask_choice_0", "/trending", "pick").status == 200
     assert "Rising Song" in slack.answer("pick")
+
+
+@pytest.mark.slow
+def test_the_benchmark_phrasings_read_on_the_trained_demo(trained_demo_db):
+    """benchmarks/bench_ask.py's table, on the demo's own tag vocabulary: at least 100
+    phrasings, the clear ones read as their command, every unclear one a question."""
+    from benchmarks.bench_ask import SETS, demo_vocabulary, load_phrasings, measure
+
+    vocab = demo_vocabulary(f"sqlite:///{trained_demo_db}")
+    assert "coffee" in vocab and len(vocab) > 100
+    rows = load_phrasings(SETS["tuned"])
+    assert len(rows) >= 100
+    result = measure(rows, vocab, repeats=3)
+    assert result["understood_share"] >= 0.95, [r for r in result["rows"] if not r["ok"]]
+    assert result["guesses_on_unclear"] == 0 and result["question_share"] == 1.0
+    assert result["parse_ms_p95"] < 10

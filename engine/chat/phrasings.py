@@ -20,6 +20,7 @@ class Phrasing:
     command: str
     pattern: re.Pattern[str]
     needs: str | None  # "handle", "tags" or None
+    keeps: bool = False  # its words may also be the topic ("wedding photographers")
 
 
 def _p(text: str) -> re.Pattern[str]:
@@ -36,7 +37,8 @@ PHRASINGS: list[Phrasing] = [
         "vet",
         _p(
             r"\b(?:legit|legitimate|trustworthy|trust(?:ed)?|fake|genuine|authentic|scam\w*|"
-            r"vet|bought followers|bots?|fraud\w*|credible|reliable|real followers)\b"
+            r"vet|bought followers|bots?|fraud\w*|credible|reliable|real followers|"
+            r"followers (?:are |look )?(?:real|fake))\b"
         ),
         "handle",
     ),
@@ -55,7 +57,7 @@ PHRASINGS: list[Phrasing] = [
         _p(
             r"\b(?:similar|like|alike|lookalikes?|look[- ]alikes?|resembl\w*|comparable|"
             r"same (?:vibe|style|audience|niche|kind)|such as|competitors?|alternatives?|"
-            r"others? like)\b"
+            r"others? like|instead of|replacements? for)\b"
         ),
         "handle",
     ),
@@ -63,6 +65,15 @@ PHRASINGS: list[Phrasing] = [
         "topic",
         _p(rf"\b{PEOPLE}\b|\b(?:who|that) (?:posts?|talks?|makes?|shares?)\b|\bposts? about\b"),
         "tags",
+    ),
+    Phrasing(
+        "topic",
+        _p(
+            r"\b(?:photographers?|artists?|chefs?|bakers?|gamers?|musicians?|singers?|designers?|"
+            r"athletes?|trainers?|moms?|dads?|travell?ers?|foodies|developers?|makers?)\b"
+        ),
+        "tags",
+        keeps=True,
     ),
 ]
 
@@ -130,13 +141,13 @@ COUNT = [
         r"\b(?:give me|show me|find me|get me|show|list|top|first|best|just|only|k:)\s*(\d{1,3})\b(?![.,]?\d|\s*(?:k|m)\b|\s*%)"
     ),
     _p(
-        rf"\b(\d{{1,3}})\s+(?=(?:more\s+|other\s+|similar\s+|nano\s+|micro\s+|macro\s+|mega\s+|"
+        rf"\b(\d{{1,3}})\s+(?!(?:k|m|mil|million|thousand)\b)(?=(?:more\s+|other\s+|similar\s+|nano\s+|micro\s+|macro\s+|mega\s+|"
         rf"\w+\s+)?(?:{PEOPLE}|songs?|tracks?|sounds?|hash ?tags?|tags?|results?|lookalikes?|"
         rf"options|ideas|suggestions)\b)"
     ),
 ]
 WINDOWS = [
-    (_p(r"\b(?:today|last 24 hours|past 24 hours|right now)\b"), 1),
+    (_p(r"\b(?:today|last 24 hours|past 24 hours)\b"), 1),
     (_p(r"\b(?:this|past|last)\s+(?:two|2)\s+weeks\b|\bfortnight\b"), 14),
     (_p(r"\b(?:this|past|last)\s+week\b|\bweekly\b"), 7),
     (_p(r"\b(?:this|past|last)\s+month\b|\bmonthly\b"), 30),
@@ -162,6 +173,6 @@ STOPWORDS = set(
     lots lot niche space world scene area field someone anyone everyone something
     anything like likes followers follower subscribers fans audience engagement rate
     er percent language lang speaking speak speaks write writes written there here
-    ok okay hi hey hello thanks thank yes no not nice cool awesome now currently lately
-    recently""".split()  # noqa: SIM905 - a paragraph of words reads and edits best
+    ok okay hi hey hello thanks thank yes no not nice cool awesome now right currently
+    lately recently""".split()  # noqa: SIM905 - a paragraph of words reads and edits best
 )

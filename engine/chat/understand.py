@@ -31,6 +31,7 @@ _HANDLE_CUES = {
     "like", "to", "resembling", "of", "for", "should", "would", "could", "can", "will",
     "vet", "is", "are", "trust", "check", "than",
 }  # fmt: skip
+_NEED_HANDLE = tuple(p.command for p in ph.PHRASINGS if p.needs == "handle")
 _PRONOUNS = {"him", "her", "them", "this", "that", "it", "these", "those", "they", "he", "she"}
 EXAMPLES = (
     "“creators like @some_creator with under 50k followers”, “hashtags for coffee”, "
@@ -140,6 +141,11 @@ def _take_filters(s: str, slots: _Slots) -> str:
             slots.filters["er"] = f">{m.group(1)}"
             s = s2
             break
+    for pattern in ph.COUNT:  # before the tiers, which take "nano influencers" away
+        m, s2 = _cut(pattern, s)
+        if m:
+            slots.k, s = int(m.group(1)), s2
+            break
     s = _take_followers(s, slots)
     for pattern in ph.LANGUAGE:
         m, s2 = _cut(pattern, s)
@@ -156,11 +162,6 @@ def _take_filters(s: str, slots: _Slots) -> str:
         m, s2 = _cut(ph.DAYS, s)
         if m:
             slots.days, s = int(m.group(1)), s2
-    for pattern in ph.COUNT:
-        m, s2 = _cut(pattern, s)
-        if m:
-            slots.k, s = int(m.group(1)), s2
-            break
     return s
 
 
@@ -197,7 +198,8 @@ def _bare_handle(s: str, slots: _Slots, vocabulary: Collection[str]) -> str | No
 def _content(s: str) -> tuple[list[str], list[str]]:
     """The words that may be the topic: (wanted, not wanted) after 'but not' and the like."""
     for phrasing in ph.PHRASINGS:
-        s = phrasing.pattern.sub(" ", s)
+        if not phrasing.keeps:
+            s = phrasing.pattern.sub(" ", s)
     m = ph.NEGATION.search(s)
     pos, neg = (s[: m.start()], s[m.end() :]) if m else (s, "")
 
@@ -230,7 +232,7 @@ def understand(text: str, vocabulary: Collection[str] = frozenset()) -> Reading:
     intent = next((p for p in ph.PHRASINGS if p.pattern.search(s)), None)
     rest = _take_filters(s, slots)
     either = None
-    if slots.handle is None and (intent is None or intent.needs == "handle"):
+    if slots.handle is None and (intent is None or intent.command in ("trending", *_NEED_HANDLE)):
         either = _bare_handle(rest, slots, vocabulary)
     if slots.handle:
         rest = re.sub(rf"(?<![\w.]){re.escape(slots.handle)}(?![\w.])", " ", rest)
@@ -249,6 +251,13 @@ def _decide(intent, slots: _Slots, query: str, tags: list[str], unknown: list[st
         return Reading(command, handle=slots.handle, filters=kept, **base)
     if command in ("lookalike", "songs", "vet"):
         return _missing_handle(command, slots, query, tags, either, filters)
+    if command == "trending" and slots.pronoun:
+        return Reading(
+            None,
+            question="Which creator do you mean? “songs for @some_creator” picks songs for one "
+            "creator; “what's trending?” is for everyone.",
+            choices=("/trending",),
+        )
     if command == "trending":
         topic = tags[0] if tags else None
         return Reading("trending", days=slots.days, topic=topic, **base)

@@ -18,7 +18,8 @@ def _norm(word: str) -> str:
 
 
 def number_forms(word: str) -> list[str]:
-    """The plural and singular spellings English uses most, in the order tried."""
+    """The plural and singular spellings English uses most (and a verb's -ing dropped),
+    in the order tried."""
     out = []
     if word.endswith("ies") and len(word) > 4:
         out.append(word[:-3] + "y")
@@ -29,6 +30,8 @@ def number_forms(word: str) -> list[str]:
     if word.endswith("y") and len(word) > 2:
         out.append(word[:-1] + "ies")
     out += [word + "s", word + "es"]
+    if word.endswith("ing") and len(word) > 5:  # "gardening" -> #garden, "baking" stays
+        out += [word[:-3], word[:-3] + "e"]
     return out
 
 
