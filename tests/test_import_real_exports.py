@@ -161,6 +161,33 @@ def test_the_published_semicolon_export_imports_with_one_documented_command(
     assert store.counts()["posts"] == 4849
     assert store.counts()["influencers"] == 599
     assert store.find_handle("elisabeth.rioux") == "elisabeth.rioux"
+    out = capsys.readouterr().out
+    assert "kept the creators' followers, following, posts_count from the post rows" in out
+    assert "numberFollowers" not in out  # no longer among the ignored columns
+    creators = store.influencers_frame().set_index("handle")
+    assert creators["followers"].notna().sum() == 599  # issue 24: the counts were lost
+    assert int(creators.loc["elisabeth.rioux", "followers"]) == 990729
+    assert int(creators.loc["elisabeth.rioux", "posts_count"]) == 554
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_the_published_semicolon_export_imports_as_influencers_one_per_account(
+    db, shared_dir, capsys
+):
+    """Every post row repeats its account's profile: one creator each, with its counts,
+    instead of 4250 'duplicate' lines (issue 24)."""
+    from engine.cli import main
+
+    raw = shared_dir / "data/instagram-600/raw_semicolon_export.csv"
+    args = ["import", "influencers", str(raw), "--db", db, "--quiet"]
+    assert main([*args, "--map", "path=handle@folder"]) == 0
+    out = capsys.readouterr().out
+    assert "599 influencers imported (599 new, 0 updated)" in out
+    assert "4250 rows repeated a creator already in the file: merged into 599 creators" in out
+    creators = Store(db).influencers_frame().set_index("handle")
+    assert len(creators) == 599 and creators["followers"].notna().all()
+    assert int(creators.loc["elisabeth.rioux", "following"]) == 266
 
 
 # ----------------------------------------------------------------- xlsx, jsonl

@@ -382,7 +382,8 @@ class _Scanned:
     notices: list[str]
     kept: list[Columns] | None
     skipped: list[str]
-    skipped_lines: int
+    skipped_at: set[int]  # the lines of `skipped`
+    header: list[str] | None = None
 
 
 def _scan(
@@ -392,12 +393,15 @@ def _scan(
     progress: bool,
     user_map: dict[str, list[str]],
     skip_invalid: bool = False,
+    only: tuple[str, ...] = (),
 ) -> _Scanned:
     """Pass 1: validate every row; the rows, fields present, ignored columns, notices,
     the records when at most KEEP_ROWS (always with `skip_invalid` or for influencers)
-    and the lines skipped."""
+    and the lines skipped. `only`: read just these fields of the kind."""
     shown = str(path)
     cols = schema(kind, path.parent)
+    if only:
+        cols = {name: col for name, col in cols.items() if name in only}
     opened = _open(path, kind, cols, user_map)
     tally = _Tally(kind, shown, known_songs, skip_invalid)
     bar = _progress(progress, f"checking {path.name}")
@@ -405,6 +409,8 @@ def _scan(
         for chunk in opened.chunks(shown):
             tally.add(chunk)
             bar.update(len(chunk.lines))
+    except HeaderError as err:  # JSONL: a line whose keys name a field twice
+        raise ImportRejected(shown, [f"{shown}: {err}"]) from None
     except UnicodeDecodeError as err:  # the rest of the file is unreadable: never skipped
         tally.report(Problem(shown, tally.n + 1, "", f"cannot be decoded ({err.reason})"))
     finally:
@@ -430,8 +436,41 @@ def _scan(
         notices,
         tally.kept,
         [str(p) for p in tally.skipped],
-        len({p.line for p in tally.skipped}),
+        {p.line for p in tally.skipped},
+        opened.source.header,
     )
+
+
+PROFILE_FIELDS = ("followers", "following", "posts_count")
+
+
+def _profile_scan(
+    path: Path,
+    header: list[str] | None,
+    progress: bool,
+    user_map: dict[str, list[str]],
+    skip_invalid: bool,
+) -> _Scanned | None:
+    """A posts export that repeats its creator's profile counts on every row (the raw
+    instagram-600 export's numberFollowers beside each post): those counts, one record
+    per creator, for the influencers the posts belong to. They were dropped with the
+    ignored columns, and follower counts are what a marketer filters on."""
+    if header is None:
+        return None
+    only = ("handle", "platform", *PROFILE_FIELDS)
+    cols = {k: v for k, v in schema("influencers", path.parent).items() if k in only}
+    mapped = {
+        src: [t for t in targets if t.partition("@")[0] in only]
+        for src, targets in user_map.items()
+    }
+    try:
+        cmap = resolve("influencers", header, cols, mapped)
+    except HeaderError:
+        return None
+    fed = {f for targets in cmap.targets.values() for f, _ in targets}
+    if "handle" not in fed or not fed & set(PROFILE_FIELDS):
+        return None
+    return _scan(path, "influencers", None, progress, mapped, skip_invalid, only)
 
 
 def _key(kind: str) -> Callable[[dict], tuple]:
@@ -556,6 +595,9 @@ def _import_file(
             known_songs = writer.known_song_ids(s)
     scan = _scan(path, kind, known_songs, progress, user_map, skip_invalid)
     kept, present = scan.kept, scan.present
+    profiles = None
+    if kind == "posts":
+        profiles = _profile_scan(path, scan.header, progress, user_map, skip_invalid)
 
     def write(session) -> int:
         """One transaction for the whole file; models.retry runs it again, from the
@@ -567,10 +609,14 @@ def _import_file(
             for batch in _batches(chunks, BATCH):
                 new_rows += _write(writer, session, kind, batch, present, id_cache)
                 bar.update(len(batch[KEY_COLUMN[kind]]))
+            for batch in _batches(profiles.kept or [] if profiles else [], BATCH):
+                _write(writer, session, "influencers", batch, profiles.present, id_cache)
         bar.close()
         return new_rows
 
     new = retry.in_transaction(store, write, what=f"import of {path.name}")
+    if profiles is not None:
+        _fold_profiles(scan, profiles)
     return ImportReport(
         kind,
         str(path),
@@ -580,8 +626,21 @@ def _import_file(
         tuple(scan.ignored),
         tuple(scan.notices),
         tuple(scan.skipped),
-        scan.skipped_lines,
+        len(scan.skipped_at),
     )
+
+
+def _fold_profiles(scan: _Scanned, profiles: _Scanned) -> None:
+    """The posts report says what the profile pass kept: its columns are no longer
+    ignored, its differing values and its skipped lines are told."""
+    scan.ignored = [c for c in scan.ignored if c in profiles.ignored]
+    kept = [f for f in PROFILE_FIELDS if f in profiles.present]
+    scan.notices.append(
+        f"kept the creators' {', '.join(kept)} from the post rows ({profiles.rows} creators)"
+    )
+    scan.notices.extend(n for n in profiles.notices if "differing values" in n)
+    scan.skipped.extend(p for p in profiles.skipped if p not in scan.skipped)
+    scan.skipped_at |= profiles.skipped_at
 
 
 def _write(writer, session, kind: str, batch: Columns, present: set[str], id_cache: dict) -> int:
