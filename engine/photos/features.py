@@ -15,10 +15,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import sys
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -101,22 +103,26 @@ def _quiet_runtime() -> Iterator[None]:
 
 class TFLiteExtractor:
     """A quantised MobileNetV2 .tflite: the feature is the AvgPool tensor, dequantised.
-    The interpreter is not thread-safe, so calls are serialised by a lock."""
+    An interpreter is not thread-safe, so each call takes one from a pool (one per core,
+    made when first needed) and a batch is split across them: one single-threaded
+    interpreter per core beats one interpreter with a thread per core, whose threads wait
+    for each other at every layer of a 224x224 network (issue 27)."""
 
-    def __init__(self, path: Path, num_threads: int = 2, runtime: str = "auto") -> None:
+    def __init__(
+        self,
+        path: Path,
+        num_threads: int = 2,
+        runtime: str = "auto",
+        workers: int | None = None,
+    ) -> None:
+        """`workers`: interpreters in the pool (each with one thread); None = the cores
+        this process may use. `num_threads` is what a lone interpreter (workers=1) uses."""
         self.path = Path(path)
         self.extractor_id = f"tflite:{file_sha256(self.path)}"
-        interpreter = _tflite_interpreter_class(runtime)
-        try:
-            with _quiet_runtime():
-                self._interp = interpreter(
-                    model_path=str(self.path),
-                    experimental_preserve_all_tensors=True,  # the only way to read AvgPool
-                    num_threads=num_threads,
-                )
-                self._interp.allocate_tensors()
-        except (ValueError, RuntimeError) as err:
-            raise ScoutError(f"{self.path} is not a usable TFLite model ({err}).") from None
+        self.workers = max(1, workers if workers is not None else usable_cores())
+        self._threads = num_threads if self.workers == 1 else 1
+        self._runtime = _tflite_interpreter_class(runtime)
+        self._interp = self._new_interpreter()
         self._input = self._interp.get_input_details()[0]
         by_name = {t["name"]: t for t in self._interp.get_tensor_details()}
         if TFLITE_FEATURE_TENSOR not in by_name:
@@ -129,7 +135,44 @@ class TFLiteExtractor:
         scale, zero = feat["quantization"]
         self._scale = float(scale) or 1.0
         self._zero = float(zero)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the pool's bookkeeping, not an invoke
+        self._idle: queue.SimpleQueue = queue.SimpleQueue()
+        self._idle.put(self._interp)
+        self._made = 1
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _new_interpreter(self):
+        try:
+            with _quiet_runtime():
+                interp = self._runtime(
+                    model_path=str(self.path),
+                    experimental_preserve_all_tensors=True,  # the only way to read AvgPool
+                    num_threads=self._threads,
+                )
+                interp.allocate_tensors()
+        except (ValueError, RuntimeError) as err:
+            raise ScoutError(f"{self.path} is not a usable TFLite model ({err}).") from None
+        return interp
+
+    @contextlib.contextmanager
+    def _interpreter(self) -> Iterator:
+        """An idle interpreter of the pool, made when all are busy and the pool is not full
+        (else wait for one)."""
+        with self._lock:
+            make = self._idle.empty() and self._made < self.workers
+            if make:
+                self._made += 1
+        interp = self._new_interpreter() if make else self._idle.get()
+        try:
+            yield interp
+        finally:
+            self._idle.put(interp)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="mobilenet")
+            return self._executor
 
     def classifier_head(self) -> ClassifierHead | None:
         """The network's own ImageNet classifier layer (1280 -> 1001 logits), dequantised."""
@@ -163,13 +206,111 @@ class TFLiteExtractor:
             return np.zeros((0, FEATURE_DIM), np.float32)
         batch = _stack(images)
         out = np.empty((len(batch), FEATURE_DIM), np.float32)
-        with self._lock:  # one image per invoke: resizing the input re-plans the graph
-            for i, image in enumerate(batch):
-                self._interp.set_tensor(self._input["index"], image[None])
-                self._interp.invoke()
-                raw = self._interp.get_tensor(self._feature_index).reshape(-1)
-                out[i] = (raw.astype(np.float32) - self._zero) * self._scale
+        chunks = _chunks(len(batch), self.workers)
+        if len(chunks) == 1:
+            self._run(batch, out, chunks[0])
+        else:
+            list(self._pool().map(lambda c: self._run(batch, out, c), chunks))
         return out
+
+    def _run(self, batch: np.ndarray, out: np.ndarray, rows: range) -> None:
+        """Features of `batch[rows]` into `out[rows]` on one interpreter of the pool, one
+        image per invoke: resizing the input re-plans the graph (and XNNPACK refuses a
+        batch dimension for this quantised file)."""
+        with self._interpreter() as interp:
+            for i in rows:
+                out[i] = self._one(interp, batch[i])
+
+    def _one(self, interp, image: np.ndarray) -> np.ndarray:
+        interp.set_tensor(self._input["index"], image[None])
+        interp.invoke()  # releases the GIL: the pool's interpreters run at once
+        raw = interp.get_tensor(self._feature_index).reshape(-1)
+        return (raw.astype(np.float32) - self._zero) * self._scale
+
+    def featurize_encoded(
+        self, datas: list[bytes], decode: Callable[[bytes], np.ndarray]
+    ) -> EncodedFeatures:
+        """Decode (`decode`: bytes -> (224, 224, 3) uint8, e.g. images.decode_image) and
+        featurise in the pool's threads, so one core decodes a photo while the other runs
+        the network: end to end 12-MP JPEGs -> features without a serial decoding pass.
+        An image `decode` refuses (BadImage, OSError, ValueError) is an error entry, not
+        an exception: one bad file does not lose the batch."""
+        out = np.zeros((len(datas), FEATURE_DIM), np.float32)
+        errors: dict[int, Exception] = {}
+
+        def work(rows: range) -> None:
+            with self._interpreter() as interp:
+                for i in rows:
+                    try:
+                        pixels = decode(datas[i])
+                    except (ScoutError, OSError, ValueError) as err:
+                        errors[i] = err
+                        continue
+                    out[i] = self._one(interp, np.asarray(pixels, dtype=np.uint8))
+
+        chunks = _chunks(len(datas), self.workers, ENCODED_CHUNK)
+        list(self._pool().map(work, chunks))
+        ok = np.array([i not in errors for i in range(len(datas))], dtype=bool)
+        return EncodedFeatures(out, ok, errors)
+
+
+ENCODED_CHUNK = 16  # images a worker takes at a time: small enough to keep both cores busy
+
+
+@dataclass
+class EncodedFeatures:
+    """`features[i]` for `datas[i]` where `ok[i]`; `errors[i]` says why an image was not
+    decoded (its row stays zero)."""
+
+    features: np.ndarray
+    ok: np.ndarray
+    errors: dict[int, Exception]
+
+
+def featurize_encoded(
+    extractor: FeatureExtractor,
+    datas: list[bytes],
+    decode: Callable[[bytes], np.ndarray],
+    workers: int | None = None,
+) -> EncodedFeatures:
+    """Encoded images -> features with any extractor: the TFLite pool's own pipeline, or
+    (Keras) decoding in `workers` threads (Pillow releases the GIL while it decodes)
+    and one batched call."""
+    own = getattr(extractor, "featurize_encoded", None)
+    if own is not None:
+        return own(datas, decode)
+    errors: dict[int, Exception] = {}
+
+    def one(i: int) -> np.ndarray | None:
+        try:
+            return decode(datas[i])
+        except (ScoutError, OSError, ValueError) as err:
+            errors[i] = err
+            return None
+
+    with ThreadPoolExecutor(max(1, workers or usable_cores())) as pool:
+        pixels = list(pool.map(one, range(len(datas))))
+    ok = np.array([p is not None for p in pixels], dtype=bool)
+    out = np.zeros((len(datas), FEATURE_DIM), np.float32)
+    if ok.any():
+        out[ok] = extractor.featurize([p for p in pixels if p is not None])
+    return EncodedFeatures(out, ok, errors)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _chunks(n: int, parts: int, most: int | None = None) -> list[range]:
+    """0..n split into `parts` near-equal ranges (or ranges of at most `most`), none empty."""
+    if n == 0:
+        return []
+    size = -(-n // max(1, parts)) if most is None else max(1, most)
+    return [range(i, min(n, i + size)) for i in range(0, n, size)]
 
 
 class KerasExtractor:

@@ -19,7 +19,8 @@ pixel is decoded (`Image.open` reads only the header). Measured on the files of 
   tiles and compressions decide what libtiff allocates): their cost cannot be read from
   the header Pillow gives, so they are refused; photos come as JPEG, PNG, GIF, WebP, BMP.
 
-Baseline JPEGs decode at 1/2..1/8 scale (`draft`), which keeps a 12-MP photo fast;
+Baseline JPEGs decode at 1/2..1/8 scale (`draft`, the smallest that covers twice the
+output), which keeps a 12-MP photo fast;
 formats decoded at full size get a lower pixel cap; every image is reduced to a few
 times the output size right after decoding and before any mode conversion; only a few
 decodes run at once in a process; and after a big decode the freed heap is handed back
@@ -83,16 +84,30 @@ DECODE_SLOTS = threading.BoundedSemaphore(2)  # concurrent decodes per process
 DEFAULT_LIMITS = ImageLimits()
 # Pillow's own guard for what it opens inside a plugin: an error at twice this
 Image.MAX_IMAGE_PIXELS = DEFAULT_LIMITS.max_pixels
+# A JPEG is decoded to at least DRAFT x the output side. Decoding at the output side
+# itself (1/8 scale for 12 MP) halves the decoding work but moves the quantised
+# network's features: cosine 0.996 on average with these on 12-MP photos, and below
+# 0.999 for 12% of the real photos (benchmarks/bench_photo_speed.py, issue 27); the
+# cached features of every trained model were made with 2, so 2 stays the default.
+DRAFT = 2
 BIG_DECODE = 16 * 2**20  # after a decode this big, trim the heap
 STRIP_ROWS = 256  # rows reduced at a time
 
 
 def decode_image(
-    data: bytes, *, limits: ImageLimits = DEFAULT_LIMITS, name: str = "the image", size: int = SIZE
+    data: bytes,
+    *,
+    limits: ImageLimits = DEFAULT_LIMITS,
+    name: str = "the image",
+    size: int = SIZE,
+    draft: int | None = None,
 ) -> np.ndarray:
     """`data` -> uint8 array (size, size, 3): EXIF orientation applied, first frame of an
     animation, any mode converted to RGB (alpha flattened on white), centre-cropped to a
-    square and resized. Raises BadImage with a reason the user can act on."""
+    square and resized. Raises BadImage with a reason the user can act on. `draft`: the
+    side a JPEG is decoded to at least, DRAFT x `size` unless given (`draft=size`, the
+    target size, is the fast rule issue 27 measures: half the decoding work on a 12-MP
+    photo, features a little apart from these, see benchmarks/bench_photo_speed.py)."""
     if not data:
         raise BadImage(f"{name} is empty (0 bytes).")
     if len(data) > limits.max_bytes:
@@ -105,7 +120,7 @@ def decode_image(
             img = Image.open(io.BytesIO(data), formats=OPENABLE)
             try:
                 check_header(img, data, limits, name)
-                rgb, cost = _decode(img, size)
+                rgb, cost = _decode(img, size, draft or DRAFT * size)
             finally:
                 img.close()  # `with` would close only the file, not the pixels
                 if cost >= BIG_DECODE:
@@ -124,13 +139,15 @@ def decode_image(
     return np.asarray(square, dtype=np.uint8)
 
 
-def _decode(img: Image.Image, size: int) -> tuple[Image.Image, int]:
+def _decode(img: Image.Image, size: int, draft: int) -> tuple[Image.Image, int]:
     """The first frame, decoded as small as the format allows, shrunk, upright, RGB;
-    and the bytes the decode held at its largest."""
+    and the bytes the decode held at its largest. A JPEG decodes at the smallest of
+    libjpeg's 1/2..1/8 scales that still covers `draft` pixels a side (a 12-MP photo at
+    1/4 for 2 x 224, at 1/8 for 224)."""
     held = 0
-    if img.format in DRAFTABLE:  # decode at 1/2..1/8 scale: far less work
+    if img.format in DRAFTABLE:
         held = _coefficient_bytes(img) if img.info.get("progressive") else 0  # full size
-        img.draft("RGB", (size * 2, size * 2))
+        img.draft("RGB", (draft, draft))
     img.seek(0)  # animated GIF/PNG/WebP: the first frame
     img.load()
     held += img.height * ROW_OVERHEAD + img.width * img.height * MODE_BYTES.get(img.mode, 4)
