@@ -130,6 +130,9 @@ def test_slack_markup_is_read_as_typed():
     reading = understand("similar to <https://instagram.com/ana.reception|instagram.com/ana>")
     assert reading.line == "/lookalike @ana.reception"
     assert understand("songs for <@U123|bo.level>").line == "/songs @bo.level"
+    typed = "creators like @x with &lt;50k followers and er &gt;2"  # Slack escapes < > &
+    assert understand(typed).line == "/lookalike @x followers:<50k er:>2"
+    assert understand("food creators >10k followers", VOCAB).line == "/topic #food followers:>10k"
 
 
 def test_the_parser_answers_in_well_under_10_ms():

@@ -112,12 +112,12 @@ TIER = _p(r"\b(nano|micro|macro|mega|celebrity)(?:[- ]?(?:influencers?|creators?
 BETWEEN = _p(rf"\b(?:between|from)\s+({NUM})\s*(?:and|to|-)\s*({NUM})\s*{FOLLOWERS}?")
 SPAN = _p(rf"\b({NUM})\s*(?:-|to)\s*({NUM})\s*{FOLLOWERS}")
 UNDER = _p(
-    rf"\b(?:under|below|less than|fewer than|at most|up to|max(?:imum)?|no more than|"
-    rf"smaller than|<=?)\s*({NUM})(?!\s*%)\s*({FOLLOWERS})?"
+    rf"(?:\b(?:under|below|less than|fewer than|at most|up to|max(?:imum)?|no more than|"
+    rf"smaller than)|<=?)\s*({NUM})(?!\s*%)\s*({FOLLOWERS})?"
 )
 OVER = _p(
-    rf"\b(?:over|above|more than|at least|min(?:imum)?|bigger than|greater than|"
-    rf"no less than|>=?)\s*({NUM})(?!\s*%)\s*({FOLLOWERS})?"
+    rf"(?:\b(?:over|above|more than|at least|min(?:imum)?|bigger than|greater than|"
+    rf"no less than)|>=?)\s*({NUM})(?!\s*%)\s*({FOLLOWERS})?"
 )
 PLUS = _p(rf"\b({NUM})\s*\+\s*({FOLLOWERS})?")
 ENGAGEMENT = [

@@ -56,6 +56,8 @@ def _clean(text: str) -> str:
     text = _SLACK_LINK.sub(r"\1", text)
     text = _SLACK_USER.sub(r"@\1", text)
     text = _SLACK_BARE_USER.sub(" ", text)
+    # what a person typed as < > & arrives escaped (the markup above uses real brackets)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return " ".join(text.split())
 
 
