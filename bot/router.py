@@ -231,7 +231,9 @@ class Scout:
         reply = self.command(reading.command, reading.args, caller)
         if reading.direct:  # typed as a command already: nothing to explain
             return reply
-        read_as = bk.context(f"Read as: {bk.code(reading.line)}")
+        left_out = ", ".join(f"“{bk.esc(w)}”" for w in reading.ignored)
+        why = f" (left out {left_out}: no hashtag in the data matches it)" if left_out else ""
+        read_as = bk.context(f"Read as: {bk.code(reading.line)}{why}")
         return Reply(reply.text, [read_as, *reply.blocks], reply.ephemeral, reply.file)
 
     # ------------------------------------------------------------- commands

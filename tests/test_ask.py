@@ -213,6 +213,8 @@ def test_the_console_reads_plain_words_and_asks_when_unclear(copy_db):
         out = handle(scout, "food bloggers under 10k followers", state)
         assert out.splitlines()[0] == "  (Read as: `/topic #food followers:<10k`)", out
         assert "Creators for #food" in out
+        out = handle(scout, "creators who post about coffee and zqxwv", state)
+        assert "Read as: `/topic #coffee` (left out “zqxwv”" in out.splitlines()[0], out
         out = handle(scout, "@ana.studio", state)
         assert "What would you like to know about @ana.studio?" in out
         assert "  2. /songs @ana.studio" in out

@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> Answer | int:
     if reading.ignored:
         extra["ignored"] = list(reading.ignored)
     if not args.json:
-        print(f"Read as: {reading.line}", flush=True)
+        left_out = ", ".join(reading.ignored)
+        why = f" (left out {left_out}: no hashtag in the data matches it)" if left_out else ""
+        print(f"Read as: {reading.line}{why}", flush=True)
         result = sub._run(sub)
     else:
         with contextlib.redirect_stdout(io.StringIO()) as printed:
