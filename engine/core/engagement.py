@@ -190,9 +190,11 @@ def creator_engagement(
     the views are known, per follower elsewhere: platform_engagement_rate) over its
     `recent` newest posts (all posts with None), hidden and missing likes and viral
     outliers left out. `followers` is indexed by handle."""
-    if posts.empty:
+    if posts.empty or "likes" not in posts:
         empty = pd.Series(dtype="float64")
         return CreatorEngagement(empty, pd.Series(dtype=bool), pd.Series(dtype="int64"))
+    if "comments" not in posts:
+        posts = posts.assign(comments=0)
     window = recent_posts(posts, recent) if recent else posts
     followers = pd.to_numeric(followers, errors="coerce").astype("float64")
     reasons = leave_out_reasons(window, followers)
