@@ -751,11 +751,16 @@ class Recommender:
     def _snapshot_deltas(self, days: int) -> Any:
         """The store's snapshot rows of song reels over two windows (models.history), or
         None when they cannot answer (no snapshots, only a first sync's baseline, a store
-        without history): trending then counts by post date."""
+        without history): trending then counts by post date. Snapshots move once a sync
+        (daily), so a window's rows are read at most once a minute, not per digest."""
         from engine.songs.trending import has_daily_counts
 
         if not hasattr(self._store, "session") or not 1 <= days <= 366:
             return None
+        cache = self.__dict__.setdefault("_deltas_cache", {})  # days -> (read at, rows)
+        now = time.monotonic()
+        if days in cache and now - cache[days][0] < DATA_AGE_TTL_S:
+            return cache[days][1]
         from models import history
 
         try:
@@ -764,7 +769,8 @@ class Recommender:
         except Exception as err:  # noqa: BLE001 - post dates still answer
             log.warning("snapshots unavailable: %s", str(err).splitlines()[0] if str(err) else err)
             return None
-        return deltas if has_daily_counts(deltas, days) else None
+        cache[days] = (now, deltas if has_daily_counts(deltas, days) else None)
+        return cache[days][1]
 
     def _trending_from_counts(
         self, index: Any, deltas: Any, days: int, k: int, topic: str | None
