@@ -192,7 +192,7 @@ def influencers(
 ) -> Reply:
     """Ranked creators, each with 'More like #N' and 👍/👎 buttons."""
     blocks: list[dict[str, Any]] = [header(title)]
-    if not answer.results:
+    if not answer.results and not answer.notes:  # a note says why better (no languages...)
         blocks.append(section("No creators matched. Loosen the filters or try another query."))
     for rank, r in enumerate(answer.results, 1):
         blocks.append(section(influencer_line(rank, r)))

@@ -154,13 +154,18 @@ def test_cli_and_console_say_hidden_likes_instead_of_zero(hidden_db, capsys):
     assert code == 0, err
     assert "note: 1 creator with hidden likes left out of er:>0.5" in out
     assert f"@{handle} " not in out
-    text = console_session(url, [f"/topic #{tag} 30", f"/topic #{tag} 30 er:>0.5"])
+    text = console_session(
+        url, [f"/topic #{tag} 30", f"/topic #{tag} 30 er:>0.5", f"/topic #{tag} lang:en"]
+    )
     assert "Traceback" not in text
     lines = [x for x in text.splitlines() if f"@{handle}" in x]
     assert len(lines) == 1, text[-3000:]  # in the plain answer, left out of the filtered one
     line = lines[0]
     assert "ER unknown — likes hidden" in line and "ER 0.0%" not in line
     assert "1 creator with hidden likes left out of er:>0.5" in text
+    # lang: on data without languages says so, not "loosen the filters"
+    assert "this data has no languages, so lang: cannot filter it" in text
+    assert "Loosen the filters" not in text
 
 
 @pytest.mark.slow
