@@ -153,7 +153,9 @@ def test_the_published_semicolon_export_imports_with_one_documented_command(
 
     raw = shared_dir / "data/instagram-600/raw_semicolon_export.csv"
     assert main(["import", "posts", str(raw), "--db", db, "--quiet"]) == 2
-    assert "--map SOURCE=handle" in capsys.readouterr().err
+    refused = capsys.readouterr().err
+    assert "--map SOURCE=handle" in refused
+    assert "--map path=handle@folder takes the account from the folder" in refused
     args = ["--map", "path=post_id", "--map", "descriptionProcessed=caption"]
     args += ["--map", "path=image", "--map", "path=handle@folder"]
     assert main(["import", "posts", str(raw), "--db", db, "--quiet", *args]) == 0

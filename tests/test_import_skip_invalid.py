@@ -191,3 +191,42 @@ def test_a_profile_repeated_on_every_post_row_is_one_creator(db, tmp_path, capsy
     assert "followers 100 (line 3) then 120 (line 5)" in out
     found = influencers(db)
     assert int(found["ann"]["followers"]) == 120 and found["ann"]["bio"] == "chef"
+
+
+# ------------------------------------------- the raw instagram-600 export's shape
+RAW = (
+    ";numberLikesCategory;descriptionProcessed;numberPosts;numberFollowers;numberFollowing;path\n"
+    "0;10;sunset island flamingo;554;990729;266;pictures/elisabeth.rioux/3.jpg\n"
+    "1;9;beauty standards;554;990729;266;pictures/elisabeth.rioux/4.jpg\n"
+    "2;3;street at night;120;5400;300;pictures/night.walker/1.jpg\n"
+)
+
+
+def test_an_export_with_the_account_only_in_the_image_path(db, tmp_path, capsys):
+    path = tmp_path / "raw.csv"
+    path.write_text(RAW)
+    code, _out, err = cli(capsys, "import", "influencers", str(path), "--db", db, "--quiet")
+    assert code == 2 and "--map path=handle@folder takes the account from the folder" in err
+    code, out, err = cli(
+        capsys,
+        "import",
+        "influencers",
+        str(path),
+        "--db",
+        db,
+        "--quiet",
+        "--map",
+        "path=handle@folder",
+    )
+    assert code == 0, err
+    assert "2 influencers imported (2 new, 0 updated)" in out
+    maps = ["--map", "path=post_id", "--map", "descriptionProcessed=caption"]
+    maps += ["--map", "path=image", "--map", "path=handle@folder"]
+    code, out, err = cli(capsys, "import", "posts", str(path), "--db", db, "--quiet", *maps)
+    assert code == 0, err
+    assert "3 posts imported" in out
+    assert "kept the creators' followers, following, posts_count from the post rows" in out
+    found = influencers(db)
+    assert int(found["night.walker"]["followers"]) == 5400
+    assert int(found["elisabeth.rioux"]["posts_count"]) == 554
+    assert Store(db).counts()["posts"] == 3

@@ -10,7 +10,7 @@ from engine.bootstrap import assemble
 
 HELP = (
     "import a CSV, .xlsx or JSONL file of influencers, posts, songs or a creator's "
-    "follower sample (all rows or none)"
+    "follower sample (all rows or none, unless --skip-invalid)"
 )
 
 

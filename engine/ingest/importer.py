@@ -5,6 +5,7 @@ problem listed as file:line: column: reason, and nothing of it is written."""
 from __future__ import annotations
 
 import gc
+import re
 import sys
 import threading
 import time
@@ -228,6 +229,7 @@ def _open(
     path: Path, kind: str, cols: dict[str, Column], user_map: dict[str, list[str]]
 ) -> _Opened:
     shown = str(path)
+    opened = None
     try:
         opened = _Opened(open_source(path), kind, cols, user_map)
         if opened.fixed is not None:
@@ -237,12 +239,36 @@ def _open(
                 opened.source.header or [],
             )
     except HeaderError as err:
-        raise ImportRejected(shown, [f"{shown}:1: {err}"]) from None
+        hint = _folder_hint(opened) if "handle" in str(err).partition(";")[0] else ""
+        raise ImportRejected(shown, [f"{shown}:1: {err}{hint}"]) from None
     except UnicodeDecodeError as err:
         raise ImportRejected(shown, [f"{shown}:1: cannot be decoded ({err.reason})"]) from None
     except OSError as err:
         raise ImportRejected(shown, [f"{shown}: cannot be read: {err.strerror or err}"]) from None
     return opened
+
+
+_PICTURE_PATH = re.compile(r"^([^/\\]+[/\\])+[^/\\]+\.(jpe?g|png|webp|gif|heic|mp4)$", re.I)
+
+
+def _folder_hint(opened: _Opened | None) -> str:
+    """A file with no handle column whose first row has an image path such as
+    pictures/<account>/3.jpg (the raw instagram-600 export): the --map that reads the
+    account from it, so the person need not work out FIELD@folder alone. Reads one row
+    of a file that is being refused anyway."""
+    if opened is None or opened.source.header is None:
+        return ""
+    try:
+        first = next(iter(opened.source.rows), None)
+    except (UnicodeDecodeError, ValueError):
+        return ""
+    for col, value in (first.values if first else {}).items():
+        if col and isinstance(value, str) and _PICTURE_PATH.match(value.strip()):
+            return (
+                f". Column {col!r} holds image paths such as {value.strip()[:60]!r}: "
+                f"--map {col}=handle@folder takes the account from the folder"
+            )
+    return ""
 
 
 class _Tally:
