@@ -230,3 +230,14 @@ def test_an_export_with_the_account_only_in_the_image_path(db, tmp_path, capsys)
     assert int(found["night.walker"]["followers"]) == 5400
     assert int(found["elisabeth.rioux"]["posts_count"]) == 554
     assert Store(db).counts()["posts"] == 3
+
+
+def test_a_jsonl_line_with_two_candidate_handles_is_refused_in_one_line(db, tmp_path, capsys):
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        json.dumps({"AccountUsername": "ann", "CreatorHandle": "bob", "Followers": 5}) + "\n"
+    )
+    code, _out, err = cli(capsys, "import", "influencers", str(path), "--db", db, "--quiet")
+    assert code == 2 and "Traceback" not in err
+    assert "'AccountUsername' and 'CreatorHandle' could each be handle" in err
+    assert Store(db).counts()["influencers"] == 0

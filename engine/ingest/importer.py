@@ -1,6 +1,7 @@
 """`python -m engine import KIND FILE`: validate the whole file first (streaming, bounded
 memory), then write it in one transaction. Any bad row rejects the file with every
-problem listed as file:line: column: reason, and nothing of it is written."""
+problem listed as file:line: column: reason, and nothing of it is written; with
+--skip-invalid the valid rows are written and each bad line is listed instead."""
 
 from __future__ import annotations
 
