@@ -9,14 +9,15 @@ new path in the same run, alternating, on the same files.
   interpreters, one per core, each worker taking 16 photos at a time
   (`TFLiteExtractor.featurize_encoded`): the same features, bit for bit;
 - pool+draft: the pool, and JPEG draft decoding at the target size (1/8 scale for 12 MP,
-  `decode_image(draft=224)`): half the decoding work, features a little apart.
+  `decode_image(draft=224)`): a quarter less decoding work, features a little apart.
 
 The 12-MP files are the real photos of `../shared/photos/imagenet-sample/` upscaled
 (bicubic, JPEG quality 92) into a temporary folder. It prints images/s of each path (the
 best of the repeats, and the median), the ratio to the old path, the CPU seconds per
 image (and what they give on two idle cores when the machine is shared), the load
 average around the run, and the cosine of each new path's features with the old path's:
-on the 12-MP files and on the 400 real photos as they are. Writes benchmarks/results/photo_speed.json.
+on the 12-MP files and on the 400 real photos as they are; and, as a control, the old
+path's own pixels with +-1 level of noise (the quantised network is that sensitive). Writes benchmarks/results/photo_speed.json.
 
 Run: python -m benchmarks.bench_photo_speed [--n 120] [--repeats 3] [--quick]
 """
@@ -138,6 +139,19 @@ def real_cosines(photos: list[Path], model: Path) -> dict[str, np.ndarray]:
     }
 
 
+def noise_control(files: list[Path], model: Path) -> np.ndarray:
+    """How far the quantised network's features move when the old path's 224x224 pixels
+    get uniform noise of +-1 level (seeded): what 'a different decoder' costs at the least."""
+    ex = TFLiteExtractor(model, workers=usable_cores())
+    pixels = [decode_image(f.read_bytes(), draft=OLD_DRAFT) for f in files]
+    rng = np.random.default_rng(0)
+    noisy = [
+        np.clip(p.astype(np.int16) + rng.integers(-1, 2, p.shape), 0, 255).astype(np.uint8)
+        for p in pixels
+    ]
+    return cosines(ex.featurize(pixels), ex.featurize(noisy))
+
+
 def summary(c: np.ndarray) -> dict:
     return {
         "images": len(c),
@@ -164,13 +178,14 @@ def main() -> None:
         megapixels = float(np.mean([w * h for w, h in sizes])) / 1e6
         jpeg_mb = float(np.mean([f.stat().st_size for f in files])) / 1e6
         rows, around, big_cos = speed(files, model, repeats)
+        big_cos["old + noise"] = noise_control(files, model)
     real = real_cosines(photos, model)
     print_table("Photo features end to end, 12-MP JPEGs (decode + resize + MobileNetV2)", rows)
     print_table("around the run", [around])
     cos_rows = [
         {"path": name, "set": label, **summary(c[name])}
         for label, c in (("12-MP upscales", big_cos), ("real photos", real))
-        for name in ("pool", "pool+draft")
+        for name in c
     ]
     print_table("cosine with the old path's features", cos_rows)
     write_results(

@@ -101,12 +101,15 @@ def _quiet_runtime() -> Iterator[None]:
         os.close(devnull)
 
 
+_RUNTIME_LOCK = threading.Lock()
+
+
 class TFLiteExtractor:
     """A quantised MobileNetV2 .tflite: the feature is the AvgPool tensor, dequantised.
     An interpreter is not thread-safe, so each call takes one from a pool (one per core,
-    made when first needed) and a batch is split across them: one single-threaded
-    interpreter per core beats one interpreter with a thread per core, whose threads wait
-    for each other at every layer of a 224x224 network (issue 27)."""
+    made when first needed, one thread each) and a batch is split across them: each core
+    then decodes and featurises its own photos (featurize_encoded), where one interpreter
+    with two threads left the serial decoding on one core (issue 27)."""
 
     def __init__(
         self,
@@ -142,8 +145,8 @@ class TFLiteExtractor:
         self._executor: ThreadPoolExecutor | None = None
 
     def _new_interpreter(self):
-        try:
-            with _quiet_runtime():
+        try:  # one at a time: _quiet_runtime swaps the process's fd 2 and puts it back
+            with _RUNTIME_LOCK, _quiet_runtime():
                 interp = self._runtime(
                     model_path=str(self.path),
                     experimental_preserve_all_tensors=True,  # the only way to read AvgPool

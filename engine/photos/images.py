@@ -85,9 +85,10 @@ DEFAULT_LIMITS = ImageLimits()
 # Pillow's own guard for what it opens inside a plugin: an error at twice this
 Image.MAX_IMAGE_PIXELS = DEFAULT_LIMITS.max_pixels
 # A JPEG is decoded to at least DRAFT x the output side. Decoding at the output side
-# itself (1/8 scale for 12 MP) halves the decoding work but moves the quantised
-# network's features: cosine 0.996 on average with these on 12-MP photos, and below
-# 0.999 for 12% of the real photos (benchmarks/bench_photo_speed.py, issue 27); the
+# itself (1/8 scale for 12 MP) saves about a quarter of the decoding work but moves the
+# quantised network's features: cosine 0.996 on average with these on 12-MP photos, and
+# below 0.999 for 12% of the real photos (benchmarks/bench_photo_speed.py, issue 27) -
+# as far as +-1 level of pixel noise moves them, so no other decode keeps 0.999. The
 # cached features of every trained model were made with 2, so 2 stays the default.
 DRAFT = 2
 BIG_DECODE = 16 * 2**20  # after a decode this big, trim the heap
@@ -106,7 +107,7 @@ def decode_image(
     animation, any mode converted to RGB (alpha flattened on white), centre-cropped to a
     square and resized. Raises BadImage with a reason the user can act on. `draft`: the
     side a JPEG is decoded to at least, DRAFT x `size` unless given (`draft=size`, the
-    target size, is the fast rule issue 27 measures: half the decoding work on a 12-MP
+    target size, is the fast rule issue 27 measures: less decoding work on a 12-MP
     photo, features a little apart from these, see benchmarks/bench_photo_speed.py)."""
     if not data:
         raise BadImage(f"{name} is empty (0 bytes).")
