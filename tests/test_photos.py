@@ -147,7 +147,8 @@ def test_similar_mode_ranks_by_summed_similarity_and_explains():
     assert ids[0] == "beach"  # used by all 4 nearby posts
     assert "food" not in ids and "pasta" not in ids  # image 2 is not among the 2 nearest
     beach = answer.results[0]
-    assert beach.why.startswith("on 4 of 5 similar posts (") and "median 110 likes" in beach.why
+    assert beach.why.startswith("on 2 of the 2 nearest pictures (4 of 5 similar posts)")
+    assert "median 110 likes" in beach.why
     assert 0 < beach.score <= 100 and beach.score == max(r.score for r in answer.results)
     assert answer.meta["similar_posts"] == 5
 
@@ -182,7 +183,7 @@ def test_rating_follows_the_formula():
 
 def test_n_is_capped_at_instagrams_30_and_bad_mode_refused():
     feats = np.eye(4, dtype=np.float32)
-    tags = [[f"t{i}_{j}" for j in range(20)] for i in range(4)]
+    tags = [[f"t{j}" for j in range(40)] for _ in range(4)]  # all four pictures agree
     model = fit(PhotoCorpus(feats, [0, 1, 2, 3], tags, [1, 2, 3, 4], "test:1"))
     assert len(model.photo_hashtags(feats[0], n=100, k_similar=4).results) == 30
     with pytest.raises(BadQuery, match="mode"):
@@ -278,8 +279,8 @@ def demo_image(demo_small_dir: Path) -> tuple[bytes, str]:
 
 
 def test_facade_suggests_the_photos_topic_tags(copy_db, demo_small_dir):
-    """One picture of each of five planted topics: on average at least 4 of the top 10
-    tags are the topic's own (the corpus's most used tags score 0 of 10 here: spam)."""
+    """One picture of each of five planted topics: the tags the nearest pictures agree on
+    are (nearly all) the topic's own (the corpus's most used tags would score 0: spam)."""
     from engine.bootstrap import bootstrap
 
     truth = json.loads((demo_small_dir / "truth.json").read_text())
@@ -290,10 +291,12 @@ def test_facade_suggests_the_photos_topic_tags(copy_db, demo_small_dir):
     shares = []
     for topic, rel in list(by_topic.items())[:5]:
         answer = rec.photo_hashtags((demo_small_dir / rel).read_bytes(), n=10, k_similar=5)
-        assert len(answer.results) == 10
+        # Only tags the nearest pictures agree on (issue 24); a short list says why.
+        assert 3 <= len(answer.results) <= 10, answer.notes
+        assert len(answer.results) == 10 or "are sure" in answer.notes[0]
         assert all(r.why.startswith("on ") and 0 < r.score <= 100 for r in answer.results)
         shares.append(np.mean([r.id in set(truth["topic_tags"][topic]) for r in answer.results]))
-    assert np.mean(shares) >= 0.4, shares
+    assert np.mean(shares) >= 0.9, shares  # 1.0 on the small demo (issue 24; was >= 0.4)
     data = (demo_small_dir / rel).read_bytes()
     similar = rec.photo_hashtags(data, n=10, mode="similar")
     likes = rec.photo_hashtags(data, n=10, mode="likes")

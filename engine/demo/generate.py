@@ -163,6 +163,7 @@ def generate(
         "song_topic": {s["song_id"]: s["topic"] for s in songs},
         "song_curve": {s["song_id"]: s["curve"] for s in songs},
         "image_topic": images["topic_of"],
+        "image_subject": images["subject_of"],
     }
     (out / "truth.json").write_text(
         json.dumps(truth, indent=1, ensure_ascii=False), encoding="utf-8"
@@ -175,18 +176,22 @@ def generate(
 # ----------------------------------------------------------------------- images
 def _make_images(out: Path, pool: int, rng: np.random.Generator, shared: Path) -> dict:
     """`pool` pictures per topic: crops of that topic's real photos, flipped and
-    colour-jittered, with a translucent shape in the topic's colour."""
+    colour-jittered, with a translucent shape in the topic's colour. A topic with
+    subjects (pets: cats, dogs) takes turns between them, so each subject has pictures
+    and `subject_of` says what each picture shows (the class is in the file name)."""
     sample_dir = shared / "photos" / "imagenet-sample"
     by_topic: dict[str, list[str]] = {}
+    by_subject: dict[str, dict[str, list[str]]] = {}
     topic_of: dict[str, str] = {}
+    subject_of: dict[str, str] = {}
     for topic in TOPICS:
-        sources = (
-            sorted(p for stem in topic.photos for p in sample_dir.glob(f"n*_{stem}.JPEG"))
-            if sample_dir.is_dir()
-            else []
-        )
+        groups = [(s.name, s.photos) for s in topic.subjects] or [(None, topic.photos)]
         # Decode each photo once: a pool cycles through a topic's few photos many times.
-        decoded = [_load_rgb(path) for path in sources]
+        decoded = [
+            (name, [_load_rgb(p) for p in _sample_photos(sample_dir, stems)])
+            for name, stems in groups
+        ]
+        decoded = [(name, images) for name, images in decoded if images]
         paths: list[str] = []
         by_topic[topic.name] = paths
         if not decoded:
@@ -197,11 +202,27 @@ def _make_images(out: Path, pool: int, rng: np.random.Generator, shared: Path) -
         folder.mkdir(parents=True, exist_ok=True)
         for k in range(pool):
             rel = f"images/{topic.name}/{k:03d}.jpg"
-            img = _compose(topic, decoded[k % len(decoded)], rng)
+            name, images = decoded[k % len(decoded)]
+            img = _compose(topic, images[(k // len(decoded)) % len(images)], rng)
             img.save(out / rel, "JPEG", quality=85)
             paths.append(rel)
             topic_of[rel] = topic.name
-    return {"by_topic": by_topic, "topic_of": topic_of}
+            if name is not None:
+                subject_of[rel] = name
+                by_subject.setdefault(topic.name, {}).setdefault(name, []).append(rel)
+    return {
+        "by_topic": by_topic,
+        "by_subject": by_subject,
+        "topic_of": topic_of,
+        "subject_of": subject_of,
+    }
+
+
+def _sample_photos(sample_dir: Path, stems: tuple[str, ...]) -> list[Path]:
+    """The imagenet-sample files of these classes (`n02124075_Egyptian_cat.JPEG`)."""
+    if not sample_dir.is_dir():
+        return []
+    return sorted(p for stem in stems for p in sample_dir.glob(f"n*_{stem}.JPEG"))
 
 
 def _load_rgb(path: Path) -> Image.Image:
@@ -248,7 +269,12 @@ def _make_creators(spec: Size, rng: np.random.Generator) -> list[dict]:
         followers = int(np.clip(rng.lognormal(math.log(12000), 1.5), 600, 8_000_000))
         if rng.random() < 0.01:
             followers = int(rng.integers(1_000_000, 5_000_000))  # a few celebrities
+        # A pets creator has a cat or a dog (taking turns), and tags accordingly. Tags
+        # are drawn as before and then made to fit, so the random stream (and with it
+        # every handle, follower count and post of the demo) stays what it was.
+        subject = t.subjects[(i // n_topics) % len(t.subjects)].name if t.subjects else None
         favourites = list(rng.choice(t.tags[:10], size=int(rng.integers(2, 4)), replace=False))
+        shown = list(dict.fromkeys(t.fit_tag(str(x), subject) for x in favourites))
         favourites.append(f"{first}{t.name}")  # a personal brand tag
         creators.append(
             {
@@ -256,6 +282,7 @@ def _make_creators(spec: Size, rng: np.random.Generator) -> list[dict]:
                 "name": f"{first.title()} {t.name.title()}",
                 "topic": t.name,
                 "secondary": secondary,
+                "subject": subject,
                 "language": lang,
                 "followers": followers,
                 "following": int(rng.integers(50, 2000)),
@@ -270,7 +297,7 @@ def _make_creators(spec: Size, rng: np.random.Generator) -> list[dict]:
                     "pt": "BR",
                     "ru": "RU",
                 }[lang],
-                "bio": f"{t.name} | {' '.join('#' + x for x in favourites[:2])}",
+                "bio": f"{t.name} | {' '.join('#' + x for x in shown[:2])}",
                 "n_posts": max(5, int(rng.negative_binomial(6, 6 / (6 + spec.mean_posts)))),
             }
         )
@@ -363,11 +390,11 @@ def _make_posts(
     trending = np.array([s["curve"] == "trending" for s in songs])
     # A creator picks songs of their own topic six times as often as others.
     affinity = {t.name: np.where(song_topics == t.name, 6.0, 1.0) for t in TOPICS}
-    zipf = {t.name: _zipf(len(t.tags)) for t in TOPICS}
     by_topic_handles: dict[str, list[str]] = {}
     for c in creators:
         by_topic_handles.setdefault(c["topic"], []).append(c["handle"])
     start = datetime.combine(AS_OF - timedelta(days=DAYS - 1), datetime.min.time())
+    zipf = {t.name: _zipf(len(t.tags)) for t in TOPICS}
     rows: list[list] = []
     pid = 0
     for c in creators:
@@ -379,6 +406,9 @@ def _make_posts(
                 if c["secondary"] and rng.random() < 0.15
                 else topics[c["topic"]]
             )
+            # What the picture shows decides which of the topic's tags fit it: the
+            # creator's own pet, or (a secondary-topic post) cats and dogs in turn.
+            subject = _post_subject(t, c, pid)
             core = list(
                 rng.choice(t.tags, size=int(rng.integers(3, 7)), replace=False, p=zipf[t.name])
             )
@@ -389,7 +419,11 @@ def _make_posts(
                 other = TOPICS[int(rng.integers(len(TOPICS)))]
                 tags.append(other.tags[int(rng.integers(len(other.tags)))])
             tags = list(dict.fromkeys(tags))
-            n_good = sum(1 for g in tags if g in t.good)
+            # A cat picture's #dog becomes #cat, a cat owner's favourite #dog too (after
+            # the draws, which stay as they were).
+            home = topics[c["topic"]]
+            fitted = [t.fit_tag(home.fit_tag(str(x), c["subject"]), subject) for x in tags]
+            n_good = sum(1 for g in dict.fromkeys(fitted) if g in t.good)
             # Reels: a song chosen by topic affinity and its popularity that day.
             song_id = ""
             boost = 0.0
@@ -404,8 +438,8 @@ def _make_posts(
             er = base_er * math.exp(c["quality"] + 0.18 * n_good + boost + rng.normal(0, 0.25))
             likes = int(c["followers"] * er * rng.uniform(0.9, 1.0))
             comments = int(likes * rng.uniform(0.01, 0.05))
-            inline = [x for x in tags if rng.random() < 0.3]
-            column = [x for x in tags if x not in inline]
+            inline = list(dict.fromkeys(x for x in fitted if rng.random() < 0.3))
+            column = list(dict.fromkeys(x for x in fitted if x not in inline))
             caption = _caption(c, t, inline, by_topic_handles, rng)
             when = start + timedelta(days=int(day), seconds=int(rng.integers(6 * 3600, 23 * 3600)))
             pool = images["by_topic"][t.name]
@@ -418,12 +452,31 @@ def _make_posts(
                     " ".join("#" + x for x in column),
                     likes,
                     comments,
-                    pool[int(rng.integers(len(pool)))] if pool else "",
+                    _picture(images, t, subject, int(rng.integers(len(pool)))) if pool else "",
                     song_id,
                 ]
             )
             pid += 1
     return rows
+
+
+def _picture(images: dict, t: Topic, subject: str | None, drawn: int) -> str:
+    """The topic's picture number `drawn`, or if it shows another subject, one of the
+    subject's pictures (the pool takes turns between subjects, so `drawn // n` is one)."""
+    pool = images["by_topic"][t.name]
+    own = images["by_subject"].get(t.name, {}).get(subject)
+    if not own or images["subject_of"].get(pool[drawn]) == subject:
+        return pool[drawn]
+    return own[(drawn // len(t.subjects)) % len(own)]
+
+
+def _post_subject(t: Topic, creator: dict, pid: int) -> str | None:
+    """What a post's picture shows: None for a topic without subjects."""
+    if not t.subjects:
+        return None
+    if t.name == creator["topic"]:
+        return creator["subject"]
+    return t.subjects[pid % len(t.subjects)].name
 
 
 def _zipf(n: int) -> np.ndarray:

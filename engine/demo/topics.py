@@ -8,6 +8,18 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class Subject:
+    """What a topic's picture shows when its tags tell things apart (a pets picture is a
+    cat or a dog): its photos carry only the topic's shared tags and the subject's own,
+    never another subject's (issue 24: a cat picture tagged #dog teaches the photo model
+    to put #dog on cats)."""
+
+    name: str
+    photos: tuple[str, ...]  # imagenet-sample classes that show it
+    tags: tuple[str, ...]  # the topic's tags that only fit pictures of it
+
+
+@dataclass(frozen=True)
 class Topic:
     name: str
     tags: tuple[str, ...]  # core hashtags, most common first, synonyms across languages
@@ -18,11 +30,30 @@ class Topic:
     # Classes of the same subject that the demo never uses: bench_photos asks for their
     # tags to measure topic precision on photos the model has not seen.
     heldout: tuple[str, ...] = ()
+    # Partition of `photos` by what they show, each with the tags only it may carry.
+    subjects: tuple[Subject, ...] = ()
+
+    def fit_tag(self, tag: str, subject: str | None) -> str:
+        """`tag` made to fit a picture of `subject`: another subject's tag becomes the
+        subject's own at the same place (#dog -> #cat, #perro -> #gato); others stay."""
+        own = next((s.tags for s in self.subjects if s.name == subject), None)
+        if own is None:
+            return tag
+        for other in self.subjects:
+            if other.name != subject and tag in other.tags:
+                return own[other.tags.index(tag) % len(own)]
+        return tag
 
 
 def _t(s: str) -> tuple[str, ...]:
     return tuple(s.split())
 
+
+_DOGS = (
+    "Maltese_dog Shih-Tzu papillon Afghan_hound Irish_wolfhound Norfolk_terrier Sealyham_terrier "
+    "Boston_bull Tibetan_terrier golden_retriever Irish_setter Sussex_spaniel Shetland_sheepdog "
+    "French_bulldog Siberian_husky chow toy_poodle"
+)
 
 TOPICS: tuple[Topic, ...] = (
     Topic(
@@ -88,12 +119,16 @@ TOPICS: tuple[Topic, ...] = (
         ),
         _t("puppy walk treats fluffy paws cuddle bark purr leash vet adopt"),
         _t("dogsofinstagram catsofinstagram puppy"),
-        _t(
-            "Egyptian_cat Maltese_dog Shih-Tzu papillon Afghan_hound Irish_wolfhound Norfolk_terrier Sealyham_terrier Boston_bull Tibetan_terrier golden_retriever Irish_setter Sussex_spaniel Shetland_sheepdog French_bulldog Siberian_husky chow toy_poodle"
-        ),
+        _t("Egyptian_cat " + _DOGS),
         (150, 110, 70),
         heldout=_t(
             "Persian_cat bloodhound Yorkshire_terrier West_Highland_white_terrier Brittany_spaniel German_shepherd Saint_Bernard Pembroke standard_poodle"
+        ),
+        subjects=(
+            Subject(
+                "cat", _t("Egyptian_cat"), _t("cat kitten catsofinstagram gato chat katze gatto")
+            ),
+            Subject("dog", _t(_DOGS), _t("dog puppy dogsofinstagram perro chien hund cane")),
         ),
     ),
     Topic(

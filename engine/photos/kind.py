@@ -134,9 +134,11 @@ def build_model(
 def evaluate(
     model: PhotoTagModel, k: int = 10, sample: int = 500, seed: int = 42
 ) -> dict[str, float]:
-    """Leave-one-image-out: for held-out images, suggest k tags from the other images and
-    measure, per post showing that image, the share of its tags among them (recall@k),
-    against the corpus's k most used tags (popularity baseline)."""
+    """Leave-one-image-out: for held-out images, suggest up to k tags from the other
+    images and measure, per post showing that image, the share of its tags among them
+    (recall@k) and the share of the suggested tags it used (precision@k: the model
+    suggests only tags the nearest pictures agree on, so fewer and surer), against the
+    corpus's k most used tags (popularity baseline)."""
     n = model.n_images
     if n < 2:
         return {}
@@ -146,7 +148,11 @@ def evaluate(
     ok = model.suggestible()
     by_count = [t for t in np.argsort(-model.tag_count, kind="stable") if ok[t]]
     popular = {str(model.vocab[t]) for t in by_count[:k]}
-    out: dict[str, list[float]] = {f"recall@{k}.{m}": [] for m in ("similar", "likes", "popular")}
+    out: dict[str, list[float]] = {
+        f"{what}@{k}.{m}": []
+        for what in ("recall", "precision")
+        for m in ("similar", "likes", "popular")
+    }
     for row in rows:
         suggested = {"popular": popular}
         for mode in ("similar", "likes"):
@@ -159,6 +165,8 @@ def evaluate(
             if tags:
                 for mode, got_tags in suggested.items():
                     out[f"recall@{k}.{mode}"].append(len(tags & got_tags) / len(tags))
+                    if got_tags:
+                        out[f"precision@{k}.{mode}"].append(len(tags & got_tags) / len(got_tags))
     return {name: float(np.mean(v)) for name, v in out.items() if v}
 
 

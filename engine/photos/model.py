@@ -18,13 +18,20 @@ Three rules keep the answer trustworthy (issue 14):
 The index holds one row per distinct image (posts that reuse a picture share a row), so
 the k nearest rows are k different pictures. Two rankings of the pooled tags:
 
-- "similar": the match, 0-100: the share of the similar posts that used the tag, each
-  post weighted by its picture's similarity ** SIM_POWER (the closest count most);
+- "similar": the match, 0-100: the geometric mean of how much of the similar pictures'
+  weight is behind the tag (each picture weighted by its similarity ** SIM_POWER, the
+  closest counting most, and split over its posts: a picture posted 20 times is one
+  picture, not 20 votes) and the share of the k nearest pictures that used it;
 - "likes": the match times the tag's like rating relative to the best candidate's, where a post's
   `adj_likes = likes / number_of_hashtags` (a post with 30 tags gives each less credit),
   a tag's adj_likes is the mean over its posts, min-max normalised to 0..1 over all tags,
   and `rating = log(1 + count) · adj_likes` with count = the tag's posts in the corpus
   (1 + count so a tag seen once is not zeroed outright).
+
+Only tags the nearest pictures agree on are suggested (issue 24): used by at least
+MIN_TAG_PICTURES of the k nearest and with a match of MIN_TAG_MATCH or more. The rest
+(a close picture's stray tag, a books creator's #bookworm on a hike) are left out and
+counted in a note; when none is left, the answer says so instead of padding.
 
 Pure: feature arrays and plain lists in, an Answer out; no TensorFlow, no store.
 """
@@ -33,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -74,6 +81,30 @@ MIN_SUPPORT = 2
 # then the photo is (a crop or copy of) a picture in the data.
 SINGLE_MATCH_PERCENTILE = 5.0
 FLOOR_SAMPLE = 1000
+
+
+# A tag is suggested (and so lands in the "Copy all" line) only when the nearest pictures
+# agree on it: at least this many of the k nearest used it, and its match is at least
+# MIN_TAG_MATCH (issue 24: one close picture's stray #dog, a mountain's #bookworm from a
+# books creator's hike, were pasted at match 1). Fewer tags, or none and why, beat padding.
+MIN_TAG_PICTURES = 2
+MIN_TAG_MATCH = 30
+
+
+@dataclass
+class _Pool:
+    """Similarity-weighted tag votes of the close pictures (`total`: their weight), the
+    likes of the posts behind each tag, and per tag how many of the k nearest used it."""
+
+    votes: dict[int, float] = field(default_factory=dict)
+    likes_of: dict[int, list[int]] = field(default_factory=dict)
+    pictures: dict[int, int] = field(default_factory=dict)
+    total: float = 0.0
+    posts_seen: int = 0
+
+
+def _tags(n: int) -> str:
+    return f"{n} tag" if n == 1 else f"{n} tags"
 
 
 def match(similarity: float) -> int:
@@ -195,33 +226,75 @@ class PhotoTagModel:
         if len(close) < min(support, len(hits)) or not close:
             meta["abstained"] = True
             return Answer([], [self._nothing_similar(hits, top)], meta)
-        votes, likes_of, total, posts_seen = self._pool(close)
-        if not votes:
+        pool = self._pool(close, hits)
+        if not pool.votes:
             return Answer([], ["The most similar posts carried no hashtags to suggest."], meta)
-        scores = {t: 100.0 * v / total for t, v in votes.items()}
-        match_of = dict(scores)
+        # Closeness and agreement both: the geometric mean of the tag's share of the close
+        # pictures' weight and the share of the k nearest pictures that used it, so one
+        # very close picture cannot carry a tag to 99 that most neighbours never used.
+        match_of = {
+            t: 100.0 * math.sqrt(v / pool.total * pool.pictures[t] / len(hits))
+            for t, v in pool.votes.items()
+        }
+        need = min(MIN_TAG_PICTURES, len(hits))
+        sure = [t for t, m in match_of.items() if m >= MIN_TAG_MATCH and pool.pictures[t] >= need]
+        meta.update(
+            {
+                "similar_posts": pool.posts_seen,
+                "similar_images": len(close),
+                "nearest_images": len(hits),
+                "tags_left_out": len(match_of) - len(sure),
+            }
+        )
+        if not sure:
+            meta["no_agreement"] = True
+            return Answer([], [self._no_agreement(pool, match_of, need)], meta)
+        scores = {t: match_of[t] for t in sure}
         if mode == "likes":
             best = max(float(self.tag_rating[t]) for t in scores) or 1.0
             scores = {t: s * float(self.tag_rating[t]) / best for t, s in scores.items()}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.vocab[kv[0]]))[:n]
-        results = [
-            Recommendation(
-                id=str(self.vocab[t]),
-                label="#" + str(self.vocab[t]),
-                score=round(float(score), 1),
-                why=f"on {len(likes_of[t])} of {posts_seen} similar posts "
-                f"({match_of[t]:.0f}% by closeness), median {int(np.median(likes_of[t])):,} likes",
-                extra={
-                    "similar_posts": len(likes_of[t]),
-                    "match": float(match_of[t]),
-                    "median_likes": float(np.median(likes_of[t])),
-                    "rating": float(self.tag_rating[t]),
-                },
+        results = [self._result(t, score, match_of[t], pool, len(hits)) for t, score in ranked]
+        notes = []
+        if len(sure) < len(match_of) and len(ranked) < n:
+            notes.append(
+                f"Only {_tags(len(ranked))} {'is' if len(ranked) == 1 else 'are'} sure: the "
+                f"other {_tags(len(match_of) - len(sure))} on similar posts are on fewer than "
+                f"{need} of the {len(hits)} nearest pictures or under a {MIN_TAG_MATCH}/100 "
+                "match, so they would be guesses."
             )
-            for t, score in ranked
-        ]
-        meta.update({"similar_posts": posts_seen, "similar_images": len(close)})
-        return Answer(results, [], meta)
+        return Answer(results, notes, meta)
+
+    def _result(
+        self, t: int, score: float, tag_match: float, pool: _Pool, nearest: int
+    ) -> Recommendation:
+        likes = pool.likes_of[t]
+        return Recommendation(
+            id=str(self.vocab[t]),
+            label="#" + str(self.vocab[t]),
+            score=round(float(score), 1),
+            why=f"on {pool.pictures[t]} of the {nearest} nearest pictures "
+            f"({len(likes)} of {pool.posts_seen} similar posts), "
+            f"median {int(np.median(likes)):,} likes",
+            extra={
+                "similar_posts": len(likes),
+                "pictures": pool.pictures[t],
+                "match": float(tag_match),
+                "median_likes": float(np.median(likes)),
+                "rating": float(self.tag_rating[t]),
+            },
+        )
+
+    def _no_agreement(self, pool: _Pool, match_of: dict[int, float], need: int) -> str:
+        """Why a photo that does look like some pictures gets no tags: they disagree."""
+        best = sorted(match_of, key=lambda t: (-match_of[t], self.vocab[t]))[:3]
+        return (
+            f"The pictures most like this photo do not agree on any hashtag: none is on "
+            f"{need} or more of them with a {MIN_TAG_MATCH}/100 match, so any tags would be "
+            "guesses. The closest came were "
+            + ", ".join(f"#{self.vocab[t]} ({match_of[t]:.0f})" for t in best)
+            + "."
+        )
 
     def _agreeing(self, close: list[tuple[int, float]]) -> list[tuple[int, float]]:
         """The closest picture and those whose hashtags are related to its own (profile
@@ -235,26 +308,37 @@ class PhotoTagModel:
         agree = (self._profiles[rows[:1]] @ self._profiles[rows].T).toarray()[0]
         return [c for c, a in zip(close, agree, strict=True) if a >= UNRELATED_TAG_COSINE]
 
-    def _pool(self, hits: list[tuple[int, float]]):
-        """Similarity-weighted votes of the posts of `hits` for suggestible tags."""
+    def _pool(
+        self, close: list[tuple[int, float]], hits: list[tuple[int, float]] | None = None
+    ) -> _Pool:
+        """Votes of the pictures in `close` for suggestible tags. A picture votes with
+        its similarity ** SIM_POWER, split by the share of its posts that used the tag
+        (a picture posted 20 times is still one picture: agreement is between pictures,
+        not reposts). Also counts, per tag, how many of `hits` (the k nearest) used it."""
         ok = self._ok if getattr(self, "_ok", None) is not None else self.suggestible()
         self._ok = ok
-        votes: dict[int, float] = {}
-        likes_of: dict[int, list[int]] = {}
-        total = 0.0
-        posts_seen = 0
-        for row, sim in hits:
+        pool = _Pool()
+        for row, sim in close:
+            posts = self.image_posts[self.image_posts_ptr[row] : self.image_posts_ptr[row + 1]]
+            if not len(posts):
+                continue
             weight = max(float(sim), 1e-6) ** SIM_POWER
-            for p in self.image_posts[self.image_posts_ptr[row] : self.image_posts_ptr[row + 1]]:
-                posts_seen += 1
-                total += weight
+            share = weight / len(posts)
+            pool.total += weight
+            for p in posts:
+                pool.posts_seen += 1
                 likes = int(self.post_likes[p])
-                for t in self.tag_ids[self.tag_ptr[p] : self.tag_ptr[p + 1]]:
-                    t = int(t)
-                    if ok[t]:
-                        votes[t] = votes.get(t, 0.0) + weight
-                        likes_of.setdefault(t, []).append(likes)
-        return votes, likes_of, total, posts_seen
+                for t in self._post_tags(p, ok):
+                    pool.votes[t] = pool.votes.get(t, 0.0) + share
+                    pool.likes_of.setdefault(t, []).append(likes)
+        for row, _ in hits if hits is not None else close:
+            posts = self.image_posts[self.image_posts_ptr[row] : self.image_posts_ptr[row + 1]]
+            for t in {t for p in posts for t in self._post_tags(p, ok)}:
+                pool.pictures[t] = pool.pictures.get(t, 0) + 1
+        return pool
+
+    def _post_tags(self, p: int, ok: np.ndarray) -> list[int]:
+        return [int(t) for t in self.tag_ids[self.tag_ptr[p] : self.tag_ptr[p + 1]] if ok[t]]
 
     def _nothing_similar(self, hits: list[tuple[int, float]], top: float) -> str:
         text = (
@@ -262,7 +346,7 @@ class PhotoTagModel:
             f"{match(top)}/100 match, and I suggest hashtags only when at least {MIN_SUPPORT} "
             f"pictures reach {match(self.min_similarity)}/100, so any tags would be guesses."
         )
-        votes, _, _, _ = self._pool(hits[:3])
+        votes = self._pool(hits[:3]).votes
         nearest = sorted(votes, key=lambda t: (-votes[t], self.vocab[t]))[:3]
         if nearest:
             text += (
