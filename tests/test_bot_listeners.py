@@ -168,6 +168,7 @@ def test_the_lookalike_filters_reach_the_engine_parsed(slack):
     assert calls[-1][3] is not None  # the range became a filter, not part of the handle
 
 
+@pytest.mark.slow  # waits out real send timeouts (3-4 s)
 def test_a_slow_engine_never_delays_the_ack(slack):
     resp = slack.command("/lookalike", "@slowpoke", "slow")
     assert resp.status == 200 and resp.seconds < 1.0, resp.seconds

@@ -102,6 +102,7 @@ def test_an_answer_is_posted_only_by_its_owner_and_never_retaken_by_it(workspace
 
 
 # ------------------------------------------------------------ response_url
+@pytest.mark.slow  # waits out real send timeouts (3-4 s)
 def test_a_slow_response_url_is_answered_once(fake, workspace):
     """Slack answering after 3 s while the lease is 0.5 s: the sender's lease covers the
     whole post, so neither its own resumer nor another process's takes it over."""
@@ -122,6 +123,7 @@ def test_a_slow_response_url_is_answered_once(fake, workspace):
         other.stop()
 
 
+@pytest.mark.slow  # waits out real send timeouts (3-4 s)
 def test_a_response_url_whose_line_drops_after_the_post_is_not_sent_again(fake, workspace, caplog):
     fake.drop("response_url", 3)
     box = Outbox(workspace, lease_seconds=0.5, post_timeout=5)
@@ -138,6 +140,7 @@ def test_a_response_url_whose_line_drops_after_the_post_is_not_sent_again(fake, 
         box.stop()
 
 
+@pytest.mark.slow  # waits out real send timeouts (3-4 s)
 def test_a_response_url_refused_before_sending_is_retried(fake, workspace):
     fake.rate_limit_for("response_url", 1.5)
     box = Outbox(workspace, lease_seconds=0.5, post_timeout=5)
