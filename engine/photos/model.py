@@ -107,6 +107,10 @@ def _tags(n: int) -> str:
     return f"{n} tag" if n == 1 else f"{n} tags"
 
 
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
 def match(similarity: float) -> int:
     """A cosine in [-1, 1] as the 0-100 number people see ("a 43/100 match")."""
     return int(round(100 * max(0.0, min(1.0, float(similarity)))))
@@ -256,12 +260,13 @@ class PhotoTagModel:
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], self.vocab[kv[0]]))[:n]
         results = [self._result(t, score, match_of[t], pool, len(hits)) for t, score in ranked]
         notes = []
-        if len(sure) < len(match_of) and len(ranked) < n:
+        left = len(match_of) - len(sure)
+        if left and len(ranked) < n:
             notes.append(
-                f"Only {_tags(len(ranked))} {'is' if len(ranked) == 1 else 'are'} sure: the "
-                f"other {_tags(len(match_of) - len(sure))} on similar posts are on fewer than "
-                f"{need} of the {len(hits)} nearest pictures or under a {MIN_TAG_MATCH}/100 "
-                "match, so they would be guesses."
+                f"Only {_tags(len(ranked))} {_are(len(ranked))} sure: the other "
+                f"{_tags(left)} on similar posts {_are(left)} on fewer than {need} of the "
+                f"{len(hits)} nearest pictures or under a {MIN_TAG_MATCH}/100 match, so "
+                + ("it would be a guess." if left == 1 else "they would be guesses.")
             )
         return Answer(results, notes, meta)
 
