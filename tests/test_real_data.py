@@ -73,7 +73,7 @@ def test_everything_trains_and_every_query_answers(tmp_path, files, capsys, shar
     assert len(rising) == 10 and all(r["id"].startswith("lfm_") for r in rising)
     assert all(r["label"] and r["label"] != r["id"] for r in rising)  # song titles, not ids
     assert [r["score"] for r in rising] == sorted((r["score"] for r in rising), reverse=True)
-    assert all("reels in the last 7 days vs" in r["why"] for r in rising)
+    assert all("reels in these 7 days vs" in r["why"] for r in rising)
     counts = trending["details"]["items"]
     assert all(c["uses_now"] >= 3 and c["uses_now"] > c["uses_before"] for c in counts)
     assert cli(capsys, "hashtags", "beach", "--db", db)["results"]

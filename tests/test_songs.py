@@ -238,7 +238,7 @@ def test_cli_end_to_end_on_a_real_sqlite_store(tmp_path, capsys):
     assert main(["trending", "--days", "14", "-k", "3", "--json", "--db", db]) == 0
     trending = json.loads(capsys.readouterr().out)
     assert 0 < len(trending["results"]) <= 3
-    assert "reels in the last 14 days" in trending["results"][0]["why"]
+    assert "reels in these 14 days" in trending["results"][0]["why"]
 
     assert main(["songs", "@nobody_here", "--db", db]) == 2
     assert "nobody_here" in capsys.readouterr().err

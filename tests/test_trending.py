@@ -64,7 +64,7 @@ def test_why_gives_counts_and_change_and_labels_are_used():
     top = idx.top(7, k=3)
     by_id = {r.id: r for r in top}
     assert by_id["rising"].label == "Title rising"
-    assert by_id["rising"].why.startswith("20 reels in the last 7 days vs 5 the 7 before (+300%)")
+    assert by_id["rising"].why.startswith("20 reels in these 7 days vs 5 the 7 before (+300%)")
     assert "engagement 3.0 points above the creators' average (was at the creators' average)" in (
         by_id["rising_better"].why
     )

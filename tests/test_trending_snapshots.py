@@ -122,7 +122,7 @@ def test_a_song_whose_reels_gained_most_ranks_first_with_fewer_reels(copy_db, ca
     assert ids[:2] == [few, many]  # quiet songs (no reel gained) are not trending at all
     top = answer.results[0]
     assert top.extra["likes_gained"] == 7 * 400 * len(reels[few])
-    assert f"on {len(reels[few])} reels in the last 7 days" in top.why
+    assert f"on {len(reels[few])} reels in these 7 days" in top.why
     assert answer.results[0].score > answer.results[1].score
     parts.close()
 

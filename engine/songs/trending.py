@@ -232,7 +232,7 @@ class TrendingIndex:
                 + (f" (was {_points(t.delta_before)})" if t.delta_before is not None else "")
             )
             why = (
-                f"{t.uses_now} reels in the last {window_days} days vs {t.uses_before} "
+                f"{t.uses_now} reels in these {window_days} days vs {t.uses_before} "
                 f"the {window_days} before ({change}), {delta}"
             )
             out.append(
@@ -459,7 +459,7 @@ def top_by_counts(
 
 
 def _counted_why(t: CountedTrend, window_days: int) -> str:
-    """'+5.2k likes, +310 comments, +41k views on 3 reels (1 new) in the last 7 days;
+    """'+5.2k likes, +310 comments, +41k views on 3 reels (1 new) in these 7 days;
     interactions +370% on the 7 days before'."""
     gains = [f"+{_count(t.likes)} likes"]
     if t.comments:
@@ -474,7 +474,7 @@ def _counted_why(t: CountedTrend, window_days: int) -> str:
         else f"none gained the {window_days} days before"
     )
     return (
-        f"{', '.join(gains)} on {t.reels_now} reels{new} in the last {window_days} days; {change}"
+        f"{', '.join(gains)} on {t.reels_now} reels{new} in these {window_days} days; {change}"
     )
 
 
