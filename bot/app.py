@@ -356,16 +356,18 @@ class SlackBot:
             return upload_error(err)
         return Reply(reply.text, reply.blocks)
 
-    def on_share(self, ack, body, action) -> None:
+    def on_share(self, ack, body, action, client) -> None:
         """'Share in channel' under an ephemeral answer: the same command asked again
-        and its answer posted to the channel through the response_url, once per answer
-        (a double click, or two people's clicks on one answer, post it once)."""
+        and its answer posted to the channel, once per answer (a double click, or two
+        people's clicks on one answer, post it once). The bot posts it itself
+        (`_post_shared`), so the post has a ts and its thread remembers the answer."""
         ack()
         data = json.loads(action["value"])
         channel = (body.get("channel") or {}).get("id")
         user = (body.get("user") or {}).get("id")
         shown = (body.get("container") or {}).get("message_ts") or ""
         digest = hashlib.sha1(f"{data['c']} {data['t']}".encode()).hexdigest()[:16]  # noqa: S324
+        key = f"share:{channel}:{shown}:{digest}"
 
         def work() -> None:
             caller = Caller((body.get("team") or {}).get("id"), channel, user)
@@ -373,18 +375,36 @@ class SlackBot:
             if reply.ephemeral:  # it no longer answers (a model went away): say so, privately
                 self.respond(body.get("response_url"), **_payload(reply), replace_original=False)
                 return
-            shared = bk.context(
-                f"Shared by <@{bk.esc(user)}> · {bk.code('/' + data['c'] + ' ' + data['t'])}"
-            )
-            self.respond(
-                body.get("response_url"),
-                text=reply.text,
-                blocks=[*reply.blocks, shared],
-                response_type="in_channel",
-                replace_original=False,
-            )
+            line = f"{data['c']} {data['t']}"
+            shared = bk.context(f"Shared by <@{bk.esc(user)}> · {bk.code('/' + line)}")
+            reply = Reply(reply.text, [*reply.blocks, shared])
+            self._post_shared(client, body.get("response_url"), reply, line, caller, key)
 
-        self.once([f"share:{channel}:{shown}:{digest}"], work)
+        self.once([key], work)
+
+    def _post_shared(
+        self, client, response_url: str | None, reply: Reply, line: str, caller: Caller, key: str
+    ) -> None:
+        """Post a shared answer with chat.postMessage and keep its thread's context, so
+        a reply there ("more like the second one") acts on it, as under any answer the
+        bot posts (bot/threads.py). Where Slack will not let the bot post (a private
+        channel it is not in, a DM between two people) the response_url still can:
+        the answer is shared that way, without a thread that remembers."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            posted = self.resolver.post(
+                client, caller.team_id, key, channel=caller.channel_id, text=reply.text,
+                blocks=reply.blocks,
+            )  # fmt: skip
+        except SlackApiError as err:  # Slack said no: nothing was posted
+            code = err.response.get("error") if err.response is not None else "error"
+            log.info("share posted through the response_url (chat.postMessage: %s)", code)
+            self.respond(response_url, **_payload(reply), replace_original=False)
+            return
+        if posted is not None:  # None: in doubt, resolved by the PostResolver, not remembered
+            event = {"channel": caller.channel_id, "ts": posted["ts"]}
+            remember(self, caller.team_id, event, reply, line)
 
     def on_list_add(self, ack, body, action) -> None:
         """'Add to list' under a creator (bot/shortlists.py), answered privately."""
@@ -416,12 +436,24 @@ class SlackBot:
         )
 
     def on_more_like(self, ack, body, action) -> None:
+        """'More like #N' under results and 'Lookalikes' on a creator card: a click is
+        one person's question, so it is answered as a slash command is, to that person
+        (ephemeral) with 'Share in channel', never to the whole channel at once (a card
+        in a channel, or a shared answer, is seen by everyone)."""
         ack()
-        self.submit(
-            lambda: self.respond(
-                body.get("response_url"), **_payload(self.scout.more_like(action["value"]))
+        handle = str(action["value"])
+
+        def work() -> None:
+            reply = self.scout.more_like(handle)
+            if not reply.ephemeral:
+                reply = bk.with_share_button(reply, "lookalike", "@" + handle.lstrip("@"))
+            self.respond(
+                body.get("response_url"),
+                **_payload(reply, in_channel=False),
+                replace_original=False,
             )
-        )
+
+        self.submit(work)
 
     def on_vote(self, ack, body, action) -> None:
         ack()

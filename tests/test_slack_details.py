@@ -1,8 +1,9 @@
 """Slack details (issue 24), dispatched in-process into the bolt App against the loopback
 fake Slack (tests/test_bot_listeners.py's harness): creator handles link to their
-profile; slash answers are ephemeral with a 'Share in channel' button that posts the
-same answer to the channel once; a map or CSV to a channel the bot is not in says how
-to invite it; `/scout help` lists every command of bot/manifest.yml."""
+profile; slash answers and 'More like' clicks are ephemeral with a 'Share in channel'
+button that posts the same answer to the channel once (chat.postMessage, or the
+response_url where the bot may not post); a map or CSV to a channel the bot is not in
+says how to invite it; `/scout help` lists every command of bot/manifest.yml."""
 
 from __future__ import annotations
 
@@ -52,23 +53,58 @@ def test_profile_links_follow_the_platform_and_cannot_break_out():
     assert to_text([{"type": "section", "text": {"text": profile_link("kai")}}]) == "@kai"
 
 
+def _share_value(params: dict) -> str:
+    blocks = (
+        params["blocks"] if isinstance(params["blocks"], list) else json.loads(params["blocks"])
+    )
+    return next(e["value"] for b in blocks if b.get("block_id") == "share" for e in b["elements"])
+
+
 def test_a_slash_answer_is_ephemeral_and_shared_once_to_the_channel(slack):  # noqa: F811
     slack.command("/lookalike", "@ana 3", "explore", channel="CSHARE")
     slack.answer("explore")
     first = _payloads(slack.fake, "explore")[-1]
     assert first["response_type"] == "ephemeral" and _has_action(first, "share_answer")
-    blocks = first["blocks"] if isinstance(first["blocks"], list) else json.loads(first["blocks"])
-    value = next(e["value"] for b in blocks if b.get("block_id") == "share" for e in b["elements"])
+    value = _share_value(first)
     for _ in range(2):  # a double click
         assert slack.action("share_answer", value, "share", channel="CSHARE").status == 200
-    slack.fake.wait_for("response_url", lambda c: c.params["key"] == "share", 10)
+    # the bot posts it itself (a ts, so its thread remembers it: tests/test_threads.py)
+    slack.fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "CSHARE", 10)
     time.sleep(1.0)  # room for a second post, which must not come
-    shared = _payloads(slack.fake, "share")
+    shared = [c.params for c in slack.posts("CSHARE")]
     assert len(shared) == 1, shared
-    assert shared[0]["response_type"] == "in_channel" and shared[0]["replace_original"] is False
+    assert "thread_ts" not in shared[0]  # a message of its own in the channel
     text = shared[0]["text"] + json.dumps(shared[0]["blocks"])
     assert "@bob" in text and "Shared by <@U0001>" in text
     assert not _has_action(shared[0], "share_answer")
+    assert _payloads(slack.fake, "share") == []  # nothing through the response_url
+
+
+def test_a_share_where_the_bot_may_not_post_goes_through_the_response_url(slack):  # noqa: F811
+    slack.fake.gone_channels.add("CPRIVATE")  # chat.postMessage: not_in_channel
+    slack.command("/lookalike", "@ana 2", "private-explore", channel="CPRIVATE")
+    slack.answer("private-explore")
+    value = _share_value(_payloads(slack.fake, "private-explore")[-1])
+    slack.action("share_answer", value, "private-share", channel="CPRIVATE")
+    said = slack.answer("private-share")
+    shared = _payloads(slack.fake, "private-share")[-1]
+    assert shared["response_type"] == "in_channel" and shared["replace_original"] is False
+    assert "@bob" in said and "Shared by <@U0001>" in said
+
+
+def test_more_like_answers_the_clicker_privately_with_a_share_button(slack):  # noqa: F811
+    slack.action("more_like", "cat", "more-private", channel="CMORE")
+    assert "Creators like @cat" in slack.answer("more-private")
+    said = _payloads(slack.fake, "more-private")[-1]
+    assert said["response_type"] == "ephemeral" and said["replace_original"] is False
+    assert json.loads(_share_value(said)) == {"c": "lookalike", "t": "@cat"}
+    slack.action("share_answer", _share_value(said), "more-share", channel="CMORE")
+    post = slack.fake.wait_for("chat.postMessage", lambda c: c.params.get("channel") == "CMORE")
+    assert "Creators like @cat" in post[0].params["text"]
+    slack.action("more_like", "nobody", "more-unknown")  # an error: private, no share
+    assert "I don't know @nobody" in slack.answer("more-unknown")
+    unknown = _payloads(slack.fake, "more-unknown")[-1]
+    assert unknown["response_type"] == "ephemeral" and not _has_action(unknown, "share_answer")
 
 
 def test_errors_and_help_stay_private_without_a_share_button(slack):  # noqa: F811

@@ -156,3 +156,17 @@ def test_a_retried_follow_up_is_answered_once(slack):  # noqa: F811
     _posted(slack, "DRETRY", 2)
     time.sleep(1.0)
     assert len(slack.posts("DRETRY")) == 2
+
+
+def test_a_reply_under_a_shared_answer_acts_on_it(slack):  # noqa: F811
+    share = json.dumps({"c": "lookalike", "t": "@ana 3"})
+    slack.action("share_answer", share, "thr-share", channel="CSHR", message_ts="1.5")
+    _posted(slack, "CSHR", 1)
+    root = slack.posts("CSHR")[0].params  # the shared answer: the bot posted it, so a ts
+    ts = next(m["ts"] for m in slack.fake.messages["CSHR"] if "thread_ts" not in m)
+    assert "Shared by <@U0001>" in _text(root)
+    reply = _message("CSHR", "1700005000.000200", "more like the second one", ts, kind="channel")
+    slack.event(reply, "EvShared2")
+    second = _posted(slack, "CSHR", 2)
+    assert "Creators like @cat" in second and "Read as: `/lookalike @cat`" in second
+    assert slack.posts("CSHR")[1].params["thread_ts"] == ts
