@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from bot import blocks as bk
 from bot.router import Caller, polite_error
-from engine.service import UnknownHandle
+from engine.service import Recommendation, UnknownHandle
 
 if TYPE_CHECKING:  # the app imports this module; only the type comes back
     from bot.app import SlackBot
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_LINKS = 10  # a message pasting more profiles than this unfurls the first ten
 SONGS, VET, WATCH = "card_songs", "card_vet", "card_watch"  # this card's own buttons
 PLATFORM_NAMES = {"instagram": "Instagram", "tiktok": "TikTok", "youtube": "YouTube"}
+PASTED = "from a pasted link"  # the shortlist reason of a creator added from a card
 
 # Instagram paths that are pages, not accounts: posts, reels, stories, explore, ...
 INSTAGRAM_RESERVED = frozenset(
@@ -166,10 +167,24 @@ def _value(link: ProfileLink) -> dict[str, str]:
     return {"h": link.handle, "p": link.platform}
 
 
+def list_button(card: Any, platform: str) -> dict[str, Any]:
+    """The card's 'Add to list', the same button (and value) as under every creator in
+    an answer (bot.blocks.list_button), so bot/shortlists.py adds it the same way: the
+    reason is that it came from a pasted link, the facts are the card's."""
+    facts = {
+        "followers": card.followers,
+        "er": card.er,
+        "quality": card.quality,
+        "platform": platform,
+    }
+    return bk.list_button(Recommendation(card.handle, card.handle, 0.0, PASTED, facts), "")
+
+
 def creator_card(card: Any, link: ProfileLink) -> dict[str, Any]:
     """The unfurl attachment of a creator Scout knows (engine.service.CreatorCard):
     followers, engagement, quality when known, top hashtags, and buttons for
-    lookalikes (the results' own `more_like`), songs and the trust card."""
+    lookalikes (the results' own `more_like`, answered to the person who clicks),
+    songs, the trust card and 'Add to list'."""
     platform = card.platform or link.platform
     facts = [f"*{bk.fmt_count(card.followers)} followers*", bk.fmt_er(card.er, card.er_hidden)]
     if card.quality is not None:
@@ -189,6 +204,7 @@ def creator_card(card: Any, link: ProfileLink) -> dict[str, Any]:
             bk.button("Lookalikes", "more_like", card.handle),
             bk.button("Songs", SONGS, _value(link)),
             bk.button("Vet", VET, _value(link)),
+            list_button(card, platform),
             block_id=f"card_{card.handle}"[:255],
         ),
     ]

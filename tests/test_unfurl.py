@@ -2,7 +2,9 @@
 and bad links), and the link_shared event dispatched in-process into the bolt App that
 `bot.app.create_bot` builds (tests/test_bot_listeners.py's signed BoltRequests) over
 the trained demo store and the fake Slack Web API on loopback: a known creator's card
-carries their followers and the lookalike/songs/vet buttons, an unknown one says Scout
+carries their followers and the lookalike/songs/vet/'Add to list' buttons (Lookalikes
+answered only to whoever clicks, a card's creator listed 'from a pasted link'; those two
+on the fast canned bot), an unknown one says Scout
 does not know them and its button watches them, one chat.unfurl per event with all
 its links, and a retried delivery is not unfurled twice."""
 
@@ -16,12 +18,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.app import create_bot
-from bot.blocks import fmt_count, fmt_er
-from bot.unfurl import SONGS, VET, WATCH, ProfileLink, creator_card, parse_profile_url
+from bot.blocks import LIST_ADD, fmt_count, fmt_er
+from bot.unfurl import PASTED, SONGS, VET, WATCH, ProfileLink, creator_card, parse_profile_url
 from engine.bootstrap import assemble
 from engine.service import CreatorCard
 from tests.fake_slack import BOT_TOKEN, unfurl_answer
 from tests.test_bot_listeners import SECRET, Slack
+from tests.test_bot_listeners import slack as fast_slack  # noqa: F401 - the fast bot
 
 GOOD = [
     ("https://www.instagram.com/ana.reception/", "instagram", "ana.reception"),
@@ -103,6 +106,34 @@ def test_a_card_says_what_is_known_and_what_is_not():
     shown = json.dumps(creator_card(hidden, link), ensure_ascii=False)
     assert "ER unknown — likes hidden" in shown and "quality" not in shown
     assert "No hashtags in the stored posts" in shown
+
+
+def test_the_cards_add_to_list_puts_the_creator_on_the_list_from_a_pasted_link(fast_slack):  # noqa: F811
+    slack = fast_slack
+    link = ProfileLink("https://www.tiktok.com/@bob", "tiktok", "bob")
+    card = CreatorCard("bob", "instagram", None, 12_300, 2.5, 40, [("cafe", 9)], 71.6, 0.8)
+    value = _buttons(creator_card(card, link))[LIST_ADD]["value"]
+    slack.command("/list", "new pasted", "card-new")
+    slack.answer("card-new")
+    slack.action(LIST_ADD, value, "card-add", channel="CLINK")
+    assert "Added @bob to *pasted*" in slack.answer("card-add")
+    slack.command("/list", "show pasted", "card-show")
+    shown = slack.answer("card-show")
+    assert "<https://www.instagram.com/bob/|@bob>" in shown  # Scout's data is Instagram
+    assert f"_{PASTED}_" in shown and "from /" not in shown
+
+
+def test_the_cards_lookalikes_answer_only_the_person_who_clicked(fast_slack):  # noqa: F811
+    slack = fast_slack
+    link = ProfileLink("https://www.instagram.com/cat/", "instagram", "cat")
+    card = CreatorCard("cat", "instagram", None, 5000, 3.0, 12, [], None, None)
+    value = _buttons(creator_card(card, link))["more_like"]["value"]
+    slack.action("more_like", value, "card-like", channel="CLINK")
+    assert "Creators like @cat" in slack.answer("card-like")
+    said = [c.params for c in slack.fake.of("response_url") if c.params["key"] == "card-like"]
+    assert said[-1]["response_type"] == "ephemeral" and said[-1]["replace_original"] is False
+    assert "share_answer" in json.dumps(said[-1]["blocks"])
+    assert slack.posts("CLINK") == []  # nothing to the channel until it is shared
 
 
 # ------------------------------------------------------------------ the event
@@ -195,9 +226,15 @@ def test_a_pasted_profile_link_becomes_a_creator_card(demo_slack):
     assert fmt_er(profile["er"], profile.get("er_hidden")) in card  # the engine's own ER
     assert "Top hashtags: #" in card
     buttons = _buttons(unfurls[url])
-    assert set(buttons) == {"more_like", SONGS, VET}
+    assert set(buttons) == {"more_like", SONGS, VET, LIST_ADD}
     assert buttons["more_like"]["value"] == known["handle"]
     assert json.loads(buttons[VET]["value"])["h"] == known["handle"]
+    listed = json.loads(buttons[LIST_ADD]["value"])
+    assert (listed["h"], listed["w"], listed["f"]["followers"]) == (
+        known["handle"],
+        PASTED,
+        followers,
+    )
 
 
 @pytest.mark.slow
