@@ -19,12 +19,11 @@ from engine.photos.features import (
     FeatureExtractor,
     classifier_head,
     extractor_id_for,
+    featurize_encoded,
     make_extractor,
 )
 from engine.photos.images import decode_image
 from engine.photos.model import PhotoCorpus, PhotoTagModel, fit, match
-
-BATCH = 32
 
 
 @dataclass
@@ -57,13 +56,16 @@ def featurise_images(
     report: FeaturiseReport | None = None,
 ) -> tuple[dict[str, str], dict[str, np.ndarray]]:
     """-> (location -> content hash for readable images, content hash -> feature).
-    The extractor is only built when some image is not in the cache. Bytes are not kept
-    between the hashing pass and the featurising pass (a large corpus would not fit):
-    cache misses are read again."""
+    One pass: each image is read (or fetched) once, a window of them is looked up in the
+    cache, and only the misses are decoded and featurised, in the extractor's pool
+    (`featurize_encoded`: decoding runs in the pool's threads next to the network,
+    issue 27), and stored before the next window. A window holds at most BATCH new
+    images or WINDOW_BYTES, so a large corpus never sits in memory; the extractor is
+    only built when some image is not in the cache."""
     report = report or FeaturiseReport()
+    window = _Window(extractor_id, get_extractor, cache, report)
     key_of: dict[str, str] = {}
-    pending: dict[str, str] = {}  # content hash -> first location with those bytes
-    for loc in progress(locations, desc="reading images", total=len(locations)):
+    for loc in progress(locations, desc="featurising images", total=len(locations)):
         try:
             data = read_image_bytes(loc)
         except (OSError, BadImage, ValueError) as err:
@@ -71,32 +73,74 @@ def featurise_images(
             continue
         key = hashlib.sha256(data).hexdigest()
         key_of[loc] = key
-        pending.setdefault(key, loc)
-    features = cache.get_many(list(pending), extractor_id)
-    report.cached = len(features)
-    todo = [k for k in pending if k not in features]
-    fresh: dict[str, np.ndarray] = {}
-    if todo:
-        extractor = get_extractor()
-        batches = [todo[i : i + BATCH] for i in range(0, len(todo), BATCH)]
-        for batch in progress(batches, desc="featurising images", total=len(batches)):
-            arrays, keys = [], []
-            for key in batch:
-                try:
-                    arrays.append(decode_image(read_image_bytes(pending[key])))
-                    keys.append(key)
-                except BadImage:
-                    report.fail("undecodable image", pending[key])
-                except (OSError, ValueError) as err:
-                    report.fail(type(err).__name__, pending[key])
-            if arrays:
-                fresh.update(zip(keys, extractor.featurize(arrays), strict=True))
-        cache.put_many(fresh, extractor_id)
-    report.computed = len(fresh)
-    features.update(fresh)
+        window.add(key, loc, data)
+    window.flush()
+    features = window.features
+    report.cached, report.computed = window.cached, window.computed
     key_of = {loc: k for loc, k in key_of.items() if k in features}
     report.images = len(features)
     return key_of, features
+
+
+BATCH = 64  # new images looked up and featurised together (4 chunks of 16 per worker)
+WINDOW_BYTES = 128 * 2**20  # encoded bytes a window may hold (25 MB a photo at most)
+
+
+class _Window:
+    """The images read since the last flush (content hash -> first location, bytes),
+    and what the flushes found: every feature, and how many came from the cache."""
+
+    def __init__(
+        self,
+        extractor_id: str,
+        get_extractor: Callable[[], FeatureExtractor],
+        cache: FeatureCache,
+        report: FeaturiseReport,
+    ) -> None:
+        self.extractor_id, self.cache, self.report = extractor_id, cache, report
+        self._get_extractor = get_extractor
+        self._extractor: FeatureExtractor | None = None
+        self.features: dict[str, np.ndarray] = {}
+        self.cached = self.computed = 0
+        self._seen: set[str] = set()
+        self._pending: dict[str, tuple[str, bytes]] = {}
+        self._bytes = 0
+
+    def add(self, key: str, loc: str, data: bytes) -> None:
+        """Queue an image unless its bytes were already seen (same picture, other post)."""
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self._pending[key] = (loc, data)
+        self._bytes += len(data)
+        if len(self._pending) >= BATCH or self._bytes >= WINDOW_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Cache hits taken as they are; misses decoded + featurised, then stored."""
+        pending, self._pending, self._bytes = self._pending, {}, 0
+        if not pending:
+            return
+        hits = self.cache.get_many(list(pending), self.extractor_id)
+        self.features.update(hits)
+        self.cached += len(hits)
+        todo = [k for k in pending if k not in hits]
+        if not todo:
+            return
+        if self._extractor is None:
+            self._extractor = self._get_extractor()
+        done = featurize_encoded(self._extractor, [pending[k][1] for k in todo], decode_image)
+        fresh: dict[str, np.ndarray] = {}
+        for i, key in enumerate(todo):
+            if done.ok[i]:
+                fresh[key] = done.features[i]
+                continue
+            err = done.errors.get(i)
+            reason = "undecodable image" if isinstance(err, BadImage) else type(err).__name__
+            self.report.fail(reason, pending[key][0])
+        self.cache.put_many(fresh, self.extractor_id)
+        self.features.update(fresh)
+        self.computed += len(fresh)
 
 
 def build_model(
