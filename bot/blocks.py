@@ -303,7 +303,16 @@ def vet_card(item: dict[str, Any], label: str) -> Reply:
 
 
 # ----------------------------------------------------------------- console
-_EMOJI = {":warning:": "⚠", ":white_check_mark:": "✔", ":information_source:": "ℹ"}
+_EMOJI = {
+    ":warning:": "⚠",
+    ":white_check_mark:": "✔",
+    ":information_source:": "ℹ",
+    ":thinking_face:": "🤔",
+    ":eyes:": "👀",
+    ":mag:": "🔍",
+}
+# any other emoji code a terminal cannot show is dropped: a whole word `:name:` only
+_OTHER_EMOJI = re.compile(r"(?<!\S):[a-z][a-z0-9_+-]*:(?!\S) ?")
 
 
 def _strip_mrkdwn(text: str) -> str:
@@ -311,6 +320,7 @@ def _strip_mrkdwn(text: str) -> str:
     text = text.replace("```", "")
     for code, char in _EMOJI.items():
         text = text.replace(code, char)
+    text = _OTHER_EMOJI.sub("", text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?!\w)", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?!\w)", r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

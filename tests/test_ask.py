@@ -215,6 +215,8 @@ def test_the_console_reads_plain_words_and_asks_when_unclear(copy_db):
         assert "Creators for #food" in out
         out = handle(scout, "creators who post about coffee and zqxwv", state)
         assert "Read as: `/topic #coffee` (left out “zqxwv”" in out.splitlines()[0], out
+        out = handle(scout, "creators like him", state)  # a question, its emoji a character
+        assert out.startswith("🤔 Which creator do you mean?") and ":thinking" not in out, out
         out = handle(scout, "@ana.studio", state)
         assert "What would you like to know about @ana.studio?" in out
         assert "  2. /songs @ana.studio" in out
@@ -224,6 +226,32 @@ def test_the_console_reads_plain_words_and_asks_when_unclear(copy_db):
         assert "Songs for @ana.studio" in handle(scout, "songs @ana.studio", state)
     finally:
         parts.close()
+
+
+def test_the_console_shows_scouts_emoji_codes_as_characters_or_not_at_all():
+    """Slack draws `:thinking_face:`; a terminal would print the code. Every code in
+    Scout's own messages (bot/, engine/) renders as a character, any other is dropped,
+    and text with colons that is no emoji code (filters, times) is left as it is."""
+    import re
+    from pathlib import Path
+
+    from bot.blocks import section, to_text
+    from bot.router import question_reply
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [*root.glob("bot/**/*.py"), *root.glob("engine/**/*.py")]
+    used = {
+        c for f in sources for c in re.findall(r"(?<![\w:]):[a-z][a-z_]+:(?!\w)", f.read_text())
+    }
+    assert {":thinking_face:", ":warning:", ":eyes:"} <= used, used
+    for code in used:
+        shown = to_text([section(f"{code} Scout says")])
+        assert code not in shown and shown.endswith("Scout says") and shown[0] != ":", shown
+    question = to_text(question_reply("Which creator do you mean?", ["/songs @a"]).blocks)
+    assert question.splitlines()[0] == "🤔 Which creator do you mean?"
+    assert to_text([section(":sparkles: New songs")]) == "New songs"
+    kept = "`/lookalike @a er:>2` #cats:2 #dogs:-1 at 10:30:00"
+    assert to_text([section(kept)]) == kept
 
 
 @pytest.mark.slow
