@@ -7,7 +7,9 @@ the URL parsing here decides which links are profiles (pure, no I/O, table-teste
 card's facts come from the facade (`Recommender.creator_card`); the bot renders them
 and never scores. Events are acked by bolt at once; the card is built after the ack in
 the bot's background pool, once per event across workers and retries (the `event_key`
-claim), and all of an event's links go out in one chat.unfurl call. A creator Scout
+claim), and all of an event's links go out in one chat.unfurl call. The card is seen
+by the whole channel, a click on it is one person's question: its buttons answer only
+whoever clicks, with 'Share in channel' as a slash answer has. A creator Scout
 does not know gets a card that says so with a button that watches it (the workspace's
 watchlist, as `/watch @handle` does).
 """
@@ -282,6 +284,8 @@ def register(bot: SlackBot) -> None:
 
         def work() -> None:
             reply = bot.scout.command(command, text, caller)
+            if command != "watch" and not reply.ephemeral:  # as a slash answer: then share
+                reply = bk.with_share_button(reply, command, text)
             bot.respond(
                 body.get("response_url"),
                 text=reply.text,

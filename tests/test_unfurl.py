@@ -289,6 +289,10 @@ def test_the_card_buttons_answer_privately(demo_slack):
     calls = [c for c in slack.fake.of("response_url") if c.params["key"] == "card-vet"]
     assert calls[0].params["response_type"] == "ephemeral"
     assert calls[0].params["replace_original"] is False
+    blocks = calls[0].params["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    share = [e["value"] for b in blocks if b.get("block_id") == "share" for e in b["elements"]]
+    assert [json.loads(v) for v in share] == [{"c": "vet", "t": f"@{known['handle']}"}]
 
 
 @pytest.mark.slow
