@@ -289,6 +289,7 @@ class _Tally:
         self.n = 0
         self.merge = kind == "influencers"
         self.profiles: dict[tuple, dict] = {}
+        self.lines: dict[tuple, int] = {}  # each profile's latest line
         self.repeats = 0
         self.conflicts: dict[tuple, list[str]] = {}
         self.key_of = _key(kind)
@@ -316,6 +317,8 @@ class _Tally:
         ):
             self.n += len(chunk.lines)
             self.keep(chunk.columns, len(chunk.lines))
+            return
+        if self.merge and chunk.columns is not None and self._merge_new(chunk):
             return
         good: list[dict] = []
         for line, rec, errs in zip(
@@ -351,11 +354,25 @@ class _Tally:
         why = f"duplicate of line {first} ({shown_key!r})"
         return [Problem(self.shown, line, KEY_COLUMN[self.kind], why)]
 
+    def _merge_new(self, chunk: _Chunk) -> bool:
+        """A chunk of valid creators none of which came before (the usual file, one row
+        per creator): its records join the profiles at once, with no per-row merge."""
+        columns = chunk.columns or {}
+        keys = list(zip(columns["platform"], columns["handle"], strict=True))
+        fresh = dict(zip(keys, chunk.lines, strict=True))
+        if len(fresh) != len(keys) or not self.profiles.keys().isdisjoint(fresh):
+            return False
+        self.n += len(keys)
+        self.profiles.update(zip(keys, records_of(columns), strict=True))
+        self.lines.update(fresh)
+        return True
+
     def _merge(self, line: int, rec: dict) -> None:
         key = self.key_of(rec)
         old = self.profiles.get(key)
         if old is None:
-            self.profiles[key] = dict(rec, _line=line)
+            self.profiles[key] = rec  # a fresh dict of this row's own
+            self.lines[key] = line
             return
         self.repeats += 1
         for name, value in rec.items():
@@ -364,10 +381,10 @@ class _Tally:
             was = old.get(name)
             if was not in (None, "") and was != value:
                 self.conflicts.setdefault(key, []).append(
-                    f"{name} {was!r} (line {old['_line']}) then {value!r} (line {line})"
+                    f"{name} {was!r} (line {self.lines[key]}) then {value!r} (line {line})"
                 )
             old[name] = value
-        old["_line"] = line
+        self.lines[key] = line
 
     def merged_notice(self) -> list[str]:
         if not self.repeats:
@@ -395,7 +412,7 @@ class _Tally:
 
     def finish(self) -> None:
         if self.merge:
-            records = [{k: v for k, v in r.items() if k != "_line"} for r in self.profiles.values()]
+            records = list(self.profiles.values())
             self.kept = [columns_of(records)] if records else []
 
 
@@ -632,7 +649,10 @@ def _import_file(
         new_rows, id_cache = 0, {}
         chunks = kept if kept is not None else _chunks(path, kind, cols, user_map)
         bar = _progress(progress, f"writing {path.name}")
-        with writer.import_cache(session):
+        with writer.import_cache(session, kind, scan.rows):
+            if known_songs and not known_songs <= writer.known_song_ids(session):
+                # (the write runs without foreign-key checks on SQLite: see import_cache)
+                raise ScoutError("songs were removed while this file was checked; import again")
             for batch in _batches(chunks, BATCH):
                 new_rows += _write(writer, session, kind, batch, present, id_cache)
                 bar.update(len(batch[KEY_COLUMN[kind]]))
@@ -675,7 +695,7 @@ def _write(writer, session, kind: str, batch: Columns, present: set[str], id_cac
     if kind == "songs":
         return writer.upsert_songs(session, records_of(batch), present)
     if kind == "influencers":
-        return writer.upsert_influencers(session, records_of(batch), present)
+        return writer.upsert_influencer_columns(session, batch, present)
     if kind == "followers":
         from models.followers import upsert_samples
 
