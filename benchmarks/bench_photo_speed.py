@@ -9,7 +9,9 @@ new path in the same run, alternating, on the same files.
   interpreters, one per core, each worker taking 16 photos at a time
   (`TFLiteExtractor.featurize_encoded`): the same features, bit for bit;
 - pool+draft: the pool, and JPEG draft decoding at the target size (1/8 scale for 12 MP,
-  `decode_image(draft=224)`): a quarter less decoding work, features a little apart.
+  `decode_image(draft=224)`): a quarter less decoding work, features a little apart;
+- kind: what training runs, `engine.photos.kind.featurise_images` on the file paths with
+  an empty feature cache (read and hash each file, then the pool path in windows of 64).
 
 The 12-MP files are the real photos of `../shared/photos/imagenet-sample/` upscaled
 (bicubic, JPEG quality 92) into a temporary folder. It prints images/s of each path (the
@@ -35,9 +37,11 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.report import print_table, write_results
+from engine.core.contract import NullFeatureCache
 from engine.core.settings import Settings
 from engine.photos.features import TFLiteExtractor, usable_cores
 from engine.photos.images import SIZE, decode_image
+from engine.photos.kind import featurise_images
 
 OLD_DRAFT = 2 * SIZE  # the draft rule before issue 27
 OLD_BATCH = 32  # engine.photos.kind.BATCH
@@ -77,7 +81,21 @@ def draft_path(files: list[Path], extractor: TFLiteExtractor) -> np.ndarray:
     return pool_path(files, extractor, draft=SIZE)
 
 
-PATHS = (("old", old_path), ("pool", pool_path), ("pool+draft", draft_path))
+def kind_path(files: list[Path], extractor: TFLiteExtractor) -> np.ndarray:
+    """The photos kind's featurising, cold: the training path end to end (issue 27)."""
+    locations = [str(f) for f in files]
+    key_of, feats = featurise_images(
+        locations, extractor.extractor_id, lambda: extractor, NullFeatureCache()
+    )
+    return np.stack([feats[key_of[loc]] for loc in locations])
+
+
+PATHS = (
+    ("old", old_path),
+    ("pool", pool_path),
+    ("pool+draft", draft_path),
+    ("kind", kind_path),
+)
 
 
 def timed(fn, *args) -> tuple[float, float, np.ndarray]:
@@ -95,7 +113,7 @@ def speed(files: list[Path], model: Path, repeats: int) -> tuple[list[dict], dic
     """Each path `repeats` times, alternating so a burst of load hits all of them."""
     old_ex = TFLiteExtractor(model, num_threads=2, workers=1)
     new_ex = TFLiteExtractor(model, workers=usable_cores())
-    extractor = {"old": old_ex, "pool": new_ex, "pool+draft": new_ex}
+    extractor = {"old": old_ex, "pool": new_ex, "pool+draft": new_ex, "kind": new_ex}
     for name, fn in PATHS:  # the pool's interpreters exist before the clock runs
         fn(files[:8], extractor[name])
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in PATHS}
@@ -126,7 +144,11 @@ def speed(files: list[Path], model: Path, repeats: int) -> tuple[list[dict], dic
         "load_average_after": [round(x, 2) for x in load_after],
         "cores": usable_cores(),
     }
-    return rows, around, {n: cosines(feats["old"], feats[n]) for n in ("pool", "pool+draft")}
+    return (
+        rows,
+        around,
+        {n: cosines(feats["old"], feats[n]) for n in ("pool", "pool+draft", "kind")},
+    )
 
 
 def real_cosines(photos: list[Path], model: Path) -> dict[str, np.ndarray]:
