@@ -294,6 +294,11 @@ class LookalikeModel:
     def creator_vectors(self) -> tuple[list[str], np.ndarray]:
         return self.handles.tolist(), self.vectors
 
+    def creator_index(self) -> VectorIndex:
+        """The nearest-neighbour index over `creator_vectors` (the songs niche table
+        reuses it rather than building its own, issue 27)."""
+        return self._index
+
     def row(self, handle: str) -> int:
         return self._row[handle]
 

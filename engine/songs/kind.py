@@ -11,16 +11,22 @@ from engine.core.errors import NotEnoughData
 from engine.songs.model import CleaningRules, SongModel, auto_choice, fit
 
 
-def creator_content(ctx: TrainContext) -> tuple[list[str], np.ndarray] | None:
+def creator_content(ctx: TrainContext) -> tuple | None:
     """Creators' niche vectors from a content model trained (or loaded) in this run:
     anything with `creator_vectors() -> (handles, L2-normalised vectors)`, the lookalike
-    model first, the tags model second. Duck-typed: this package must not import them."""
+    model first, the tags model second, plus its nearest-neighbour index over them where
+    it has `creator_index()` (issue 27: the niche table then reuses the graph the
+    lookalike model already built instead of building its own over 166k creators).
+    Duck-typed: this package must not import them."""
     for name in CONTENT_KINDS:
         model = ctx.trained.get(name)
         if model is not None and hasattr(model, "creator_vectors"):
             handles, vectors = model.creator_vectors()
             if len(handles):
-                return list(handles), np.asarray(vectors, dtype=np.float32)
+                index = model.creator_index() if hasattr(model, "creator_index") else None
+                if index is not None and len(index) != len(handles):
+                    index = None  # not over these vectors
+                return list(handles), np.asarray(vectors, dtype=np.float32), index
     return None
 
 

@@ -34,23 +34,35 @@ SHRINK_GRID = (2.0, 5.0, 20.0, 50.0)
 
 
 def _graph_neighbours(
-    vectors: np.ndarray, cand: np.ndarray, cand_usage: np.ndarray, n: int
+    vectors: np.ndarray, cand: np.ndarray, cand_usage: np.ndarray, n: int, index: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """NicheTable.build's table from an HNSW graph over the candidates: n + 1 found per
-    creator, their own row dropped."""
-    from engine.core.index import VectorIndex
+    """NicheTable.build's table from an HNSW graph: n + 1 found per creator, their own
+    row dropped. `index`: the content model's graph over all of `vectors` (the
+    lookalike model's, issue 27: building a second one over the creators with reels was
+    two thirds of the niche table's time); found creators without reels are dropped,
+    so it is asked for as many more as there are creators without reels, in proportion."""
+    if index is None:
+        from engine.core.index import VectorIndex
 
-    index = VectorIndex.build(vectors[cand])
-    found, sims = index.query_batch(vectors, min(n + 1, cand.size))
+        index, to_cand = VectorIndex.build(vectors[cand]), np.arange(cand.size)
+        fetch = min(n + 1, cand.size)
+    else:
+        to_cand = np.full(len(vectors), -1, dtype=np.int64)
+        to_cand[cand] = np.arange(cand.size)
+        fetch = min(len(vectors), int(np.ceil((n + 1) * len(vectors) / cand.size)) + 1, 8 * n)
+    found, sims = index.query_batch(vectors, fetch)
+    found = np.where(found >= 0, to_cand[np.maximum(found, 0)], -1)
+    own_of = np.full(len(vectors), -2, dtype=np.int64)
+    own_of[cand] = np.arange(cand.size)
+    keep = (found >= 0) & (found != own_of[:, None])
+    # Each row's first n kept hits, in the graph's order (best first), without a loop.
+    rank = np.cumsum(keep, axis=1) - 1
+    take = keep & (rank < n)
+    r_i, c_i = np.nonzero(take)
     rows = np.full((len(vectors), n), -1, dtype=np.int64)
     out = np.zeros((len(vectors), n), dtype=np.float32)
-    own_of = np.full(len(vectors), -1, dtype=np.int64)
-    own_of[cand] = np.arange(cand.size)
-    for i in range(len(vectors)):
-        keep = (found[i] >= 0) & (found[i] != own_of[i])
-        r, v = found[i][keep][:n], sims[i][keep][:n]
-        rows[i, : len(r)] = cand_usage[r]
-        out[i, : len(r)] = v
+    rows[r_i, rank[r_i, c_i]] = cand_usage[found[r_i, c_i]]
+    out[r_i, rank[r_i, c_i]] = sims[r_i, c_i]
     return rows, out
 
 
@@ -71,8 +83,11 @@ class NicheTable:
         vectors: np.ndarray,
         usage_users: np.ndarray,
         n: int = NEIGHBOURS,
+        index: Any = None,
     ) -> NicheTable:
-        """`vectors` are the content model's L2-normalised creator vectors."""
+        """`vectors` are the content model's L2-normalised creator vectors; `index`, where
+        it has one, its nearest-neighbour graph over them (engine.core.index.VectorIndex),
+        used instead of building one when the exact scan is too big."""
         handles_arr = np.asarray(handles).astype(str)
         vectors = np.asarray(vectors, dtype=np.float32)
         usage_row = {h: i for i, h in enumerate(np.asarray(usage_users).astype(str))}
@@ -82,7 +97,7 @@ class NicheTable:
         sims = np.zeros((len(handles_arr), max(n, 0)), dtype=np.float32)
         if n > 0 and len(handles_arr) * cand.size > _EXACT_PAIRS:
             cand_usage = np.array([usage_row[h] for h in handles_arr[cand]], dtype=np.int64)
-            rows, sims = _graph_neighbours(vectors, cand, cand_usage, n)
+            rows, sims = _graph_neighbours(vectors, cand, cand_usage, n, index)
         elif n > 0:
             cand_usage = np.array([usage_row[h] for h in handles_arr[cand]], dtype=np.int64)
             cvec = vectors[cand].T
@@ -144,13 +159,15 @@ class HybridRecommender(SongRecommender):
     table: NicheTable | None = None
     creator_er: np.ndarray | None = None
     shrink: float = 20.0
+    # False: `cf` is shared with another blend that has fitted it on the same usage.
+    fit_cf: bool = True
     _usage: UsageMatrix | None = field(default=None, repr=False)
     _votes: sp.csr_matrix | None = field(default=None, repr=False)
     _pop: np.ndarray | None = field(default=None, repr=False)
     _table_row: np.ndarray | None = field(default=None, repr=False)
 
     def fit(self, usage: UsageMatrix) -> HybridRecommender:
-        if self.cf is not None:
+        if self.cf is not None and self.fit_cf:
             self.cf.fit(usage)
         return self._prepare(usage)
 

@@ -360,25 +360,39 @@ class UserCF(SongRecommender):
     predicts_rating: ClassVar[bool] = True
     _vectors: sp.csr_matrix | None = field(default=None, repr=False)
     _usage: UsageMatrix | None = field(default=None, repr=False)
+    _found: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def fit(self, usage: UsageMatrix) -> UserCF:
         self._usage = usage
         base = usage.binary() if self.similarity == "cosine" else _centred(usage.ratings(), "row")
         self._vectors = _row_normalised(base)
+        self._found = {}
         return self
 
     def neighbour_weights(self, user_rows: np.ndarray) -> sp.csr_matrix:
-        """(batch x users) sparse matrix of each row's top neighbours and similarities."""
-        user_rows = np.asarray(user_rows)
-        vt = self._vectors.T.tocsc()
+        """(batch x users) sparse matrix of each row's top neighbours and similarities.
+        Rows found once are kept (a few hundred bytes each): the held-out evaluation
+        asks for the same creators' neighbours to rank and again to predict Delta, and
+        at 166k creators each ask is a 166k-wide scan (issue 27)."""
+        user_rows = np.asarray(user_rows, dtype=np.int64)
+        new = np.unique(user_rows[[int(r) not in self._found for r in user_rows]])
+        vt = self._vectors.T.tocsc() if new.size else None
         block = max(1, _BLOCK_CELLS // max(self._vectors.shape[0], 1))
-        parts = []
-        for start in range(0, len(user_rows), block):
-            rows = user_rows[start : start + block]
+        for start in range(0, len(new), block):
+            rows = new[start : start + block]
             dense = (self._vectors[rows] @ vt).toarray().astype(np.float32, copy=False)
             dense[np.arange(len(rows)), rows] = 0.0
-            parts.append(_keep_top_k(dense, self.neighbours))
-        return sp.vstack(parts).tocsr()
+            top = _keep_top_k(dense, self.neighbours)
+            for n, r in enumerate(rows.tolist()):
+                lo, hi = top.indptr[n], top.indptr[n + 1]
+                self._found[r] = (top.indices[lo:hi], top.data[lo:hi])
+        got = [self._found[int(r)] for r in user_rows]
+        indptr = np.r_[0, np.cumsum([len(i) for i, _ in got])]
+        indices = np.concatenate([i for i, _ in got]) if got else np.zeros(0, np.int32)
+        data = np.concatenate([d for _, d in got]) if got else np.zeros(0, np.float32)
+        return sp.csr_matrix(
+            (data, indices, indptr), shape=(len(user_rows), self._vectors.shape[0])
+        )
 
     def scores(self, user_rows: np.ndarray) -> np.ndarray:
         w = self.neighbour_weights(user_rows)
@@ -537,6 +551,7 @@ def make_recommender(name: str, config: dict[str, Any] | None = None) -> SongRec
             alpha=float(c.get("als_alpha", 5.0)),
             iterations=int(c.get("als_iterations", 15)),
             seed=int(c.get("seed", 42)),
+            threads=int(c.get("als_threads", 0)),
         )
     raise ValueError(f"unknown song method {name!r}; known: {', '.join(DEFAULT_METHODS)}")
 
@@ -577,6 +592,9 @@ class ImplicitALS(SongRecommender):
     alpha: float = 5.0
     iterations: int = 15
     seed: int = 42
+    # implicit's own threads (0: one per core); each solves its own users' rows, so the
+    # factors do not depend on the count (issue 27; it was 1).
+    threads: int = 0
     _user_factors: np.ndarray | None = field(default=None, repr=False)
     _item_factors: np.ndarray | None = field(default=None, repr=False)
 
@@ -599,7 +617,7 @@ class ImplicitALS(SongRecommender):
                 alpha=self.alpha,
                 iterations=self.iterations,
                 random_state=self.seed,
-                num_threads=1,
+                num_threads=self.threads,
             )
             model.fit(x.tocsr(), show_progress=False)
         self._user_factors = np.asarray(model.user_factors, dtype=np.float32)
