@@ -150,6 +150,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=None)
     ap.add_argument("--kinds", default="posts,influencers")
     ap.add_argument("--stores", default="sqlite,postgres")
+    ap.add_argument("--name", default="import", help="results/NAME.json")
     args = ap.parse_args()
     n = args.rows or (20_000 if args.quick else 200_000)
     load_before = os.getloadavg()[0]  # the machine is shared: say how busy it was
@@ -168,7 +169,7 @@ def main() -> None:
     print_table(f"Import throughput, {n:,} rows (validate + upsert, one transaction)", rows)
     load = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
     print(f"1-minute load average: {load['before']} before, {load['after']} after")
-    write_results("import", {"rows": n, "load_1min": load, "results": rows})
+    write_results(args.name, {"rows": n, "load_1min": load, "results": rows})
 
 
 if __name__ == "__main__":
