@@ -622,17 +622,7 @@ def fit(
         index = content[2] if len(content) > 2 and not legacy else None
         table = NicheTable.build(content[0], content[1], usage.users, index=index)
         er = creator_average_er(usage, usage_df)
-        # One CF fit serves the whole shrink grid (the same training rows and seed give
-        # the same factors); legacy refits it per blend (issue 27 measures the change).
-        shared = None if legacy else make_recommender(cf_name, config)
-        for n, shrink in enumerate(SHRINK_GRID):
-            extra[f"hybrid(shrink={shrink:g})"] = lambda shrink=shrink, n=n: HybridRecommender(
-                cf=shared if shared is not None else make_recommender(cf_name, config),
-                table=table,
-                creator_er=er,
-                shrink=shrink,
-                fit_cf=legacy or n == 0,
-            )
+        extra = _hybrid_grid(cf_name, config, table, er, legacy)
     k = int(config.get("eval_k", 10))
     evals = (
         evaluate_methods(
@@ -690,6 +680,25 @@ def fit(
     model.trending.set_labels(song_labels(data.songs, model.trending.song_ids))
     model.evaluations, model.cleaning = evals, report
     return model
+
+
+def _hybrid_grid(
+    cf_name: str, config: dict[str, Any], table: NicheTable, er: np.ndarray, legacy: bool
+) -> dict[str, Callable[[], SongRecommender]]:
+    """The hybrid at each blend weight of SHRINK_GRID, for the held-out evaluation. One
+    CF fit serves the whole grid (the same training rows and seed give the same
+    factors); legacy refits it per blend (issue 27 measures the change)."""
+    shared = None if legacy else make_recommender(cf_name, config)
+    return {
+        f"hybrid(shrink={shrink:g})": lambda shrink=shrink, n=n: HybridRecommender(
+            cf=shared if shared is not None else make_recommender(cf_name, config),
+            table=table,
+            creator_er=er,
+            shrink=shrink,
+            fit_cf=legacy or n == 0,
+        )
+        for n, shrink in enumerate(SHRINK_GRID)
+    }
 
 
 def _fit_metrics(

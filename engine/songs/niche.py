@@ -40,7 +40,8 @@ def _graph_neighbours(
     row dropped. `index`: the content model's graph over all of `vectors` (the
     lookalike model's, issue 27: building a second one over the creators with reels was
     two thirds of the niche table's time); found creators without reels are dropped,
-    so it is asked for as many more as there are creators without reels, in proportion."""
+    so it is asked for more in proportion to them, with a margin; a row may still come
+    back short (-1 at its end, as a table with fewer candidates than `n`)."""
     if index is None:
         from engine.core.index import VectorIndex
 
@@ -49,7 +50,10 @@ def _graph_neighbours(
     else:
         to_cand = np.full(len(vectors), -1, dtype=np.int64)
         to_cand[cand] = np.arange(cand.size)
-        fetch = min(len(vectors), int(np.ceil((n + 1) * len(vectors) / cand.size)) + 1, 8 * n)
+        # Half as many again, and 10 more: a creator's neighbourhood may hold more
+        # creators without reels than the average share.
+        share = len(vectors) / cand.size
+        fetch = min(len(vectors), int(np.ceil(1.5 * (n + 1) * share)) + 10, 8 * n)
     found, sims = index.query_batch(vectors, fetch)
     found = np.where(found >= 0, to_cand[np.maximum(found, 0)], -1)
     own_of = np.full(len(vectors), -2, dtype=np.int64)

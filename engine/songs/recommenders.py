@@ -20,6 +20,8 @@ from sklearn.utils.extmath import randomized_svd
 
 # Dense work buffers are cut into blocks of about this many float32 cells (80 MB).
 _BLOCK_CELLS = 20_000_000
+# ALS runs on implicit's threads from this many (creator, song) entries up.
+THREADED_NNZ = 200_000
 # Shrinkage (in pseudo-ratings) of per-user baselines and neighbourhood averages.
 SHRINK = 5.0
 
@@ -592,8 +594,10 @@ class ImplicitALS(SongRecommender):
     alpha: float = 5.0
     iterations: int = 15
     seed: int = 42
-    # implicit's own threads (0: one per core); each solves its own users' rows, so the
-    # factors do not depend on the count (issue 27; it was 1).
+    # implicit's own threads (0: one per core) from THREADED_NNZ entries up; each solves
+    # its own users' rows, so the factors do not depend on the count (issue 27; it was
+    # 1). Below that one thread: on a small matrix OpenMP's start and its spinning
+    # threads on a busy machine cost more than the solve (the small demo: 0.8 -> 4.2 s).
     threads: int = 0
     _user_factors: np.ndarray | None = field(default=None, repr=False)
     _item_factors: np.ndarray | None = field(default=None, repr=False)
@@ -617,7 +621,7 @@ class ImplicitALS(SongRecommender):
                 alpha=self.alpha,
                 iterations=self.iterations,
                 random_state=self.seed,
-                num_threads=self.threads,
+                num_threads=self.threads if x.nnz >= THREADED_NNZ else 1,
             )
             model.fit(x.tocsr(), show_progress=False)
         self._user_factors = np.asarray(model.user_factors, dtype=np.float32)
