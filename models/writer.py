@@ -183,14 +183,35 @@ def upsert_influencer_columns(
     """`upsert_influencers` for validated rows column by column (field -> one value per
     row), as the importer keeps them: on SQLite no dict is built per row."""
     conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        names = list(batch)
-        records = [dict(zip(names, row, strict=True)) for row in zip(*batch.values(), strict=True)]
-        return upsert_influencers(session, records, columns)
     lock_tables(session, ("influencers",))
     n = len(batch["handle"])
     full = {c: batch.get(c) or [None] * n for c in _INFLUENCER_COLUMNS}
-    return _sqlite_upsert_influencers(conn, full, n, columns)
+    if conn.dialect.name == "sqlite":
+        return _sqlite_upsert_influencers(conn, full, n, columns)
+    return _pg_upsert_influencers(conn, full, n, columns)
+
+
+def _pg_upsert_influencers(conn, batch: dict[str, list[Any]], n: int, columns: set[str]) -> int:
+    """Postgres: each group's rows by COPY into a temporary table, then one INSERT ...
+    SELECT ... ON CONFLICT ... RETURNING (xmax = 0) that counts the new. The executemany
+    and a SELECT ... IN per 900 keys to count the stored ones ran at 480 rows/s on 200k
+    creators (the IN query planned from stale statistics in the long transaction). The
+    importer's batches hold each creator once (it merges repeats), as ON CONFLICT needs."""
+    names = ", ".join(_INFLUENCER_COLUMNS)
+    rows = list(zip(*(batch[c] for c in _INFLUENCER_COLUMNS), strict=True))
+    new = 0
+    with conn.connection.driver_connection.cursor() as cur:
+        for known, group in _known_groups(batch, n, INFLUENCER_FIELDS, columns).items():
+            sets = [f"{c} = excluded.{c}" for c in known] + ["updated_at = now()"]
+            part = rows if len(group) == n else [rows[i] for i in group]
+            _pg_stage(cur, "scout_import_influencers", _INFLUENCER_COLUMNS, part)
+            cur.execute(
+                f"INSERT INTO influencers ({names}) SELECT {names} FROM scout_import_influencers "
+                "ORDER BY platform, handle ON CONFLICT (platform, handle) DO UPDATE SET "
+                f"{', '.join(sets)} RETURNING (xmax = 0)"
+            )
+            new += sum(1 for (fresh,) in cur.fetchall() if fresh)
+    return new
 
 
 def _sqlite_upsert_influencers(conn, batch: dict[str, list[Any]], n: int, columns: set[str]) -> int:
@@ -441,6 +462,9 @@ _PG_STAGE = {
     "posted_at timestamp, caption text, likes bigint, comments bigint, image text, "
     "song_id varchar(100), views bigint",
     "scout_import_authors": "post_pk integer, influencer_id integer",
+    "scout_import_influencers": "platform varchar(32), handle varchar(100), name varchar(200), "
+    "followers bigint, following bigint, posts_count integer, bio text, language varchar(16), "
+    "country varchar(64)",
 }
 
 
