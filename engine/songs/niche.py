@@ -50,10 +50,10 @@ def _graph_neighbours(
     else:
         to_cand = np.full(len(vectors), -1, dtype=np.int64)
         to_cand[cand] = np.arange(cand.size)
-        # Half as many again, and 10 more: a creator's neighbourhood may hold more
-        # creators without reels than the average share.
+        # The average share of creators without reels half as many times again, and 10
+        # more: a creator's neighbourhood may hold more of them than the average.
         share = len(vectors) / cand.size
-        fetch = min(len(vectors), int(np.ceil(1.5 * (n + 1) * share)) + 10, 8 * n)
+        fetch = min(len(vectors), int(np.ceil((n + 1) * (1.5 * share - 0.5))) + 10, 8 * n)
     found, sims = index.query_batch(vectors, fetch)
     found = np.where(found >= 0, to_cand[np.maximum(found, 0)], -1)
     own_of = np.full(len(vectors), -2, dtype=np.int64)
