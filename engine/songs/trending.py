@@ -473,9 +473,7 @@ def _counted_why(t: CountedTrend, window_days: int) -> str:
         if t.gained_before
         else f"none gained the {window_days} days before"
     )
-    return (
-        f"{', '.join(gains)} on {t.reels_now} reels{new} in these {window_days} days; {change}"
-    )
+    return f"{', '.join(gains)} on {t.reels_now} reels{new} in these {window_days} days; {change}"
 
 
 def _count(n: float) -> str:
