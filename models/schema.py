@@ -105,6 +105,8 @@ class PostAuthor(Base):
     indexes that want one; this table is what the training frames read."""
 
     __tablename__ = "post_authors"
+    # SQLite: the rows live in the primary key's B-tree alone (migration 0010)
+    __table_args__ = {"sqlite_with_rowid": False}
 
     post_pk: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
@@ -116,11 +118,14 @@ class PostAuthor(Base):
 
 class PostHashtag(Base):
     __tablename__ = "post_hashtags"
+    # SQLite: the rows live in the primary key's B-tree alone; no index by tag, which
+    # nothing reads by (migration 0010)
+    __table_args__ = {"sqlite_with_rowid": False}
 
     post_pk: Mapped[int] = mapped_column(
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
-    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
     position: Mapped[int] = mapped_column(SmallInteger, default=0)
 
 

@@ -22,7 +22,6 @@ SECONDARY = {
     "ix_posts_influencer_posted",
     "ix_posts_posted_at",
     "ix_posts_song_id",
-    "ix_post_hashtags_tag",
     "ix_post_authors_influencer_id",
 }
 
