@@ -17,7 +17,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from itertools import count, repeat
+from itertools import chain, repeat
 from typing import Any
 
 from sqlalchemy import delete, event, func, insert, select, text
@@ -221,16 +221,16 @@ def _sqlite_upsert_influencers(conn, batch: dict[str, list[Any]], n: int, column
     (this transaction holds the write lock), so the growth of max(id) counts the new."""
     raw = conn.connection.driver_connection
     names = ", ".join(_INFLUENCER_COLUMNS)
-    marks = ", ".join("?" for _ in _INFLUENCER_COLUMNS)
     rows = list(zip(*(batch[c] for c in _INFLUENCER_COLUMNS), strict=True))
     before = raw.execute("SELECT coalesce(max(id), 0) FROM influencers").fetchone()[0]
     for known, group in _known_groups(batch, n, INFLUENCER_FIELDS, columns).items():
         sets = [f"{c} = excluded.{c}" for c in known] + ["updated_at = CURRENT_TIMESTAMP"]
         part = rows if len(group) == n else [rows[i] for i in group]
-        raw.executemany(
-            f"INSERT INTO influencers ({names}) VALUES ({marks}) "
-            f"ON CONFLICT (platform, handle) DO UPDATE SET {', '.join(sets)}",
+        _sqlite_insert_rows(
+            raw,
+            f"INSERT INTO influencers ({names})",
             sorted(part, key=_row_key),  # in key order (see influencer_ids)
+            f"ON CONFLICT (platform, handle) DO UPDATE SET {', '.join(sets)}",
         )
     return raw.execute("SELECT coalesce(max(id), 0) FROM influencers").fetchone()[0] - before
 
@@ -336,7 +336,8 @@ def upsert_posts(
         merged, extra = merge_collabs(_records(batch))
         batch = _columns(merged, names)
         keys = list(zip(batch["platform"], batch["post_id"], strict=True))
-    order = sorted(range(len(keys)), key=keys.__getitem__)  # in key order (see influencer_ids)
+    n = len(keys)
+    order = sorted(range(n), key=keys.__getitem__)  # in key order (see influencer_ids)
     batch = {k: list(map(v.__getitem__, order)) for k, v in batch.items()}
     keys = list(map(keys.__getitem__, order))
     handles = list(zip(batch["platform"], batch["handle"], strict=True))
@@ -344,51 +345,61 @@ def upsert_posts(
         session, set(handles) | {(p, h) for (p, _), hs in extra.items() for h in hs}, id_cache
     )
     conn = session.connection()
-    upsert = _sqlite_upsert_posts if conn.dialect.name == "sqlite" else _pg_upsert_posts
+    sqlite = conn.dialect.name == "sqlite"
     author = list(map(id_cache.__getitem__, handles))
     zeroed = {
         c: [v or 0 for v in batch[c]] if None in batch[c] else batch[c]
         for c in ("likes", "comments")
     }
-    rows = list(
-        zip(
-            batch["platform"],
-            batch["post_id"],
-            author,
-            batch["posted_at"],
-            batch["caption"],
-            zeroed["likes"],
-            zeroed["comments"],
-            batch["image"],
-            batch["song_id"],
-            batch.get("views", [None] * len(keys)),
-            strict=True,
-        )
-    )
+    table = [  # the columns of _ROW_COLUMNS
+        batch["platform"],
+        batch["post_id"],
+        author,
+        batch["posted_at"],
+        batch["caption"],
+        zeroed["likes"],
+        zeroed["comments"],
+        batch["image"],
+        batch["song_id"],
+        batch.get("views") or [None] * n,
+    ]
+    rows = None if sqlite else list(zip(*table, strict=True))
     pks: dict[tuple[str, str], int] = {}
     fresh: set[int] = set()  # the new posts' ids: they have no authors or tags to keep
-    for known, group in _known_groups(batch, len(rows), POST_FIELDS, columns).items():
-        upsert(
-            conn, rows if len(group) == len(rows) else [rows[i] for i in group], known, pks, fresh
-        )
+    for known, group in _known_groups(batch, n, POST_FIELDS, columns).items():
+        whole = len(group) == n
+        if sqlite:
+            part = table if whole else [list(map(col.__getitem__, group)) for col in table]
+            _sqlite_upsert_posts(conn, part, known, pks, fresh)
+        else:
+            _pg_upsert_posts(conn, rows if whole else [rows[i] for i in group], known, pks, fresh)
     post_pk = list(map(pks.__getitem__, keys))
-    authors = set(zip(post_pk, author, strict=True))
-    for (p, post_id), more in extra.items():
-        authors.update((pks[(p, post_id)], id_cache[(p, h)]) for h in more)
-    _insert_authors(conn, sorted(authors), fresh)
+    if extra:
+        authors = set(zip(post_pk, author, strict=True))
+        for (p, post_id), more in extra.items():
+            authors.update((pks[(p, post_id)], id_cache[(p, h)]) for h in more)
+        pairs = sorted(authors)
+    else:  # one author a post: no pair twice, and mostly in order already (cheap to sort)
+        pairs = sorted(zip(post_pk, author, strict=True))
+    _insert_authors(conn, pairs, fresh)
     # Hashtags are replaced only for posts whose caption or hashtags cell had a value
     # (`tags` is None when both were blank: the stored tags stay); a new post has none.
-    tagged = [
-        (pk, tags) for pk, tags in zip(post_pk, batch["tags"], strict=True) if tags is not None
-    ]
-    replaced = [pk for pk, _ in tagged if pk not in fresh]
+    tags = batch["tags"]
+    if None in tags:
+        kept = [i for i, t in enumerate(tags) if t is not None]
+        post_pk, tags = list(map(post_pk.__getitem__, kept)), list(map(tags.__getitem__, kept))
+    replaced = [] if len(fresh) == n else [pk for pk in post_pk if pk not in fresh]
     if replaced:
         _delete_hashtags(conn, replaced)
-    tag_rows: list[tuple[int, str, int]] = []
-    for pk, tags in tagged:  # (pk, tag, position) rows, built by zip rather than per tag
-        tag_rows.extend(zip(repeat(pk), tags, count()))
-    if tag_rows:
-        _insert_hashtags(session, tag_rows)
+    # (pk, tag, position) column by column, each built in one pass
+    sizes = list(map(len, tags))
+    tag_columns = [
+        list(chain.from_iterable(map(repeat, post_pk, sizes))),
+        list(chain.from_iterable(tags)),
+        list(chain.from_iterable(map(range, sizes))),
+    ]
+    if tag_columns[0]:
+        _insert_hashtags(session, tag_columns)
     return len(fresh)
 
 
@@ -403,33 +414,81 @@ _ROW_COLUMNS += ("comments", "image", "song_id", "views")
 
 
 def _sqlite_upsert_posts(
-    conn, rows: list[tuple], known: tuple[str, ...], pks: dict, fresh: set[int]
+    conn, table: list[list[Any]], known: tuple[str, ...], pks: dict, fresh: set[int]
 ) -> None:
     """SQLite: the upsert through the driver's executemany (SQLAlchemy's per-row
-    parameter handling cost more than SQLite's own work). New rows take the next
-    rowids in order (SQLite gives a new row max(rowid) + 1, and this transaction holds
-    the write lock), so when every row is new their ids need no query."""
-    cols = ", ".join(_ROW_COLUMNS)
-    marks = ", ".join("?" for _ in _ROW_COLUMNS)
+    parameter handling cost more than SQLite's own work), `table` column by column
+    (those of _ROW_COLUMNS). New rows take the next rowids in order (SQLite gives a new
+    row max(rowid) + 1, and this transaction holds the write lock), so when every row
+    is new their ids need no query."""
     action = (
         "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in known)
         if known
         else "DO NOTHING"
     )
-    sql = f"INSERT INTO posts ({cols}) VALUES ({marks}) ON CONFLICT (platform, post_id) {action}"
     raw = conn.connection.driver_connection
     before = raw.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]
-    stamps = {when: _sqlite_time(when) for when in {r[3] for r in rows}}  # posted_at
-    raw.executemany(sql, [(p, pid, a, stamps[when], *rest) for p, pid, a, when, *rest in rows])
+    when = table[3]  # posted_at, as the text SQLAlchemy's DateTime type reads back
+    stamps = {w: _sqlite_time(w) for w in set(when)}
+    table = [*table[:3], list(map(stamps.__getitem__, when)), *table[4:]]
+    _sqlite_insert_columns(
+        raw,
+        f"INSERT INTO posts ({', '.join(_ROW_COLUMNS)})",
+        table,
+        f"ON CONFLICT (platform, post_id) {action}",
+    )
     after = raw.execute("SELECT coalesce(max(id), 0) FROM posts").fetchone()[0]
-    if after - before == len(rows):  # all new, numbered in row order
+    n = len(when)
+    if after - before == n:  # all new, numbered in row order
         ids = range(before + 1, after + 1)
-        pks.update(zip(((r[0], r[1]) for r in rows), ids, strict=True))
+        pks.update(zip(zip(table[0], table[1], strict=True), ids, strict=True))
         fresh.update(ids)
         return
-    ids = _sqlite_post_ids(raw, rows)
+    ids = _sqlite_post_ids(raw, list(zip(table[0], table[1], strict=True)))
     pks.update(ids)
     fresh.update(pk for pk in ids.values() if pk > before)
+
+
+# SQLite: rows per INSERT statement (`VALUES (...), (...), ...`). One statement a row
+# paid SQLite's per-statement cost (reset, bind, step) for every row: 800k tag rows
+# took 0.62 s one a statement, 0.32 s 200 a statement.
+ROWS_PER_STATEMENT = 200
+
+
+def _sqlite_insert_rows(raw, head: str, rows: list[tuple], tail: str = "") -> None:
+    """`_sqlite_insert_columns` for rows (tuples of one width)."""
+    if rows:
+        _sqlite_insert_columns(raw, head, [list(col) for col in zip(*rows, strict=True)], tail)
+
+
+def _sqlite_insert_columns(raw, head: str, table: list[list[Any]], tail: str = "") -> None:
+    """`head VALUES (?, ...), (?, ...) ... tail` for the rows of `table` (columns of one
+    length), in order, ROWS_PER_STATEMENT rows a statement (fewer where SQLite allows
+    fewer parameters); an upsert's `tail` acts on each row as it would one a statement.
+    The parameters are laid out once, a column at a time by slice assignment: building
+    them row by row cost as much as SQLite's own work for a posts table."""
+    n = len(table[0]) if table else 0
+    if not n:
+        return
+    width = len(table)
+    try:
+        limit = raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except (AttributeError, sqlite3.Error):  # pragma: no cover - Python < 3.11
+        limit = 999
+    per = max(1, min(ROWS_PER_STATEMENT, limit // width))
+    flat: list[Any] = [None] * (n * width)
+    for j, col in enumerate(table):
+        flat[j::width] = col
+    one = "(" + ", ".join("?" * width) + ")"
+    full = (n - n % per) * width
+    step = per * width
+    if full:
+        raw.executemany(
+            f"{head} VALUES {', '.join([one] * per)} {tail}",
+            [flat[i : i + step] for i in range(0, full, step)],
+        )
+    if full < len(flat):
+        raw.execute(f"{head} VALUES {', '.join([one] * (n % per))} {tail}", flat[full:])
 
 
 def _sqlite_time(value: Any) -> Any:
@@ -437,7 +496,7 @@ def _sqlite_time(value: Any) -> Any:
     return value.isoformat(" ", "microseconds") if value is not None else None
 
 
-def _sqlite_post_ids(raw, rows: list[tuple]) -> dict[tuple[str, str], int]:
+def _sqlite_post_ids(raw, rows: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = {}
     by_platform: dict[str, list[str]] = {}
     for r in rows:
@@ -510,9 +569,11 @@ def _insert_authors(conn, rows: list[tuple[int, int]], fresh: set[int]) -> None:
     rows go straight in by COPY (nothing can be there yet), the others by COPY into a
     temporary table and one INSERT ... ON CONFLICT DO NOTHING."""
     if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.executemany(
-            "INSERT INTO post_authors (post_pk, influencer_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        _sqlite_insert_rows(
+            conn.connection.driver_connection,
+            "INSERT INTO post_authors (post_pk, influencer_id)",
             rows,
+            "ON CONFLICT DO NOTHING",
         )
         return
     new = [r for r in rows if r[0] in fresh]
@@ -541,20 +602,24 @@ def _delete_hashtags(conn, post_pks: list[int]) -> None:
             conn.execute(delete(PostHashtag).where(PostHashtag.post_pk.in_(post_pks[i : i + 900])))
 
 
-def _insert_hashtags(session: Session, rows: list[tuple[int, str, int]]) -> None:
-    """Postgres takes the hashtag rows (several per post) through COPY, in the import's
-    own transaction; it is several times faster than a batched INSERT there."""
+def _insert_hashtags(session: Session, table: list[list[Any]]) -> None:
+    """The (post_pk, tag, position) rows, column by column. Postgres takes them (several
+    per post) through COPY, in the import's own transaction; it is several times faster
+    than a batched INSERT there."""
     conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        _sqlite_insert_columns(
+            conn.connection.driver_connection,
+            "INSERT INTO post_hashtags (post_pk, tag, position)",
+            table,
+        )
+        return
+    rows = zip(*table, strict=True)
     if conn.dialect.name == "postgresql":
         sql = "COPY post_hashtags (post_pk, tag, position) FROM STDIN"
         with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
-        return
-    if conn.dialect.name == "sqlite":
-        conn.connection.driver_connection.executemany(
-            "INSERT INTO post_hashtags (post_pk, tag, position) VALUES (?, ?, ?)", rows
-        )
         return
     conn.execute(
         insert(PostHashtag.__table__),
@@ -564,9 +629,10 @@ def _insert_hashtags(session: Session, rows: list[tuple[int, str, int]]) -> None
 
 # SQLite's page cache while an import writes (KiB; PRAGMA cache_size takes it
 # negative): the default 2 MB cannot hold the posts' four indexes, and inserting 100k
-# posts cost SQLite 1.6x the CPU (0.98 s vs 0.60 s; ~15% of all its import work). The
-# connection gets its own size back after.
-IMPORT_CACHE_KIB = 65536
+# posts cost SQLite 1.6x the CPU (0.98 s vs 0.60 s; ~15% of all its import work), and
+# 200k posts with their tag rows (~65 MB) still spilled pages at 64 MB (0.05 s more).
+# Pages are taken as used; the connection gets its own size back after.
+IMPORT_CACHE_KIB = 262144
 
 
 @contextmanager
