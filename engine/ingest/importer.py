@@ -199,8 +199,9 @@ class _Opened:
             except UnicodeDecodeError as err:  # the file changed since its encoding was checked
                 broken = err
             records = None
-            if chunk and not any(isinstance(cells, str) for _, cells in chunk):
-                by_source = list(zip(*(cells for _, cells in chunk), strict=True))
+            lines, rows = zip(*chunk, strict=True) if chunk else ((), ())
+            if rows and str not in set(map(type, rows)):  # (a str: a row's error text)
+                by_source = list(zip(*rows, strict=True))
                 columns = {
                     name: by_source[i] if fn is None else [fn(v) for v in by_source[i]]
                     for i, name, fn in fields
@@ -214,7 +215,7 @@ class _Opened:
                     yield _Chunk.of(part)
             else:
                 self.present.update(name for _, name, _ in fields)
-                yield _Chunk([line for line, _ in chunk], records)
+                yield _Chunk(list(lines), records)
             if broken is not None:
                 raise broken
             if len(chunk) < CHUNK:

@@ -250,6 +250,14 @@ def _csv(path: Path) -> Source:
         last = reader.line_num
         with fh:
             try:
+                if per_line is None:  # the usual file: the loop below, less its checks
+                    for row in reader:
+                        if len(row) != width:
+                            if "".join(row).strip():
+                                yield reader.line_num, f"expected {width} columns, found {len(row)}"
+                        elif row[0].strip() or "".join(row).strip():  # else a blank row
+                            yield reader.line_num, row
+                    return
                 for row in reader:
                     start, last = last + 1, reader.line_num
                     broken = per_line.problem(start, last) if per_line else None

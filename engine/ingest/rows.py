@@ -15,7 +15,7 @@ from typing import Any
 from engine.core.errors import BadQuery
 from engine.core.filters import parse_count as parse_human_count
 from engine.core.remote import FetchPolicy, host_text_problem
-from engine.core.text import caption_tags, post_tags, split_tag_field
+from engine.core.text import _CAPTION_TAG, normalize_tag, post_tags, split_tag_field
 from engine.ingest.readers import HeaderError, RawRow
 
 __all__ = [
@@ -62,6 +62,20 @@ def _text(max_len: int) -> Callable[[Any], str | None]:
             raise FieldError(f"longer than {max_len} characters")
         return s or None
 
+    def parse_many(values: Sequence[Any]) -> list[str | None]:
+        """`parse` of each value, for a column of text cells (a CSV's): stripped at C
+        speed, with `parse` itself for any column holding a NUL, a non-text cell or a
+        cell too long (its error, or its exact value)."""
+        try:
+            if "\x00" not in "".join(values):
+                stripped = [v.strip() for v in values]
+                if max(map(len, stripped), default=0) <= max_len:
+                    return [v or None for v in stripped]
+        except (TypeError, AttributeError):  # None or a number among the cells
+            pass
+        return [None if v is None else parse(v) for v in values]
+
+    parse.many = parse_many  # type: ignore[attr-defined]
     return parse
 
 
@@ -386,7 +400,8 @@ def validate_columns(
         try:
             distinct = set(col)
             if len(distinct) * 2 > n:  # mostly unique (ids, captions): no memo to fill
-                parsed = [None if v is None else spec.parse(v) for v in col]
+                many = getattr(spec.parse, "many", None)  # the parser for a whole column
+                parsed = many(col) if many else [None if v is None else spec.parse(v) for v in col]
                 if spec.required and None in parsed:
                     return None
                 out[name] = parsed
@@ -441,16 +456,28 @@ def _bio_length(rec: dict[str, Any], has_bio: bool) -> dict[str, Any] | None:
 
 def _tags_column(captions: Sequence[str | None], fields: Sequence[str | None]) -> list:
     """`post_tags` per row (None where both cells are blank), with each distinct
-    hashtags cell split once and captions without a '#' skipped."""
-    split: dict[str | None, list[str]] = {}  # each distinct cell's tags, deduplicated
+    hashtags cell split once and captions without a '#' skipped; a caption with one
+    '#' word (the usual) adds its tag with a set lookup, not a merge of two lists."""
+    split: dict[str | None, tuple[list[str], set[str]]] = {}  # a cell's tags, deduplicated
+    findall = _CAPTION_TAG.findall
     tags: list[list[str] | None] = []
+    append = tags.append
     for caption, field in zip(captions, fields, strict=True):
         if field is None and caption is None:
-            tags.append(None)
+            append(None)
             continue
-        listed = split.get(field)
-        if listed is None:
-            listed = split[field] = list(dict.fromkeys(split_tag_field(field)))
-        written = caption_tags(caption) if caption and "#" in caption else None
-        tags.append(list(dict.fromkeys(listed + written)) if written else listed[:])
+        cell = split.get(field)
+        if cell is None:
+            listed = list(dict.fromkeys(split_tag_field(field)))
+            cell = split[field] = (listed, set(listed))
+        listed, known = cell
+        found = findall(caption) if caption and "#" in caption else ()
+        if len(found) == 1:  # = caption_tags(caption), one tag
+            tag = normalize_tag(found[0])
+            append(listed + [tag] if tag and tag not in known else listed[:])
+        elif found:
+            written = [t for t in map(normalize_tag, found) if t]
+            append(list(dict.fromkeys(listed + written)) if written else listed[:])
+        else:
+            append(listed[:])
     return tags
