@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import queries
 from models.registry import Registry
-from models.schema import FeatureCacheEntry, Influencer, Post, PostAuthor, Song
+from models.schema import FeatureCacheEntry, Influencer, Post, PostAuthor, PostHashtag, Song
 
 # The columns of the frames the store hands out (engine.core.dataset documents them).
 INFLUENCER_FIELDS = ("handle", "platform", "name", "followers", "following", "posts_count")
@@ -143,12 +143,41 @@ class Store:
         with self.engine.connect() as conn:
             posts = pd.read_sql(q, conn)
             tags = pd.read_sql(tq, conn)
-        posts["posted_at"] = pd.to_datetime(posts["posted_at"])
-        posts["likes"] = posts["likes"].fillna(0).astype("int64")
-        posts["comments"] = posts["comments"].fillna(0).astype("int64")
-        posts["views"] = posts["views"].astype("Int64")  # unknown stays unknown (NA)
-        posts["hashtags"] = _group_tags(posts["post_pk"].to_numpy(), tags)
-        return posts[list(POST_FIELDS)].reset_index(drop=True)
+        return _shape_posts(posts, tags)
+
+    def images_frame(self) -> pd.DataFrame:
+        """The posts that carry an image, in the posts_frame shape: what the photos kind
+        learns from when training streams every other post (engine.training.columnar)."""
+        q = queries.posts_by_author().where(Post.image.is_not(None))
+        tq = queries.post_hashtags().where(
+            PostHashtag.post_pk.in_(select(Post.id).where(Post.image.is_not(None)))
+        )
+        with self.engine.connect() as conn:
+            posts = pd.read_sql(q, conn)
+            tags = pd.read_sql(tq.order_by(PostHashtag.post_pk, PostHashtag.position), conn)
+        return _shape_posts(posts, tags)
+
+    def post_chunks(
+        self, chunk_posts: int = 200_000
+    ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """Every (post, author) row (the posts_frame columns and `post_pk`, raw: dates
+        as the driver returns them) and the posts' hashtags (`post_pk`, `tag`, in
+        position order), `chunk_posts` posts at a time by post id. Read through the
+        driver's own cursor: at a million posts SQLAlchemy's row objects and pandas'
+        object frames cost more than the counting (engine.training.columnar)."""
+        with self.engine.connect() as conn:
+            lo, hi = conn.execute(select(func.min(Post.id), func.max(Post.id))).one()
+            if lo is None:
+                return
+            for start in range(int(lo), int(hi) + 1, chunk_posts):
+                end = start + chunk_posts
+                rows_q = queries.posts_by_author().where(Post.id >= start, Post.id < end)
+                tags_q = (
+                    select(PostHashtag.post_pk, PostHashtag.tag)
+                    .where(PostHashtag.post_pk >= start, PostHashtag.post_pk < end)
+                    .order_by(PostHashtag.post_pk, PostHashtag.position)
+                )
+                yield _raw_frame(conn, rows_q), _raw_frame(conn, tags_q)
 
     def songs_frame(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
@@ -176,6 +205,34 @@ class Store:
     # -------------------------------------------------------- feature cache
     def feature_cache(self) -> DbFeatureCache:
         return DbFeatureCache(self)
+
+
+def _shape_posts(posts: pd.DataFrame, tags: pd.DataFrame) -> pd.DataFrame:
+    posts["posted_at"] = pd.to_datetime(posts["posted_at"])
+    posts["likes"] = posts["likes"].fillna(0).astype("int64")
+    posts["comments"] = posts["comments"].fillna(0).astype("int64")
+    posts["views"] = posts["views"].astype("Int64")  # unknown stays unknown (NA)
+    posts["hashtags"] = _group_tags(posts["post_pk"].to_numpy(), tags)
+    return posts[list(POST_FIELDS)].reset_index(drop=True)
+
+
+def _raw_frame(conn: Any, stmt: Any) -> pd.DataFrame:
+    """`stmt`'s rows through the DBAPI cursor, as a frame named by its columns."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = tuple(params[k] for k in compiled.positiontup)
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.execute(str(compiled), params)
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        cur.close()
+    if not rows:
+        return pd.DataFrame({n: pd.Series([], dtype=object) for n in names})
+    # object columns: the driver's values as they are (no copy into Arrow strings)
+    return pd.DataFrame(np.array(rows, dtype=object), columns=names, dtype=object)
 
 
 def _group_tags(post_pks: np.ndarray, tags: pd.DataFrame) -> list[list[str]]:

@@ -28,9 +28,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
         "--backend",
-        choices=["local", "spark"],
+        choices=["local", "spark", "frames"],
         default=None,
-        help="where the heavy counting runs (default SCOUT_TRAIN_BACKEND, else local)",
+        help="where the heavy counting runs (default SCOUT_TRAIN_BACKEND, else local; "
+        "frames: every post in one DataFrame, the path before the local backend streamed)",
     )
 
 

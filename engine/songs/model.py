@@ -179,6 +179,18 @@ def usage_table(
     mean Delta and mean ER, after every cleaning rule."""
     report = CleaningReport()
     reels = reel_table(data, rules, report)
+    return reels, usage_from_reels(reels, rules, _posts_per_creator(data), report), report
+
+
+def usage_from_reels(
+    reels: pd.DataFrame,
+    rules: CleaningRules,
+    posts_per_creator: pd.Series,
+    report: CleaningReport,
+) -> pd.DataFrame:
+    """The (creator, song) usage rows of a reel table, after the use-count rule
+    (`posts_per_creator`: each handle's post count, engine.songs.model._posts_per_creator);
+    the merge and that rule's counts go into `report`."""
     usage = (
         reels.groupby(["handle", "song_id"], sort=True)
         .agg(
@@ -192,13 +204,13 @@ def usage_table(
     )
     report.dropped["merged_duplicates"] = len(reels) - len(usage)
     if rules.use_count_within_posts:
-        limit = usage["handle"].map(_posts_per_creator(data)).astype(float)
+        limit = usage["handle"].map(posts_per_creator).astype(float)
         # astype: with no reels at all pandas gives the empty columns a str dtype
         over = usage["use_count"].astype(float) > limit
         report.dropped["use_count>posts"] = int(over.sum())
         usage = usage[~over].reset_index(drop=True)
     report.rows_out = len(usage)
-    return reels, usage, report
+    return usage
 
 
 def usage_matrix(

@@ -34,6 +34,7 @@ from engine.core.contract import CountingBackend, LocalBackend, TrainContext, Tr
 from engine.core.dataset import Dataset
 from engine.core.errors import NotEnoughData, ScoutError
 from engine.core.kinds import all_kinds, kind_by_name
+from engine.training.columnar.backend import ColumnarBackend, needs_frames
 
 logger = logging.getLogger(__name__)
 REASON_CHARS = 300  # a failed kind's reason stays one readable line
@@ -213,7 +214,10 @@ def _run_training(
     """Train, gate and publish. `store` is a models.store.Store. `backend` says where the
     heavy counting runs: `local` (this process, from one Dataset of every post) or
     `spark` (engine.training.spark on `spark_master`). `guard` (the training lock, a
-    models.registry.PublishGuard) must still hold when the publish commits."""
+    models.registry.PublishGuard) must still hold when the publish commits. `local`
+    streams the store by columns (engine.training.columnar); `frames` is the path before
+    it, one Dataset of every post (benchmarks compare the two; a config that needs every
+    post's frame, Word2Vec tag embeddings, gets it under `local` too)."""
     log = log or (lambda msg: print(msg, file=sys.stderr))
     opts: dict[str, Any] = dict(
         kinds=kinds, force=force, config=config, gate_margin=gate_margin, keep=keep,
@@ -221,9 +225,19 @@ def _run_training(
     )  # fmt: skip
     backend = (backend or "local").lower()
     if backend == "local":
+        why = needs_frames(config)
+        if why is None:
+            columnar = ColumnarBackend(store, log=log)
+            try:
+                return _train(store, columnar, columnar, **opts)
+            finally:
+                columnar.close()
+        log(f"training from every post's frame: {why}")
+        backend = "frames"
+    if backend == "frames":  # every post in one frame (before issue 27; benchmarks compare)
         return _train(store, LocalBackend(), None, **opts)
     if backend != "spark":
-        raise ScoutError(f"unknown training backend {backend!r}; use local or spark")
+        raise ScoutError(f"unknown training backend {backend!r}; use local, spark or frames")
     from engine.training.spark.backend import open_spark_backend
 
     counting = open_spark_backend(
@@ -303,7 +317,7 @@ def _read(store, counting: CountingBackend, spark: Any, log, force: bool, margin
     if spark is None:
         data = Dataset.read(store)
         fingerprint = data.fingerprint()
-    else:  # every post stays in Spark; the Dataset holds a sample of creators' posts
+    else:  # the posts stay with the backend; the Dataset holds a sample of creators' posts
         data = spark.dataset(store)
         fingerprint = spark.fingerprint()
     ctx = TrainContext(feature_cache=store.feature_cache(), log=log, backend=counting)

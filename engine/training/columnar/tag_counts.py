@@ -1,0 +1,161 @@
+"""engine.tags' counted inputs (engine.tags.model.TagCounts) from integer columns, with
+the frame path's rules: tags cleaned by engine.tags.prepare.clean_post_tags (once per
+distinct tag, not per post), the same held-out rows (engine.tags.model.split_posts),
+tags used by at least `min_bloggers` creators, each creator's favourite tag kept on the
+`favourite_cap` posts with the smallest engine.tags.prepare.favourite_key, then tag
+co-occurrence within posts as sparse products."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from engine.core.engagement import recent_posts as recent_engagement
+from engine.tags.embeddings import Cooc
+from engine.tags.model import TagCounts, split_posts
+from engine.tags.prepare import TagConfig, clean_post_tags, favourite_key
+from engine.training.columnar.columns import PostColumns
+
+# Held-out posts handed to the quality measures (a seeded sample past this): the
+# measures' cost grows with them, their standard error shrinks only as the square root.
+HELD_SAMPLE = 50_000
+
+
+def cleaned_tags(cols: PostColumns, cfg: TagConfig) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(cleaned tag names, each entry's row, each entry's cleaned id): every row's
+    hashtags cleaned and de-duplicated, first use kept, in order."""
+    stop = cfg.stop
+    names: dict[str, int] = {}
+    cmap = np.full(len(cols.tag_vocab) + 1, -1, dtype=np.int64)
+    for i, raw in enumerate(cols.tag_vocab):
+        got = clean_post_tags([raw], stop)
+        if got:
+            cmap[i] = names.setdefault(got[0], len(names))
+    ids = cmap[cols.tags.ids]
+    rows = cols.tags.owners()
+    ok = ids >= 0
+    rows, ids = rows[ok], ids[ok]
+    key = rows * max(len(names), 1) + ids
+    _, first = np.unique(key, return_index=True)
+    first.sort()
+    return list(names), rows[first], ids[first]
+
+
+def prepared_cooc(
+    rows: np.ndarray,
+    tags: np.ndarray,
+    owners: np.ndarray,
+    names: list[str],
+    cols: PostColumns,
+    cfg: TagConfig,
+    seed: int,
+) -> Cooc:
+    """engine.tags.prepare.prepare_sentences then engine.tags.embeddings.cooccurrence,
+    on the entries (row, tag) given (rows in order)."""
+    n_tags = max(len(names), 1)
+    pair = owners * n_tags + tags
+    uniq_pairs = np.unique(pair)
+    bloggers = np.bincount(uniq_pairs % n_tags, minlength=n_tags)
+    keep = bloggers[tags] >= cfg.min_bloggers
+    rows, tags, pair = rows[keep], tags[keep], pair[keep]
+    # the favourite-tag cap: per (creator, tag) the `favourite_cap` smallest keys
+    _, inverse, sizes = np.unique(pair, return_inverse=True, return_counts=True)
+    over = sizes[inverse] > cfg.favourite_cap
+    if over.any():
+        idx = np.flatnonzero(over)
+        fkeys = np.fromiter(
+            (
+                favourite_key(seed, f"{cols.post_id[r]}:{cols.handles[cols.handle[r]]}", names[t])
+                for r, t in zip(rows[idx].tolist(), tags[idx].tolist(), strict=True)
+            ),
+            dtype=np.int64,
+            count=len(idx),
+        )
+        order = np.lexsort((rows[idx], fkeys, inverse[idx]))
+        grp = inverse[idx][order]
+        starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        dropped = np.zeros(len(rows), dtype=bool)
+        dropped[idx[order[rank >= cfg.favourite_cap]]] = True
+        rows, tags = rows[~dropped], tags[~dropped]
+    # sentences: posts left with two tags or more
+    per_row = np.bincount(rows, minlength=len(cols))
+    keep = per_row[rows] >= 2
+    rows, tags = rows[keep], tags[keep]
+    used = np.unique(tags)
+    order = np.argsort(np.asarray(names, dtype=object)[used], kind="stable")
+    used = used[order]
+    pos = np.full(n_tags, -1, dtype=np.int64)
+    pos[used] = np.arange(len(used))
+    srow = np.unique(rows, return_inverse=True)[1]
+    x = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (srow, pos[tags])),
+        shape=(int(srow.max()) + 1 if len(srow) else 0, len(used)),
+    )
+    co = sparse.csr_matrix(x.T @ x)
+    co.setdiag(0)
+    co.eliminate_zeros()
+    return Cooc([names[t] for t in used], co, np.asarray(x.sum(axis=0)).ravel())
+
+
+def tag_counts(cols: PostColumns, cfg: TagConfig, seed: int) -> TagCounts:
+    names, rows, tags = cleaned_tags(cols, cfg)
+    n = len(cols)
+    owners = cols.handle.astype(np.int64)[rows]
+    train_i, test_i = split_posts(n, cfg.holdout, seed)
+    is_held = np.zeros(n, dtype=bool)
+    is_held[test_i] = True
+    tr = ~is_held[rows]
+    train = prepared_cooc(rows[tr], tags[tr], owners[tr], names, cols, cfg, seed)
+    full = prepared_cooc(rows, tags, owners, names, cols, cfg, seed) if cfg.refit else train
+    if len(test_i) > HELD_SAMPLE:
+        rng = np.random.default_rng(seed)
+        test_i = np.sort(rng.choice(test_i, HELD_SAMPLE, replace=False))
+    held = _lists(rows, tags, names, test_i)
+    handles = np.asarray(cols.handles, dtype=object)
+    n_tags = max(len(names), 1)
+    pair, uses = np.unique(owners * n_tags + tags, return_counts=True)
+    nb = np.bincount(pair % n_tags, minlength=len(names))
+    creator_tags = pd.DataFrame(
+        {
+            "handle": handles[pair // n_tags],
+            "tag": np.asarray(names, dtype=object)[pair % n_tags],
+            "n": uses,
+        }
+    )
+    present = np.flatnonzero(np.bincount(cols.handle, minlength=len(handles)))
+    per = np.bincount(cols.handle, minlength=len(handles))
+    creators = pd.DataFrame(
+        {
+            "handle": handles[present],
+            "posts": per[present],
+            "likes": np.bincount(cols.handle, cols.likes.astype(float), len(handles))[present],
+            "comments": np.bincount(cols.handle, cols.comments.astype(float), len(handles))[
+                present
+            ],
+        }
+    )
+    raw = cols.tags.lengths.astype(np.float64)
+    adj = cols.likes.astype(np.float64) / np.maximum(raw, 1.0)
+    tag_likes = pd.DataFrame(
+        {
+            "tag": names,
+            "count": np.bincount(tags, minlength=len(names)),
+            "adj_sum": np.bincount(tags, weights=adj[rows], minlength=len(names)),
+        }
+    )
+    bloggers = {t: int(nb[i]) for i, t in enumerate(names) if nb[i]}
+    engagement = recent_engagement(cols.engagement_frame())
+    return TagCounts(train, full, held, bloggers, creator_tags, creators, tag_likes, engagement)
+
+
+def _lists(rows: np.ndarray, tags: np.ndarray, names: list[str], wanted: np.ndarray):
+    """The cleaned tag lists of rows `wanted` (sorted), in entry order."""
+    at = np.searchsorted(wanted, rows)
+    at[at == len(wanted)] = 0
+    hit = wanted[at] == rows if len(wanted) else np.zeros(len(rows), dtype=bool)
+    out: list[list[str]] = [[] for _ in range(len(wanted))]
+    for i, t in zip(at[hit].tolist(), tags[hit].tolist(), strict=True):
+        out[i].append(names[t])
+    return out
