@@ -6,7 +6,7 @@ import random
 import pytest
 
 from engine.core.text import post_tags
-from engine.ingest.rows import FieldError, _tags_column, _text
+from engine.ingest.rows import FieldError, _tags_column, _text, parse_count, parse_handle
 
 CELLS = ["#Café", "#cafe", "#CAFE", "x", "#a_b", "#", "##dup", "#日本", "#ÉTÉ", "#x1", "word"]
 CELLS += ["#a,b", "#_", "#-", "sunset", "a|b", "#b #a"]
@@ -52,3 +52,51 @@ def test_text_column_too_long_raises_the_cell_error():
     with pytest.raises(FieldError, match="longer than 5 characters"):
         parse.many(["ok", "  toolong  "])
     assert parse.many(["  12345  "]) == ["12345"]  # the length is the stripped one
+
+
+def _outcome(work):
+    """What `work()` gives: its value, or the text of the FieldError it raised."""
+    try:
+        return "value", work()
+    except FieldError as err:
+        return "refused", str(err)
+
+
+def _cell_by_cell(parse, cells):
+    """`parse` of each cell; the first refusal if any (as a column parser reports)."""
+    return [parse(v) for v in cells]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["12", "0", "007", "999999999999999"],
+        ["12", "", "3"],  # a blank cell is unknown
+        ["1,234", "5"],  # the general parser
+        ["١٢", "3"],  # digits, but not ASCII
+        ["1234567890123456"],  # 16 digits: refused as implausibly large, either way
+        ["12", "-3"],  # refused
+        [None, "4"],
+        [7, "4"],
+    ],
+)
+def test_count_column_is_count_cell_by_cell(cells):
+    want = _outcome(lambda: _cell_by_cell(parse_count, cells))
+    assert _outcome(lambda: parse_count.many(cells)) == want
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["Ana", " @bob ", "c.d-e_f"],
+        ["ana", ""],  # blank: unknown
+        ["ana", None],
+        ["ana\nbob", "x"],  # a newline inside a cell: refused, never read as two handles
+        ["日本", "x" * 100],
+        ["ana", "a b"],  # refused
+        ["ana", "x" * 101],  # refused
+    ],
+)
+def test_handle_column_is_handle_cell_by_cell(cells):
+    want = _outcome(lambda: _cell_by_cell(parse_handle, cells))
+    assert _outcome(lambda: parse_handle.many(cells)) == want

@@ -98,6 +98,21 @@ def parse_count(v: Any) -> int | None:
     return n
 
 
+def _parse_counts(values: Sequence[Any]) -> list[int | None]:
+    """`parse_count` of each value: a column of plain ASCII digits (the usual export)
+    is read by one check of all its cells and int(); any other, cell by cell."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # None or a number among the cells
+        joined = ""
+    if joined.isdigit() and joined.isascii() and all(values) and max(map(len, values)) < 16:
+        return list(map(int, values))
+    return [parse_count(v) for v in values]
+
+
+parse_count.many = _parse_counts  # type: ignore[attr-defined]
+
+
 def parse_year(v: Any) -> int | None:
     n = parse_count(v)
     if n is not None and not 1000 <= n <= 2200:
@@ -116,6 +131,27 @@ def parse_handle(v: Any) -> str | None:
             f"not a handle (letters, digits, '.', '_', '-'; at most 100): {str(v)[:40]!r}"
         )
     return s
+
+
+_HANDLE_LINES = re.compile(r"[\w.\-]{1,100}(?:\n[\w.\-]{1,100})*", re.UNICODE)
+
+
+def _parse_handles(values: Sequence[Any]) -> list[str | None]:
+    """`parse_handle` of each value: the cells cleaned as it cleans them, and checked
+    by one match of them all joined by newlines (which no handle holds: a cell with
+    one inside changes the count and goes cell by cell, as does any refused cell)."""
+    try:
+        cleaned = [v.strip().lstrip("@").strip().lower() for v in values]
+    except AttributeError:  # None or a number among the cells
+        cleaned = None
+    if cleaned:
+        joined = "\n".join(cleaned)
+        if joined.count("\n") == len(cleaned) - 1 and _HANDLE_LINES.fullmatch(joined):
+            return cleaned
+    return [parse_handle(v) for v in values]
+
+
+parse_handle.many = _parse_handles  # type: ignore[attr-defined]
 
 
 EARLIEST_POST = datetime(2004, 1, 1)  # before any social platform Scout reads
@@ -409,6 +445,17 @@ def validate_columns(
         except (FieldError, TypeError):  # TypeError: an unhashable cell (a JSON object)
             return None
         memo: dict[Any, Any] = {}
+        many = getattr(spec.parse, "many", None)
+        if many is not None:  # the distinct cells parsed as one column
+            values = list(distinct)
+            try:
+                parsed = many(values)
+            except (FieldError, TypeError):
+                return None
+            if spec.required and None in parsed:
+                return None
+            out[name] = list(map(dict(zip(values, parsed, strict=True)).__getitem__, col))
+            continue
         try:
             for value in distinct:
                 if value is None and not spec.required:
@@ -421,8 +468,13 @@ def validate_columns(
         except (FieldError, TypeError):  # TypeError: an unhashable cell (a JSON object)
             return None
         out[name] = list(map(memo.__getitem__, col))
-    if "platform" in out:
-        out["platform"] = [p if p is not None else "instagram" for p in out["platform"]]
+    platforms = out.get("platform")
+    if platforms is not None and None in platforms:
+        out["platform"] = (
+            ["instagram"] * n
+            if platforms.count(None) == n
+            else [p if p is not None else "instagram" for p in platforms]
+        )
     if kind == "posts":
         field = out.pop("hashtags")
         out["tags"] = _tags_column(out["caption"], field)
