@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -75,20 +76,25 @@ class Post(Base):
     __table_args__ = (
         UniqueConstraint("platform", "post_id", name="uq_posts_platform_post_id"),
         Index("ix_posts_influencer_posted", "influencer_id", "posted_at"),
+        # posts with a song only: what its readers ask for (migration 0011)
+        Index(
+            "ix_posts_song_id",
+            "song_id",
+            sqlite_where=text("song_id IS NOT NULL"),
+            postgresql_where=text("song_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform: Mapped[str] = mapped_column(String(32), default="instagram")
     post_id: Mapped[str] = mapped_column(String(100))
     influencer_id: Mapped[int] = mapped_column(ForeignKey("influencers.id", ondelete="CASCADE"))
-    posted_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    posted_at: Mapped[datetime | None] = mapped_column(DateTime)  # no index: 0011
     caption: Mapped[str | None] = mapped_column(Text)
     likes: Mapped[int] = mapped_column(BigInteger, default=0)
     comments: Mapped[int] = mapped_column(BigInteger, default=0)
     image: Mapped[str | None] = mapped_column(Text)
-    song_id: Mapped[str | None] = mapped_column(
-        ForeignKey("songs.song_id", ondelete="SET NULL"), index=True
-    )
+    song_id: Mapped[str | None] = mapped_column(ForeignKey("songs.song_id", ondelete="SET NULL"))
     # plays as the export counts them (TikTok playCount, Instagram videoPlayCount,
     # YouTube viewCount); None when unknown. TikTok and YouTube ER is per view.
     views: Mapped[int | None] = mapped_column(BigInteger)

@@ -20,7 +20,6 @@ def _renamed(prefix: str) -> str:
 
 SECONDARY = {
     "ix_posts_influencer_posted",
-    "ix_posts_posted_at",
     "ix_posts_song_id",
     "ix_post_authors_influencer_id",
 }
