@@ -549,6 +549,7 @@ def _values_sql(head: str, tail: str, shape: tuple[str | None, ...], rows: int) 
     return f"{head} VALUES {', '.join(values)} {tail}"
 
 
+@lru_cache(maxsize=1 << 16)  # a file's posts share few days: each formatted once
 def _sqlite_time(value: Any) -> Any:
     # the text SQLAlchemy's SQLite DateTime type writes and parses back
     return value.isoformat(" ", "microseconds") if value is not None else None

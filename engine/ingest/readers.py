@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -228,11 +229,7 @@ def _csv(path: Path) -> Source:
         raise HeaderError("the file is empty (no header row)")
     delimiter = sniff_delimiter(first)
 
-    def chained() -> Iterator[str]:
-        yield first
-        yield from lines
-
-    reader = csv.reader(chained(), delimiter=delimiter)
+    reader = csv.reader(chain((first,), lines), delimiter=delimiter)  # (C: no frame a line)
     try:
         header = [h.strip() for h in next(reader)]
     except csv.Error as err:
