@@ -409,10 +409,13 @@ def upsert_posts(
         authors = set(zip(post_pk, author, strict=True))
         for (p, post_id), more in extra.items():
             authors.update((pks[(p, post_id)], id_cache[(p, h)]) for h in more)
-        pairs = sorted(authors)
-    else:  # one author a post: no pair twice, and mostly in order already (cheap to sort)
-        pairs = sorted(zip(post_pk, author, strict=True))
-    _insert_authors(conn, pairs, fresh)
+        _insert_authors(conn, sorted(authors), fresh)
+    elif sqlite:  # one author a post, so no pair twice; any order (one writer at a time)
+        _sqlite_insert_columns(
+            conn.connection.driver_connection, _AUTHORS_INSERT, [post_pk, author], _KEEP
+        )
+    else:
+        _insert_authors(conn, sorted(zip(post_pk, author, strict=True)), fresh)
     # Hashtags are replaced only for posts whose caption or hashtags cell had a value
     # (`tags` is None when both were blank: the stored tags stay); a new post has none.
     tags = batch["tags"]
@@ -623,17 +626,16 @@ def _pg_upsert_posts(
                 fresh.add(pk)
 
 
+_AUTHORS_INSERT = "INSERT INTO post_authors (post_pk, influencer_id)"
+_KEEP = "ON CONFLICT DO NOTHING"
+
+
 def _insert_authors(conn, rows: list[tuple[int, int]], fresh: set[int]) -> None:
     """(post_pk, influencer_id) rows, kept if already there. On Postgres a new post's
     rows go straight in by COPY (nothing can be there yet), the others by COPY into a
     temporary table and one INSERT ... ON CONFLICT DO NOTHING."""
     if conn.dialect.name == "sqlite":
-        _sqlite_insert_rows(
-            conn.connection.driver_connection,
-            "INSERT INTO post_authors (post_pk, influencer_id)",
-            rows,
-            "ON CONFLICT DO NOTHING",
-        )
+        _sqlite_insert_rows(conn.connection.driver_connection, _AUTHORS_INSERT, rows, _KEEP)
         return
     new = [r for r in rows if r[0] in fresh]
     old = [r for r in rows if r[0] not in fresh] if len(new) < len(rows) else []

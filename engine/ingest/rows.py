@@ -70,7 +70,7 @@ def _text(max_len: int) -> Callable[[Any], str | None]:
             if "\x00" not in "".join(values):
                 stripped = [v.strip() for v in values]
                 if max(map(len, stripped), default=0) <= max_len:
-                    return [v or None for v in stripped]
+                    return [v or None for v in stripped] if "" in stripped else stripped
         except (TypeError, AttributeError):  # None or a number among the cells
             pass
         return [None if v is None else parse(v) for v in values]
