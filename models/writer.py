@@ -356,19 +356,20 @@ def upsert_posts(
     (posts.influencer_id) is whoever imported the post first and never moves;
     importing never removes an author an earlier file gave."""
     lock_tables(session, POST_TABLES)
-    keys = list(zip(batch["platform"], batch["post_id"], strict=True))
     extra: dict[tuple[str, str], list[str]] = {}
-    platforms = batch["platform"]
-    one_platform = platforms.count(platforms[0]) == len(platforms) if platforms else True
-    distinct = len(set(batch["post_id"]) if one_platform else set(keys))
-    if distinct < len(keys):  # a collab post, under each author: one row per post
-        names = list(batch)
+    platforms, n = batch["platform"], len(batch["post_id"])
+    one_platform = platforms.count(platforms[0]) == n if n else True
+    keys = None if one_platform else list(zip(platforms, batch["post_id"], strict=True))
+    if len(set(batch["post_id"] if keys is None else keys)) < n:  # a collab post, under
+        names = list(batch)  # each author: one row per post
         merged, extra = merge_collabs(_records(batch))
         batch = _columns(merged, names)
-        keys = list(zip(batch["platform"], batch["post_id"], strict=True))
-    n = len(keys)
+        n = len(batch["post_id"])
+        keys = None
     conn = session.connection()
     sqlite = conn.dialect.name == "sqlite"
+    if keys is None and (extra or not sqlite):
+        keys = list(zip(batch["platform"], batch["post_id"], strict=True))
     if not sqlite:  # in key order (see influencer_ids); SQLite has one writer at a time
         order = sorted(range(n), key=keys.__getitem__)
         batch = {k: list(map(v.__getitem__, order)) for k, v in batch.items()}
@@ -397,14 +398,22 @@ def upsert_posts(
     rows = None if sqlite else list(zip(*table, strict=True))
     pks: dict[tuple[str, str], int] = {}
     fresh: set[int] = set()  # the new posts' ids: they have no authors or tags to keep
+    post_pk: list[int] | None = None
     for known, group in _known_groups(batch, n, POST_FIELDS, columns).items():
         whole = len(group) == n
         if sqlite:
             part = table if whole else [list(map(col.__getitem__, group)) for col in table]
-            _sqlite_upsert_posts(conn, part, known, pks, fresh)
+            ids = _sqlite_upsert_posts(conn, part, known, pks, fresh)
+            if ids is not None and whole and not extra:
+                post_pk = list(ids)  # every row new: its ids in row order, no lookup
+            elif ids is not None:
+                pks.update(zip(zip(part[0], part[1], strict=True), ids, strict=True))
         else:
             _pg_upsert_posts(conn, rows if whole else [rows[i] for i in group], known, pks, fresh)
-    post_pk = list(map(pks.__getitem__, keys))
+    if post_pk is None:
+        if keys is None:
+            keys = list(zip(batch["platform"], batch["post_id"], strict=True))
+        post_pk = list(map(pks.__getitem__, keys))
     if extra:
         authors = set(zip(post_pk, author, strict=True))
         for (p, post_id), more in extra.items():
@@ -449,12 +458,13 @@ _ROW_COLUMNS += ("comments", "image", "song_id", "views")
 
 def _sqlite_upsert_posts(
     conn, table: list[list[Any]], known: tuple[str, ...], pks: dict, fresh: set[int]
-) -> None:
+) -> range | None:
     """SQLite: the upsert through the driver's executemany (SQLAlchemy's per-row
     parameter handling cost more than SQLite's own work), `table` column by column
     (those of _ROW_COLUMNS). New rows take the next rowids in order (SQLite gives a new
     row max(rowid) + 1, and this transaction holds the write lock), so when every row
-    is new their ids need no query."""
+    is new their ids need no query: they are returned, in row order (`pks` is left to
+    the caller); else `pks` gets every row's id and None is returned."""
     action = (
         "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in known)
         if known
@@ -475,12 +485,12 @@ def _sqlite_upsert_posts(
     n = len(when)
     if after - before == n:  # all new, numbered in row order
         ids = range(before + 1, after + 1)
-        pks.update(zip(zip(table[0], table[1], strict=True), ids, strict=True))
         fresh.update(ids)
-        return
-    ids = _sqlite_post_ids(raw, list(zip(table[0], table[1], strict=True)))
-    pks.update(ids)
-    fresh.update(pk for pk in ids.values() if pk > before)
+        return ids
+    stored = _sqlite_post_ids(raw, list(zip(table[0], table[1], strict=True)))
+    pks.update(stored)
+    fresh.update(pk for pk in stored.values() if pk > before)
+    return None
 
 
 # SQLite: rows per INSERT statement (`VALUES (...), (...), ...`). One statement a row
