@@ -413,6 +413,9 @@ def records_of(columns: Columns) -> list[dict[str, Any]]:
     return [dict(zip(names, values, strict=True)) for values in rows]
 
 
+SAMPLE = 2000  # the cells of a column that say whether its values repeat
+
+
 def validate_columns(
     kind: str, columns: dict[str, Sequence[Any]], n: int, cols: dict[str, Column]
 ) -> Columns | None:
@@ -434,8 +437,12 @@ def validate_columns(
             out[name] = [None] * n
             continue
         try:
-            distinct = set(col)
-            if len(distinct) * 2 > n:  # mostly unique (ids, captions): no memo to fill
+            # mostly unique (ids, captions), as its first cells say: no memo to fill
+            unique = n > SAMPLE and len(set(col[:SAMPLE])) * 2 > SAMPLE
+            if not unique:
+                distinct = set(col)
+                unique = len(distinct) * 2 > n
+            if unique:
                 many = getattr(spec.parse, "many", None)  # the parser for a whole column
                 parsed = many(col) if many else [None if v is None else spec.parse(v) for v in col]
                 if spec.required and None in parsed:
