@@ -174,3 +174,40 @@ def test_both_paths_publish_the_same_models(source, messy_store, trained_demo_db
         admin.close()
     agree = agreement(found["local"], found["frames"], k=10)
     assert min(agree.values()) == 1.0, agree
+
+
+def test_the_fingerprint_follows_the_data_not_the_chunks(read, messy_store, tmp_path):
+    store, _, cols = read
+    assert PostColumns.read(store.post_chunks(97)).fingerprint == cols.fingerprint
+    db = tmp_path / "edited.db"
+    shutil.copy(messy_store.removeprefix("sqlite:///"), db)
+    edited = Store(f"sqlite:///{db}")
+    try:
+        with edited.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "UPDATE posts SET caption = 'a new caption' WHERE post_id = 'nocap'"
+            )
+        assert PostColumns.read(edited.post_chunks(1000)).fingerprint != cols.fingerprint
+    finally:
+        edited.dispose()
+
+
+def test_favourite_keys_are_zlibs_crc_of_each_entry():
+    """The vectorised CRC-32 equals engine.tags.prepare.favourite_key, non-ASCII too."""
+    from types import SimpleNamespace
+
+    from engine.tags.prepare import favourite_key
+    from engine.training.columnar.columns import PackedStrings
+    from engine.training.columnar.tag_counts import favourite_keys
+
+    ids = ["s1", "p-ü-42", "", "x" * 40]
+    encoded = [i.encode() for i in ids]
+    post = PackedStrings.join([(b"".join(encoded), np.array([len(e) for e in encoded]))])
+    cols = SimpleNamespace(post_id=post, handles=["ana", "bö.b"], handle=np.array([0, 1, 1, 0]))
+    names = ["travel", "café", "a", "日本"]
+    rows, tags = np.array([0, 0, 1, 2, 3, 3, 1]), np.array([0, 1, 2, 3, 0, 3, 1])
+    want = [
+        favourite_key(7, f"{ids[r]}:{cols.handles[cols.handle[r]]}", names[t])
+        for r, t in zip(rows, tags, strict=True)
+    ]
+    assert favourite_keys(7, cols, rows, tags, names).tolist() == want

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,10 +136,16 @@ class CaptionTokens:
             )
         return self._arrays
 
-    def add(self, captions: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-        """((word lengths, word ids), (char lengths, char ids)) of `captions`' rows."""
+    def add(
+        self, captions: np.ndarray, digest: Any = None
+    ) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """((word lengths, word ids), (char lengths, char ids)) of `captions`' rows;
+        `digest` (two hashlib objects) takes the captions' text and which are missing."""
         n = len(captions)
         text = f" {SEP} ".join(c if isinstance(c, str) else "" for c in captions)
+        if digest is not None:  # the text and which captions are missing, chunk-size free
+            digest[0].update(f"{text} {SEP} ".encode("utf-8", "surrogatepass"))
+            digest[1].update(np.fromiter((isinstance(c, str) for c in captions), bool, n).tobytes())
         flat = np.asarray(text.split(), dtype=object)
         if not len(flat):
             empty = (np.zeros(n, np.int64), np.zeros(0, np.int32))
@@ -234,9 +241,12 @@ class PostColumns:
         }  # fmt: skip
         tags, words, chars = [], [], []
         digest = hashlib.sha256()
+        text_digests = (hashlib.sha256(), hashlib.sha256())
         for rows, tag_rows in chunks:
-            digest.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
-            digest.update(pd.util.hash_pandas_object(tag_rows, index=False).to_numpy().tobytes())
+            if not len(rows):  # a range of deleted posts
+                continue
+            images = rows["image"].to_numpy(dtype=object)
+            digest.update("".join(f"{x}\x00" for x in images if x is not None).encode())
             cols["handle"].append(handles.codes(rows["handle"].to_numpy()))
             cols["post_id"].append(_packed(rows["post_id"].to_numpy(dtype=object)))
             cols["posted_at"].append(
@@ -251,7 +261,7 @@ class PostColumns:
             cols["song"].append(songs.codes(song))
             cols["has_image"].append(rows["image"].notna().to_numpy())
             tags.append(_chunk_tags(rows["post_pk"].to_numpy(), tag_rows, tag_vocab))
-            w, c = captions.add(rows["caption"].to_numpy(dtype=object))
+            w, c = captions.add(rows["caption"].to_numpy(dtype=object), text_digests)
             words.append(w)
             chars.append(c)
 
@@ -259,7 +269,7 @@ class PostColumns:
             parts = cols[name]
             return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
-        return cls(
+        out = cls(
             handles=handles.items(),
             handle=cat("handle", np.int32),
             post_id=PackedStrings.join(cols["post_id"]),
@@ -278,8 +288,25 @@ class PostColumns:
             words=Ragged.join(words),
             char_vocab=captions.chars.items(),
             chars=Ragged.join(chars),
-            fingerprint=digest.hexdigest(),
         )
+        for d in text_digests:
+            digest.update(d.digest())
+        out.fingerprint = out._digest(digest)
+        return out
+
+    def _digest(self, digest: Any) -> str:
+        """The run's data fingerprint: every column as read (ids with their
+        vocabularies; the captions' and images' text went in chunk by chunk)."""
+        for a in (
+            self.handle, self.posted_at, self.likes, self.comments, self.views,
+            self.platform, self.song, self.has_image, self.tags.ptr, self.tags.ids,
+            self.post_id.ptr,
+        ):  # fmt: skip
+            digest.update(np.ascontiguousarray(a).tobytes())
+        digest.update(self.post_id.buf)
+        for vocab in (self.handles, self.platforms, self.songs, self.tag_vocab):
+            digest.update("\x00".join(vocab).encode("utf-8", "surrogatepass") + b"\x01")
+        return digest.hexdigest()
 
 
 @dataclass

@@ -14,7 +14,7 @@ from scipy import sparse
 from engine.core.engagement import recent_posts as recent_engagement
 from engine.tags.embeddings import Cooc
 from engine.tags.model import TagCounts, split_posts
-from engine.tags.prepare import TagConfig, clean_post_tags, favourite_key
+from engine.tags.prepare import TagConfig, clean_post_tags
 from engine.training.columnar.columns import PostColumns
 
 # Held-out posts handed to the quality measures (a seeded sample past this): the
@@ -42,6 +42,67 @@ def cleaned_tags(cols: PostColumns, cfg: TagConfig) -> tuple[list[str], np.ndarr
     return list(names), rows[first], ids[first]
 
 
+def _crc_table() -> np.ndarray:
+    table = np.arange(256, dtype=np.uint32)
+    for _ in range(8):
+        table = np.where(table & 1, (table >> 1) ^ np.uint32(0xEDB88320), table >> 1)
+    return table.astype(np.uint32)
+
+
+CRC_TABLE = _crc_table()
+
+
+def _crc_update(state: np.ndarray, data: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """CRC-32 (zlib's) states advanced over each row's bytes (`data`: rows x width,
+    zero-padded past `lengths`), one byte position at a time across all rows."""
+    state = state.copy()
+    for j in range(data.shape[1] if data.ndim == 2 else 0):
+        live = np.flatnonzero(lengths > j)
+        if not len(live):
+            break
+        s = state[live]
+        state[live] = CRC_TABLE[(s ^ data[live, j]) & 0xFF] ^ (s >> np.uint32(8))
+    return state
+
+
+def _padded(strings: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+    width = int(lengths.max()) if len(strings) else 0
+    flat = np.frombuffer(b"".join(strings), dtype=np.uint8)
+    out = np.zeros((len(strings), width), dtype=np.uint8)
+    if len(flat):
+        rows = np.repeat(np.arange(len(strings)), lengths)
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        out[rows, np.arange(len(flat)) - starts] = flat
+    return out, lengths
+
+
+def favourite_keys(
+    seed: int, cols: PostColumns, rows: np.ndarray, tags: np.ndarray, names: list[str]
+) -> np.ndarray:
+    """engine.tags.prepare.favourite_key(seed, "post_id:handle", tag) of each (row, tag)
+    entry, computed as zlib's CRC-32 over whole arrays: each distinct row's prefix once,
+    then each entry's tag bytes (a Python call per entry was most of the tags counting:
+    5M of them at 1M posts)."""
+    urows, inverse = np.unique(rows, return_inverse=True)
+    prefixes = [
+        f"{seed}:{cols.post_id[r]}:{cols.handles[cols.handle[r]]}:".encode() for r in urows.tolist()
+    ]
+    data, lengths = _padded(prefixes)
+    start = np.full(len(urows), 0xFFFFFFFF, dtype=np.uint32)
+    state = _crc_update(start, data, lengths)[inverse]
+    tag_data, tag_lengths = _padded([t.encode() for t in names])
+    out = state.copy()
+    width = tag_data.shape[1]
+    for j in range(width):
+        live = np.flatnonzero(tag_lengths[tags] > j)
+        if not len(live):
+            break
+        s = out[live]
+        out[live] = CRC_TABLE[(s ^ tag_data[tags[live], j]) & 0xFF] ^ (s >> np.uint32(8))
+    return (out ^ np.uint32(0xFFFFFFFF)).astype(np.int64)
+
+
 def prepared_cooc(
     rows: np.ndarray,
     tags: np.ndarray,
@@ -64,14 +125,7 @@ def prepared_cooc(
     over = sizes[inverse] > cfg.favourite_cap
     if over.any():
         idx = np.flatnonzero(over)
-        fkeys = np.fromiter(
-            (
-                favourite_key(seed, f"{cols.post_id[r]}:{cols.handles[cols.handle[r]]}", names[t])
-                for r, t in zip(rows[idx].tolist(), tags[idx].tolist(), strict=True)
-            ),
-            dtype=np.int64,
-            count=len(idx),
-        )
+        fkeys = favourite_keys(seed, cols, rows[idx], tags[idx], names)
         order = np.lexsort((rows[idx], fkeys, inverse[idx]))
         grp = inverse[idx][order]
         starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
