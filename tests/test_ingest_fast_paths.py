@@ -6,6 +6,7 @@ import random
 import pytest
 
 from engine.core.text import post_tags
+from engine.ingest.readers import open_source
 from engine.ingest.rows import FieldError, _tags_column, _text, parse_count, parse_handle
 
 CELLS = ["#Café", "#cafe", "#CAFE", "x", "#a_b", "#", "##dup", "#日本", "#ÉTÉ", "#x1", "word"]
@@ -100,3 +101,48 @@ def test_count_column_is_count_cell_by_cell(cells):
 def test_handle_column_is_handle_cell_by_cell(cells):
     want = _outcome(lambda: _cell_by_cell(parse_handle, cells))
     assert _outcome(lambda: parse_handle.many(cells)) == want
+
+
+TRICKY_CSV = [
+    'h,a,b\r\nx,1,2\r\n\r\ny,"two\r\nlines",3\r\n,,\r\n  , ,\r\nz,4\r\nw,5,6,7\r\nv,"a\rb\nc",8\r\n',
+    'h,a,b\nx,1,2\n\n\n   \nq,"\n\n",1\nr,2,3\n',
+    "h,a,b\nx,1,2\ny,3,4\n",
+    "h,a,b\nx,1,2\n,,\n",
+    'h,a,b\n,,\nx,"unterminated\n',
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_CSV)
+@pytest.mark.parametrize("size", [1, 2, 3, 1000])
+def test_csv_blocks_are_the_cells(tmp_path, text, size):
+    """Rows read a block at a time keep `cells`' lines, blank-row and width rules and
+    errors, whatever the block size and however many lines a quoted cell spans."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    want = list(open_source(path).cells)
+    got = [
+        (line, item)
+        for lines, items in open_source(path).blocks(size)
+        for line, item in zip(lines, items, strict=True)
+    ]
+    assert got == want
+    assert want  # the file has rows
+
+
+def test_csv_blocks_stop_at_a_field_too_long(tmp_path, monkeypatch):
+    import csv
+
+    path = tmp_path / "f.csv"
+    path.write_text("h,a\nx,1\ny," + "z" * 50 + "\nw,2\n")
+    old = csv.field_size_limit(20)
+    try:
+        want = list(open_source(path).cells)
+        got = [
+            (line, item)
+            for lines, items in open_source(path).blocks(10)
+            for line, item in zip(lines, items, strict=True)
+        ]
+    finally:
+        csv.field_size_limit(old)
+    assert got == want
+    assert "reading stopped here" in str(want[-1][1])

@@ -10,7 +10,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice, repeat
@@ -190,26 +190,25 @@ class _Opened:
             for name, fn in targets
             if name in self.cols
         ]
-        stream = self.source.cells
+        pieces = self._pieces()
         while True:
-            chunk: list[tuple[int, list[str] | str]] = []
             broken: UnicodeDecodeError | None = None
             try:
-                chunk.extend(islice(stream, CHUNK))
+                lines, rows = next(pieces, ((), ()))
             except UnicodeDecodeError as err:  # the file changed since its encoding was checked
-                broken = err
+                broken, lines, rows = err, (), ()
             records = None
-            lines, rows = zip(*chunk, strict=True) if chunk else ((), ())
             if rows and str not in set(map(type, rows)):  # (a str: a row's error text)
                 by_source = list(zip(*rows, strict=True))
                 columns = {
                     name: by_source[i] if fn is None else [fn(v) for v in by_source[i]]
                     for i, name, fn in fields
                 }
-                records = validate_columns(self.kind, columns, len(chunk), self.cols)
+                records = validate_columns(self.kind, columns, len(rows), self.cols)
             if records is None:
                 part = [
-                    self._checked(self._mapped(csv_row(header, ln, c)), shown) for ln, c in chunk
+                    self._checked(self._mapped(csv_row(header, ln, c)), shown)
+                    for ln, c in zip(lines, rows, strict=True)
                 ]
                 if part:
                     yield _Chunk.of(part)
@@ -218,6 +217,26 @@ class _Opened:
                 yield _Chunk(list(lines), records)
             if broken is not None:
                 raise broken
+            if not rows:
+                return
+
+    def _pieces(self) -> Iterator[tuple[Sequence[int], Sequence[list[str] | str]]]:
+        """The CSV's (lines, cells) at most CHUNK rows at a time, by the source's blocks
+        where it has them; a UnicodeDecodeError comes after the rows before it."""
+        if self.source.blocks is not None:
+            yield from self.source.blocks(CHUNK)
+            return
+        stream = self.source.cells
+        while True:
+            chunk: list[tuple[int, list[str] | str]] = []
+            try:
+                chunk.extend(islice(stream, CHUNK))
+            except UnicodeDecodeError:
+                if chunk:
+                    yield tuple(zip(*chunk, strict=True))  # type: ignore[misc]
+                raise
+            if chunk:
+                yield tuple(zip(*chunk, strict=True))  # type: ignore[misc]
             if len(chunk) < CHUNK:
                 return
 

@@ -10,10 +10,10 @@ import codecs
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import chain
+from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -46,6 +46,10 @@ class Source:
     # CSV only: the same rows as (line, cells in header order) or (line, error text),
     # for the column-at-a-time validation; `rows` is built on it, so both agree.
     cells: Iterator[tuple[int, list[str] | str]] | None = None
+    # CSV files whose every line decodes: the items of `cells` read a block at a time,
+    # `blocks(n)` giving (lines, items) of at most n rows each. A reader uses `cells`,
+    # `rows` or `blocks`, one of them.
+    blocks: Callable[[int], Iterator[tuple[list[int], list[list[str] | str]]]] | None = None
 
 
 def clean(value: Any) -> Any:
@@ -271,13 +275,85 @@ def _csv(path: Path) -> Source:
                     reason = f"a field is longer than {MAX_FIELD:,} characters"
                 yield reader.line_num, f"{reason}; reading stopped here"
 
+    def blocks(size: int) -> Iterator[tuple[list[int], list[list[str] | str]]]:
+        """`cells` (its per_line-free loop), up to `size` rows at a time read by the csv
+        module alone: a row's line is the next one when no cell of the block holds a
+        line break, else counted from the breaks its cells hold (each break ended a
+        line of the file). A decoding error comes after the block of the rows before it."""
+        width = len(header)
+        with fh:
+            while True:
+                start, rows, failed, undecodable = reader.line_num, [], None, None
+                try:
+                    rows.extend(islice(reader, size))  # (keeps the rows before an error)
+                except csv.Error as err:
+                    failed = err
+                except UnicodeDecodeError as err:
+                    undecodable = err
+                if not rows and failed is None:
+                    if undecodable is not None:
+                        raise undecodable
+                    return
+                if failed is None and undecodable is None and reader.line_num - start == len(rows):
+                    lines = list(range(start + 1, reader.line_num + 1))
+                else:
+                    lines = list(accumulate(map(_row_span, rows), initial=start))[1:]
+                items: list[list[str] | str] = rows
+                if set(map(len, rows)) != {width} or "" in map(str.strip, map(_first, rows)):
+                    lines, items = _kept_rows(lines, rows, width)
+                if failed is not None:
+                    reason = str(failed)
+                    if "field larger" in reason:
+                        reason = f"a field is longer than {MAX_FIELD:,} characters"
+                    lines.append(reader.line_num)
+                    items.append(f"{reason}; reading stopped here")
+                if lines:
+                    yield lines, items
+                if undecodable is not None:
+                    raise undecodable
+                if failed is not None or len(rows) < size:
+                    return
+
     stream = cells()
 
     def rows() -> Iterator[RawRow]:
         for line, row in stream:
             yield csv_row(header, line, row)
 
-    return Source(header, rows(), [notice] if notice else [], stream)
+    return Source(
+        header, rows(), [notice] if notice else [], stream, blocks if per_line is None else None
+    )
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line of a file read with newline=""
+
+
+def _row_span(row: list[str]) -> int:
+    """How many lines of the file a parsed CSV row took: one, and one per line break
+    inside its (quoted) cells."""
+    return 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in row if "\n" in cell or "\r" in cell)
+
+
+def _first(row: list[str]) -> str:
+    return row[0] if row else ""
+
+
+def _kept_rows(
+    lines: list[int], rows: list[list[str]], width: int
+) -> tuple[list[int], list[list[str] | str]]:
+    """`cells`' rule row by row: a row of the wrong width is an error text, unless
+    blank; a blank row is left out."""
+    kept_lines: list[int] = []
+    items: list[list[str] | str] = []
+    for line, row in zip(lines, rows, strict=True):
+        if len(row) != width:
+            if "".join(row).strip():
+                kept_lines.append(line)
+                items.append(f"expected {width} columns, found {len(row)}")
+        elif row[0].strip() or "".join(row).strip():
+            kept_lines.append(line)
+            items.append(row)
+    return kept_lines, items
 
 
 # ---------------------------------------------------------------------- jsonl
