@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import accumulate, chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -299,7 +300,7 @@ def _csv(path: Path) -> Source:
                 else:
                     lines = list(accumulate(map(_row_span, rows), initial=start))[1:]
                 items: list[list[str] | str] = rows
-                if set(map(len, rows)) != {width} or "" in map(str.strip, map(_first, rows)):
+                if set(map(len, rows)) != {width} or "" in map(str.strip, map(_FIRST, rows)):
                     lines, items = _kept_rows(lines, rows, width)
                 if failed is not None:
                     reason = str(failed)
@@ -334,8 +335,7 @@ def _row_span(row: list[str]) -> int:
     return 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in row if "\n" in cell or "\r" in cell)
 
 
-def _first(row: list[str]) -> str:
-    return row[0] if row else ""
+_FIRST = itemgetter(0)  # (on rows of the header's width, never empty)
 
 
 def _kept_rows(
