@@ -264,13 +264,14 @@ def influencer_ids(
     New handles are inserted in sorted order, the order every batch writes its rows in
     (the table locks of `lock_tables` are what keeps two imports apart; the order keeps
     a writer outside them from deadlocking with an import within one batch)."""
-    missing = sorted(filterfalse(cache.__contains__, keys))
+    missing = list(filterfalse(cache.__contains__, keys))
     if not missing:
         return
     conn = session.connection()
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name == "sqlite":  # one writer at a time: no order to keep
         _sqlite_influencer_ids(conn.connection.driver_connection, missing, cache)
         return
+    missing.sort()
     stmt = _insert(session, Influencer).on_conflict_do_nothing(
         index_elements=["platform", "handle"]
     )
