@@ -426,15 +426,23 @@ def upsert_posts(
         )
     else:
         _insert_authors(conn, sorted(zip(post_pk, author, strict=True)), fresh)
-    # Hashtags are replaced only for posts whose caption or hashtags cell had a value
-    # (`tags` is None when both were blank: the stored tags stay); a new post has none.
-    tags = batch["tags"]
+    _replace_hashtags(session, post_pk, batch["tags"], fresh)
+    return len(fresh)
+
+
+def _replace_hashtags(
+    session: Session, post_pk: list[int], tags: list[list[str] | None], fresh: set[int]
+) -> None:
+    """Each post's tag rows (`tags[i]` for post `post_pk[i]`), replacing the stored ones.
+    Hashtags are replaced only for posts whose caption or hashtags cell had a value
+    (`tags` is None when both were blank: the stored tags stay); a new post has none."""
+    every_post_new = len(fresh) == len(post_pk)  # (`fresh`: the new ones among them)
     if None in tags:
         kept = [i for i, t in enumerate(tags) if t is not None]
         post_pk, tags = list(map(post_pk.__getitem__, kept)), list(map(tags.__getitem__, kept))
-    replaced = [] if len(fresh) == n else [pk for pk in post_pk if pk not in fresh]
+    replaced = [] if every_post_new else [pk for pk in post_pk if pk not in fresh]
     if replaced:
-        _delete_hashtags(conn, replaced)
+        _delete_hashtags(session.connection(), replaced)
     # (pk, tag, position) column by column, each built in one pass
     sizes = list(map(len, tags))
     tag_columns = [
@@ -444,7 +452,6 @@ def upsert_posts(
     ]
     if tag_columns[0]:
         _insert_hashtags(session, tag_columns)
-    return len(fresh)
 
 
 def _records(batch: dict[str, list[Any]]) -> list[dict[str, Any]]:

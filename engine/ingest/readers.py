@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from itertools import accumulate, chain, islice
 from operator import itemgetter
 from pathlib import Path
@@ -276,54 +277,56 @@ def _csv(path: Path) -> Source:
                     reason = f"a field is longer than {MAX_FIELD:,} characters"
                 yield reader.line_num, f"{reason}; reading stopped here"
 
-    def blocks(size: int) -> Iterator[tuple[list[int], list[list[str] | str]]]:
-        """`cells` (its per_line-free loop), up to `size` rows at a time read by the csv
-        module alone: a row's line is the next one when no cell of the block holds a
-        line break, else counted from the breaks its cells hold (each break ended a
-        line of the file). A decoding error comes after the block of the rows before it."""
-        width = len(header)
-        with fh:
-            while True:
-                start, rows, failed, undecodable = reader.line_num, [], None, None
-                try:
-                    rows.extend(islice(reader, size))  # (keeps the rows before an error)
-                except csv.Error as err:
-                    failed = err
-                except UnicodeDecodeError as err:
-                    undecodable = err
-                if not rows and failed is None:
-                    if undecodable is not None:
-                        raise undecodable
-                    return
-                if failed is None and undecodable is None and reader.line_num - start == len(rows):
-                    lines = list(range(start + 1, reader.line_num + 1))
-                else:
-                    lines = list(accumulate(map(_row_span, rows), initial=start))[1:]
-                items: list[list[str] | str] = rows
-                if set(map(len, rows)) != {width} or "" in map(str.strip, map(_FIRST, rows)):
-                    lines, items = _kept_rows(lines, rows, width)
-                if failed is not None:
-                    reason = str(failed)
-                    if "field larger" in reason:
-                        reason = f"a field is longer than {MAX_FIELD:,} characters"
-                    lines.append(reader.line_num)
-                    items.append(f"{reason}; reading stopped here")
-                if lines:
-                    yield lines, items
-                if undecodable is not None:
-                    raise undecodable
-                if failed is not None or len(rows) < size:
-                    return
-
     stream = cells()
 
     def rows() -> Iterator[RawRow]:
         for line, row in stream:
             yield csv_row(header, line, row)
 
-    return Source(
-        header, rows(), [notice] if notice else [], stream, blocks if per_line is None else None
-    )
+    blocks = partial(_csv_blocks, reader, fh, len(header)) if per_line is None else None
+    return Source(header, rows(), [notice] if notice else [], stream, blocks)
+
+
+def _csv_blocks(
+    reader: Any, fh: Any, width: int, size: int
+) -> Iterator[tuple[list[int], list[list[str] | str]]]:
+    """`cells` (its per_line-free loop), up to `size` rows at a time read by the csv
+    module alone: a row's line is the next one when no cell of the block holds a
+    line break, else counted from the breaks its cells hold (each break ended a
+    line of the file). A decoding error comes after the block of the rows before it.
+    `reader` is the file's csv reader past its header, `width` the header's."""
+    with fh:
+        while True:
+            start, rows, failed, undecodable = reader.line_num, [], None, None
+            try:
+                rows.extend(islice(reader, size))  # (keeps the rows before an error)
+            except csv.Error as err:
+                failed = err
+            except UnicodeDecodeError as err:
+                undecodable = err
+            if not rows and failed is None:
+                if undecodable is not None:
+                    raise undecodable
+                return
+            if failed is None and undecodable is None and reader.line_num - start == len(rows):
+                lines = list(range(start + 1, reader.line_num + 1))
+            else:
+                lines = list(accumulate(map(_row_span, rows), initial=start))[1:]
+            items: list[list[str] | str] = rows
+            if set(map(len, rows)) != {width} or "" in map(str.strip, map(_FIRST, rows)):
+                lines, items = _kept_rows(lines, rows, width)
+            if failed is not None:
+                reason = str(failed)
+                if "field larger" in reason:
+                    reason = f"a field is longer than {MAX_FIELD:,} characters"
+                lines.append(reader.line_num)
+                items.append(f"{reason}; reading stopped here")
+            if lines:
+                yield lines, items
+            if undecodable is not None:
+                raise undecodable
+            if failed is not None or len(rows) < size:
+                return
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line of a file read with newline=""
