@@ -39,6 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 def child(url: str, backend: str, master: str) -> None:
     """One training run; prints one JSON line (per-kind seconds, driver peak RSS)."""
     from engine.bootstrap import bootstrap
+    from engine.training.pipeline import process_peak_rss_mb
 
     rec = bootstrap(url)
     lines: list[str] = []
@@ -53,7 +54,11 @@ def child(url: str, backend: str, master: str) -> None:
                 "ok": report.ok,
                 "total_s": total,
                 "kinds": {o.kind: {"status": o.status, "s": o.seconds} for o in report.outcomes},
-                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                # the pipeline resets VmHWM (and so ru_maxrss) before each kind
+                "peak_rss_mb": max(
+                    process_peak_rss_mb() or 0.0,
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                ),
                 "jdbc": any("over JDBC" in line for line in lines),
             }
         )

@@ -119,9 +119,22 @@ def fingerprint_of(
     return kind_fingerprint(data_fingerprint, kind.kind, config, version, seed)
 
 
+_PROCESS_PEAK_MB = 0.0  # the highest VmHWM seen before a reset (each kind's peak is its own)
+
+
 def _reset_peak_rss() -> None:
+    """Reset VmHWM so the next kind's peak is its own, first folding the peak so far
+    into the process's (getrusage's maxrss is reset with it)."""
+    global _PROCESS_PEAK_MB
+    _PROCESS_PEAK_MB = max(_PROCESS_PEAK_MB, _peak_rss_mb() or 0.0)
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # Linux: reset VmHWM
+
+
+def process_peak_rss_mb() -> float | None:
+    """The process's peak RSS over every training so far, across the per-kind resets."""
+    now = _peak_rss_mb()
+    return None if now is None else max(_PROCESS_PEAK_MB, now)
 
 
 def _peak_rss_mb() -> float | None:

@@ -53,22 +53,35 @@ def recent_rows(cols: PostColumns, cfg: LookalikeConfig) -> np.ndarray:
     return order[keep[order]]
 
 
-def _cells(rows: np.ndarray, ragged: Ragged, creator_of_row: np.ndarray, offset: int = 0):
-    part = ragged.take(rows)
-    return creator_of_row[rows][part.owners()], part.ids.astype(np.int64) + offset
+ROWS_AT_ONCE = 1_000_000  # recent rows counted per step (bounded temporaries)
 
 
-def _compact(
-    creators: np.ndarray, ids: np.ndarray, n_creators: int, names: np.ndarray
+def _counts(
+    recent: np.ndarray,
+    parts: list[tuple[Ragged, np.ndarray | None, int]],
+    creator: np.ndarray,
+    n_creators: int,
+    names: np.ndarray,
 ) -> tuple[sp.csr_matrix, list[str]]:
-    """Creators x the ids that occur (in first-seen order), raw counts, and their names."""
-    used, first = np.unique(ids, return_index=True)
-    used = used[np.argsort(first, kind="stable")]
-    remap = np.full(int(ids.max()) + 1 if len(ids) else 1, -1, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    m = sp.csr_matrix((np.ones(len(ids)), (creators, remap[ids])), shape=(n_creators, len(used)))
-    m.sum_duplicates()
-    return m, [str(t) for t in names[used]]
+    """Creators x the ids used in `recent` rows (in id order), raw counts, and the ids'
+    names. Each part is (ragged ids, an id map or None, offset into `names`)."""
+    total = sp.csr_matrix((n_creators, len(names)), dtype=np.float64)
+    for start in range(0, len(recent), ROWS_AT_ONCE):
+        rows = recent[start : start + ROWS_AT_ONCE]
+        who, cols = [], []
+        for ragged, mapping, offset in parts:
+            part = ragged.take(rows)
+            who.append(creator[rows][part.owners()].astype(np.int32))
+            ids = part.ids if mapping is None else mapping[part.ids]
+            cols.append(ids.astype(np.int32) + np.int32(offset))
+        w, c = np.concatenate(who), np.concatenate(cols)
+        total = (
+            total
+            + sp.coo_matrix((np.ones(len(c), dtype=np.float64), (w, c)), shape=total.shape).tocsr()
+        )
+        del who, cols, w, c
+    used = np.flatnonzero(np.diff(total.tocsc().indptr))
+    return sp.csr_matrix(total[:, used]), [str(t) for t in names[used]]
 
 
 def lookalike_counts(cols: PostColumns, cfg: LookalikeConfig) -> LookalikeCounts | None:
@@ -86,10 +99,12 @@ def lookalike_counts(cols: PostColumns, cfg: LookalikeConfig) -> LookalikeCounts
     # tokens: caption words, then '#'-prefixed hashtags (engine.lookalike.model.post_tokens)
     words = np.asarray(cols.word_vocab, dtype=object)
     tags = np.asarray(["#" + t for t in cols.tag_vocab], dtype=object)
-    wr, wi = _cells(recent, cols.words, creator)
-    tr, ti = _cells(recent, cols.tags, creator, offset=len(words))
-    raw, tokens = _compact(
-        np.concatenate([wr, tr]), np.concatenate([wi, ti]), n, np.concatenate([words, tags])
+    raw, tokens = _counts(
+        recent,
+        [(cols.words, None, 0), (cols.tags, None, len(words))],
+        creator,
+        n,
+        np.concatenate([words, tags]),
     )
     counts, vocab = vocab_counts(raw, tokens, None, cfg)
     chars, char_tokens = None, []
@@ -98,11 +113,9 @@ def lookalike_counts(cols: PostColumns, cfg: LookalikeConfig) -> LookalikeCounts
         for t in cols.tag_vocab:
             char_index.setdefault(t, len(char_index))
         tag_as_char = np.array([char_index[t] for t in cols.tag_vocab], dtype=np.int64)
-        cr, ci = _cells(recent, cols.chars, creator)
-        tr, ti = _cells(recent, cols.tags, creator)
         names = np.asarray(list(char_index), dtype=object)
-        chars, char_tokens = _compact(
-            np.concatenate([cr, tr]), np.concatenate([ci, tag_as_char[ti]]), n, names
+        chars, char_tokens = _counts(
+            recent, [(cols.chars, None, 0), (cols.tags, tag_as_char, 0)], creator, n, names
         )
     engagement = recent_engagement(cols.engagement_frame())
     return LookalikeCounts(handles, counts, vocab, chars, engagement, char_tokens)

@@ -7,6 +7,8 @@ co-occurrence within posts as sparse products."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 from scipy import sparse
@@ -32,12 +34,13 @@ def cleaned_tags(cols: PostColumns, cfg: TagConfig) -> tuple[list[str], np.ndarr
         got = clean_post_tags([raw], stop)
         if got:
             cmap[i] = names.setdefault(got[0], len(names))
-    ids = cmap[cols.tags.ids]
-    rows = cols.tags.owners()
+    ids = cmap[cols.tags.ids].astype(np.int32)
+    rows = cols.tags.owners().astype(np.int32)
     ok = ids >= 0
     rows, ids = rows[ok], ids[ok]
-    key = rows * max(len(names), 1) + ids
+    key = rows.astype(np.int64) * max(len(names), 1) + ids
     _, first = np.unique(key, return_index=True)
+    del key
     first.sort()
     return list(names), rows[first], ids[first]
 
@@ -52,54 +55,48 @@ def _crc_table() -> np.ndarray:
 CRC_TABLE = _crc_table()
 
 
-def _crc_update(state: np.ndarray, data: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """CRC-32 (zlib's) states advanced over each row's bytes (`data`: rows x width,
-    zero-padded past `lengths`), one byte position at a time across all rows."""
-    state = state.copy()
-    for j in range(data.shape[1] if data.ndim == 2 else 0):
+def _feed(state: np.ndarray, buf: np.ndarray, start: np.ndarray, lengths: np.ndarray) -> None:
+    """Advance CRC-32 states (zlib's, pre-inversion) in place over each one's bytes
+    `buf[start[i] : start[i] + lengths[i]]`, one byte position at a time across all."""
+    for j in range(int(lengths.max()) if len(lengths) else 0):
         live = np.flatnonzero(lengths > j)
-        if not len(live):
-            break
         s = state[live]
-        state[live] = CRC_TABLE[(s ^ data[live, j]) & 0xFF] ^ (s >> np.uint32(8))
-    return state
+        state[live] = CRC_TABLE[(s ^ buf[start[live] + j]) & 0xFF] ^ (s >> np.uint32(8))
 
 
-def _padded(strings: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    lengths = np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
-    width = int(lengths.max()) if len(strings) else 0
-    flat = np.frombuffer(b"".join(strings), dtype=np.uint8)
-    out = np.zeros((len(strings), width), dtype=np.uint8)
-    if len(flat):
-        rows = np.repeat(np.arange(len(strings)), lengths)
-        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-        out[rows, np.arange(len(flat)) - starts] = flat
-    return out, lengths
+def _feed_byte(state: np.ndarray, byte: int) -> None:
+    state[:] = CRC_TABLE[(state ^ np.uint32(byte)) & 0xFF] ^ (state >> np.uint32(8))
+
+
+def _packed(strings: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    encoded = [t.encode() for t in strings]
+    ptr = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(e) for e in encoded], out=ptr[1:])
+    return np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8), ptr
 
 
 def favourite_keys(
     seed: int, cols: PostColumns, rows: np.ndarray, tags: np.ndarray, names: list[str]
 ) -> np.ndarray:
     """engine.tags.prepare.favourite_key(seed, "post_id:handle", tag) of each (row, tag)
-    entry, computed as zlib's CRC-32 over whole arrays: each distinct row's prefix once,
-    then each entry's tag bytes (a Python call per entry was most of the tags counting:
-    5M of them at 1M posts)."""
+    entry, as zlib's CRC-32 computed over whole arrays from the packed post ids, handles
+    and tags: each distinct row's prefix once, then each entry's tag (a Python call per
+    entry was most of the tags counting: 24M of them at 5M posts)."""
     urows, inverse = np.unique(rows, return_inverse=True)
-    prefixes = [
-        f"{seed}:{cols.post_id[r]}:{cols.handles[cols.handle[r]]}:".encode() for r in urows.tolist()
-    ]
-    data, lengths = _padded(prefixes)
-    start = np.full(len(urows), 0xFFFFFFFF, dtype=np.uint32)
-    state = _crc_update(start, data, lengths)[inverse]
-    tag_data, tag_lengths = _padded([t.encode() for t in names])
-    out = state.copy()
-    width = tag_data.shape[1]
-    for j in range(width):
-        live = np.flatnonzero(tag_lengths[tags] > j)
-        if not len(live):
-            break
-        s = out[live]
-        out[live] = CRC_TABLE[(s ^ tag_data[tags[live], j]) & 0xFF] ^ (s >> np.uint32(8))
+    colon = ord(":")
+    start = np.uint32(zlib.crc32(f"{seed}:".encode()) ^ 0xFFFFFFFF)
+    state = np.full(len(urows), start, dtype=np.uint32)
+    ids = np.frombuffer(cols.post_id.buf or b"\0", dtype=np.uint8)
+    at = cols.post_id.ptr[urows]
+    _feed(state, ids, at, cols.post_id.ptr[urows + 1] - at)
+    _feed_byte(state, colon)
+    hbuf, hptr = _packed(cols.handles)
+    h = cols.handle[urows]
+    _feed(state, hbuf, hptr[h], hptr[h + 1] - hptr[h])
+    _feed_byte(state, colon)
+    out = state[inverse]
+    tbuf, tptr = _packed(names)
+    _feed(out, tbuf, tptr[tags], tptr[tags + 1] - tptr[tags])
     return (out ^ np.uint32(0xFFFFFFFF)).astype(np.int64)
 
 
@@ -108,24 +105,24 @@ def prepared_cooc(
     tags: np.ndarray,
     owners: np.ndarray,
     names: list[str],
-    cols: PostColumns,
     cfg: TagConfig,
-    seed: int,
+    keys: np.ndarray,
 ) -> Cooc:
     """engine.tags.prepare.prepare_sentences then engine.tags.embeddings.cooccurrence,
-    on the entries (row, tag) given (rows in order)."""
+    on the entries (row, tag) given (rows in order); `keys`: each entry's favourite_key
+    wherever its (creator, tag) has more than `favourite_cap` entries."""
     n_tags = max(len(names), 1)
-    pair = owners * n_tags + tags
-    uniq_pairs = np.unique(pair)
-    bloggers = np.bincount(uniq_pairs % n_tags, minlength=n_tags)
+    pair = owners.astype(np.int64) * n_tags + tags
+    bloggers = np.bincount(np.unique(pair) % n_tags, minlength=n_tags)
     keep = bloggers[tags] >= cfg.min_bloggers
-    rows, tags, pair = rows[keep], tags[keep], pair[keep]
+    rows, tags, pair, keys = rows[keep], tags[keep], pair[keep], keys[keep]
     # the favourite-tag cap: per (creator, tag) the `favourite_cap` smallest keys
     _, inverse, sizes = np.unique(pair, return_inverse=True, return_counts=True)
+    del pair
     over = sizes[inverse] > cfg.favourite_cap
     if over.any():
         idx = np.flatnonzero(over)
-        fkeys = favourite_keys(seed, cols, rows[idx], tags[idx], names)
+        fkeys = keys[idx]
         order = np.lexsort((rows[idx], fkeys, inverse[idx]))
         grp = inverse[idx][order]
         starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
@@ -134,7 +131,7 @@ def prepared_cooc(
         dropped[idx[order[rank >= cfg.favourite_cap]]] = True
         rows, tags = rows[~dropped], tags[~dropped]
     # sentences: posts left with two tags or more
-    per_row = np.bincount(rows, minlength=len(cols))
+    per_row = np.bincount(rows)
     keep = per_row[rows] >= 2
     rows, tags = rows[keep], tags[keep]
     used = np.unique(tags)
@@ -142,7 +139,7 @@ def prepared_cooc(
     used = used[order]
     pos = np.full(n_tags, -1, dtype=np.int64)
     pos[used] = np.arange(len(used))
-    srow = np.unique(rows, return_inverse=True)[1]
+    srow = np.cumsum(np.r_[False, rows[1:] != rows[:-1]]) if len(rows) else rows  # rows sorted
     x = sparse.csr_matrix(
         (np.ones(len(rows), dtype=np.float32), (srow, pos[tags])),
         shape=(int(srow.max()) + 1 if len(srow) else 0, len(used)),
@@ -156,20 +153,28 @@ def prepared_cooc(
 def tag_counts(cols: PostColumns, cfg: TagConfig, seed: int) -> TagCounts:
     names, rows, tags = cleaned_tags(cols, cfg)
     n = len(cols)
-    owners = cols.handle.astype(np.int64)[rows]
+    owners = cols.handle[rows]
     train_i, test_i = split_posts(n, cfg.holdout, seed)
     is_held = np.zeros(n, dtype=bool)
     is_held[test_i] = True
     tr = ~is_held[rows]
-    train = prepared_cooc(rows[tr], tags[tr], owners[tr], names, cols, cfg, seed)
-    full = prepared_cooc(rows, tags, owners, names, cols, cfg, seed) if cfg.refit else train
+    keys = np.full(len(rows), -1, dtype=np.int64)  # only where a cap can apply (full set)
+    n_tags = max(len(names), 1)
+    pair, inverse, uses = np.unique(
+        owners.astype(np.int64) * n_tags + tags, return_inverse=True, return_counts=True
+    )
+    capped = np.flatnonzero(uses[inverse] > cfg.favourite_cap)
+    del inverse
+    keys[capped] = favourite_keys(seed, cols, rows[capped], tags[capped], names)
+    del capped
+    train = prepared_cooc(rows[tr], tags[tr], owners[tr], names, cfg, keys[tr])
+    full = prepared_cooc(rows, tags, owners, names, cfg, keys) if cfg.refit else train
+    del keys
     if len(test_i) > HELD_SAMPLE:
         rng = np.random.default_rng(seed)
         test_i = np.sort(rng.choice(test_i, HELD_SAMPLE, replace=False))
     held = _lists(rows, tags, names, test_i)
     handles = np.asarray(cols.handles, dtype=object)
-    n_tags = max(len(names), 1)
-    pair, uses = np.unique(owners * n_tags + tags, return_counts=True)
     nb = np.bincount(pair % n_tags, minlength=len(names))
     creator_tags = pd.DataFrame(
         {
