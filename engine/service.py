@@ -193,12 +193,12 @@ class Recommender:
     def rollback(self, kind: str, version: int) -> int:
         """Serve `version` of `kind` again, pinned: the next training on the same data keeps
         it (new data or --force retrains). Returns the new version number."""
-        from engine.core.dataset import Dataset
         from engine.core.kinds import kind_by_name
-        from engine.training.pipeline import fingerprint_of
+        from engine.training.pipeline import data_fingerprint, fingerprint_of
 
-        config = self.settings.training_config().get(kind, {})
-        pin = fingerprint_of(kind_by_name(kind), Dataset.read(self._store).fingerprint(), config)
+        configs = self.settings.training_config()
+        data = data_fingerprint(self._store, self.settings.train_backend, configs)
+        pin = fingerprint_of(kind_by_name(kind), data, configs.get(kind, {}))
         try:
             return self._store.registry.rollback(kind, version, pin=pin)
         except (LookupError, ValueError) as err:

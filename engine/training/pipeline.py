@@ -188,6 +188,19 @@ def gate(
     return None
 
 
+def data_fingerprint(store, backend: str | None = "local", config: dict | None = None) -> str:
+    """The data fingerprint a training run on `backend` would compute now (a rollback
+    pins its version to it, so the next run on unchanged data keeps the pin). Spark's
+    own fingerprint needs a Spark job; the frame fingerprint stands in for it."""
+    if (backend or "local").lower() == "local" and needs_frames(config) is None:
+        columnar = ColumnarBackend(store)
+        try:
+            return columnar.fingerprint()
+        finally:
+            columnar.close()
+    return Dataset.read(store).fingerprint()
+
+
 TRAIN_LOCK = "train"
 
 
