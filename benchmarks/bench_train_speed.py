@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.bench_spark import models  # the published lookalike, tags and songs
 from benchmarks.bench_train import synthetic_posts
 from benchmarks.report import print_table, write_results
 
@@ -57,21 +58,6 @@ def run(url: str, backend: str) -> dict:
     if out.returncode != 0 or not lines:
         raise RuntimeError(f"{backend} training failed: {out.stderr[-2000:]}")
     return json.loads(lines[-1])
-
-
-def models(url: str) -> dict:
-    from engine.bootstrap import assemble
-    from engine.core.kinds import kind_by_name
-
-    admin = assemble(url).admin
-    published = admin.latest_versions()
-    found = {
-        k: kind_by_name(k).load(admin.artifact_bytes(k, published[k]))
-        for k in ("lookalike", "tags", "songs")
-        if k in published
-    }
-    admin.close()
-    return found
 
 
 def build_store(tmp: Path, n: int) -> Path:
