@@ -151,14 +151,20 @@ def test_the_dataset_holds_a_sample_and_the_columns_are_released(messy_store):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["messy", "demo"])
-def test_both_paths_publish_the_same_models(source, messy_store, trained_demo_db, tmp_path):
+@pytest.mark.parametrize("source", ["messy", pytest.param("demo", marks=pytest.mark.shared)])
+def test_both_paths_publish_the_same_models(source, messy_store, request, tmp_path):
     """Every kind trained by the streaming local backend and by the frame path from
     copies of one store: top-10 lists agree on every creator and tag (1.0)."""
     if source == "demo":
-        src = Path(trained_demo_db)
+        src = Path(request.getfixturevalue("trained_demo_db"))
     else:
         src = Path(messy_store.removeprefix("sqlite:///"))
+    agree = train_both_ways(src, tmp_path)
+    assert min(agree.values()) == 1.0, agree
+
+
+def train_both_ways(src: Path, tmp_path: Path) -> dict[str, float]:
+    """Top-10 agreement of the models `local` and `frames` publish from copies of `src`."""
     found = {}
     for backend in ("local", "frames"):
         db = tmp_path / f"{backend}.db"
@@ -167,13 +173,13 @@ def test_both_paths_publish_the_same_models(source, messy_store, trained_demo_db
         report = admin.train(kinds=KINDS, force=True, backend=backend, log=lambda _m: None)
         assert report.ok, report.table()
         published = admin.latest_versions()
+        assert {"lookalike", "tags", "songs"} <= set(published), report.table()
         found[backend] = {
             k: kind_by_name(k).load(admin.artifact_bytes(k, published[k]))
             for k in ("lookalike", "tags", "songs")
         }
         admin.close()
-    agree = agreement(found["local"], found["frames"], k=10)
-    assert min(agree.values()) == 1.0, agree
+    return agreement(found["local"], found["frames"], k=10)
 
 
 def test_the_fingerprint_follows_the_data_not_the_chunks(read, messy_store, tmp_path):
