@@ -42,7 +42,7 @@ MESSY = [
 
 
 @pytest.fixture(scope="module")
-def messy_store(tmp_path_factory) -> str:
+def messy_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("columnar")
     synthetic_posts(folder, 3000, songs=True)
     with (folder / "posts.csv").open("a", newline="", encoding="utf-8") as fh:
@@ -51,12 +51,20 @@ def messy_store(tmp_path_factory) -> str:
             w.writerow(row)
     with (folder / "songs.csv").open("a", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([["t-1", "Song One", "A"], ["t-2", "Song Two", "B"]])
-    url = f"sqlite:///{folder / 'store.db'}"
+    return folder
+
+
+def load(url: str, folder: Path) -> str:
     rec = scratch(url, folder, kinds=["influencers"])
     rec.import_file(folder / "songs.csv", "songs")
     rec.import_file(folder / "posts.csv", "posts")
     rec.close()
     return url
+
+
+@pytest.fixture(scope="module")
+def messy_store(messy_dir) -> str:
+    return load(f"sqlite:///{messy_dir / 'store.db'}", messy_dir)
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +225,34 @@ def test_favourite_keys_are_zlibs_crc_of_each_entry():
         for r, t in zip(rows, tags, strict=True)
     ]
     assert favourite_keys(7, cols, rows, tags, names).tolist() == want
+
+
+def _by_post(cols: PostColumns) -> dict[tuple[str, str], tuple]:
+    """Each (post id, handle) row's values (a store numbers its posts in its own order)."""
+    buf, ptr = cols.post_id.buf, cols.post_id.ptr
+    tags, words = cols.tags.lists(cols.tag_vocab), cols.words.lists(cols.word_vocab)
+    songs = [None, *cols.songs]
+    views = np.nan_to_num(cols.views, nan=-1.0)
+    return {
+        (buf[ptr[r] : ptr[r + 1]].decode(), cols.handles[cols.handle[r]]): (
+            str(cols.posted_at[r]),
+            views[r],
+            cols.likes[r],
+            tags[r],
+            words[r],
+            songs[cols.song[r] + 1],
+        )
+        for r in range(len(cols))
+    }
+
+
+def test_postgres_gives_the_same_columns(read, messy_dir, pg_url):
+    """Read through psycopg's cursor (datetimes, not strings; its own paramstyle)."""
+    _, _, cols = read
+    store = Store(load(pg_url, messy_dir))
+    try:
+        pg = PostColumns.read(store.post_chunks(1000))
+    finally:
+        store.dispose()
+    assert len(pg) == len(cols) == 3005
+    assert _by_post(pg) == _by_post(cols)

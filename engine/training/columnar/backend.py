@@ -12,6 +12,7 @@ import time
 import zlib
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from engine.core.dataset import Dataset
@@ -86,9 +87,6 @@ class ColumnarBackend:
         return out
 
     # ------------------------------------------------------------ the data
-    def posts_total(self) -> int:
-        return self.total
-
     def fingerprint(self) -> str:
         """The posts as read (hashed chunk by chunk) with the influencers and songs."""
         h = hashlib.sha256((self.columns.fingerprint if self.columns else "").encode())
@@ -104,9 +102,9 @@ class ColumnarBackend:
         (the same ones from run to run)."""
         cols = self.columns
         assert cols is not None
-        present = sorted({cols.handles[i] for i in set(cols.handle.tolist())})
-        present.sort(key=lambda h: (zlib.crc32(h.encode()), h))
-        return present[: self.sample_creators]
+        present = np.flatnonzero(np.bincount(cols.handle, minlength=len(cols.handles)))
+        chosen = sorted(present.tolist(), key=lambda i: (zlib.crc32(cols.handles[i].encode()), i))
+        return [cols.handles[i] for i in chosen[: self.sample_creators]]
 
     def dataset(self, store: Any) -> Dataset:
         cols = self.columns

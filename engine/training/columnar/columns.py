@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine.core.engagement import recent_posts
 from engine.core.text import caption_words
 
 
@@ -203,6 +204,7 @@ class PostColumns:
     chars: Ragged
     fingerprint: str = ""
     _handle_array: np.ndarray | None = field(default=None, repr=False)
+    _recent: pd.DataFrame | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.handle)
@@ -213,18 +215,22 @@ class PostColumns:
             self._handle_array = np.asarray(self.handles, dtype=object)
         return self._handle_array[self.handle]
 
-    def engagement_frame(self) -> pd.DataFrame:
-        """The columns engine.core.engagement reads, one row per (post, author)."""
-        return pd.DataFrame(
-            {
-                "handle": self.handle_strings(),
-                "posted_at": self.posted_at,
-                "likes": self.likes,
-                "comments": self.comments,
-                "views": self.views,
-                "platform": np.asarray(self.platforms, dtype=object)[self.platform],
-            }
-        )
+    def recent_engagement(self) -> pd.DataFrame:
+        """Each creator's newest posts' likes, comments, views and platform
+        (engine.core.engagement.recent_posts), computed once for the kinds that read it."""
+        if self._recent is None:
+            frame = pd.DataFrame(
+                {
+                    "handle": self.handle_strings(),
+                    "posted_at": self.posted_at,
+                    "likes": self.likes,
+                    "comments": self.comments,
+                    "views": self.views,
+                    "platform": np.asarray(self.platforms, dtype=object)[self.platform],
+                }
+            )
+            self._recent = recent_posts(frame)
+        return self._recent
 
     @classmethod
     def read(cls, chunks: Iterator[tuple[pd.DataFrame, pd.DataFrame]]) -> PostColumns:
@@ -325,9 +331,6 @@ class PackedStrings:
             ptrs.append(base + np.cumsum(lengths))
             base += len(buf)
         return cls(b"".join(bufs), np.concatenate(ptrs))
-
-    def __getitem__(self, i: int) -> str:
-        return self.buf[self.ptr[i] : self.ptr[i + 1]].decode()
 
 
 def _packed(values: np.ndarray) -> tuple[bytes, np.ndarray]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from engine.core.engagement import recent_posts as recent_engagement
 from engine.lookalike.model import LookalikeConfig, LookalikeCounts, vocab_counts
 from engine.training.columnar.columns import PostColumns, Ragged
 
@@ -117,5 +116,5 @@ def lookalike_counts(cols: PostColumns, cfg: LookalikeConfig) -> LookalikeCounts
         chars, char_tokens = _counts(
             recent, [(cols.chars, None, 0), (cols.tags, tag_as_char, 0)], creator, n, names
         )
-    engagement = recent_engagement(cols.engagement_frame())
+    engagement = cols.recent_engagement()
     return LookalikeCounts(handles, counts, vocab, chars, engagement, char_tokens)

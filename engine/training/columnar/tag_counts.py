@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from engine.core.engagement import recent_posts as recent_engagement
 from engine.tags.embeddings import Cooc
 from engine.tags.model import TagCounts, split_posts
 from engine.tags.prepare import TagConfig, clean_post_tags
@@ -205,7 +204,7 @@ def tag_counts(cols: PostColumns, cfg: TagConfig, seed: int) -> TagCounts:
         }
     )
     bloggers = {t: int(nb[i]) for i, t in enumerate(names) if nb[i]}
-    engagement = recent_engagement(cols.engagement_frame())
+    engagement = cols.recent_engagement()
     return TagCounts(train, full, held, bloggers, creator_tags, creators, tag_likes, engagement)
 
 
